@@ -1,0 +1,46 @@
+"""Softmax Lab's core: data, softmax regression from scratch, and the comparison with
+scikit-learn. Pure NumPy (scikit-learn for the estimator API and the comparison); no UI."""
+
+from .compare import ProbabilityGap, fit_sklearn, probability_gap
+from .data import line_thresholds, make_noisy_blobs, make_noisy_classes
+from .diagnostics import (
+    accuracy,
+    confusion_matrix,
+    lipschitz_constant,
+    local_curvature,
+    stable_learning_rate_limit,
+)
+from .functions import (
+    cross_entropy,
+    hessian,
+    log_softmax,
+    logsumexp,
+    objective_gradient,
+    one_hot,
+    softmax,
+)
+from .model import DivergenceWarning, SoftmaxRegression, TrainingSnapshot
+
+__all__ = [
+    "DivergenceWarning",
+    "ProbabilityGap",
+    "SoftmaxRegression",
+    "TrainingSnapshot",
+    "accuracy",
+    "confusion_matrix",
+    "cross_entropy",
+    "fit_sklearn",
+    "hessian",
+    "line_thresholds",
+    "lipschitz_constant",
+    "local_curvature",
+    "log_softmax",
+    "logsumexp",
+    "make_noisy_blobs",
+    "make_noisy_classes",
+    "objective_gradient",
+    "one_hot",
+    "probability_gap",
+    "softmax",
+    "stable_learning_rate_limit",
+]

@@ -1,0 +1,101 @@
+"""The comparison with scikit-learn's ``LogisticRegression`` (the only module that fits it).
+
+Probability tables are ``(n_samples, n_classes)`` with columns in the order of the sorted
+class labels, as both models produce them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from ._checks import check_real
+
+SAME_OBJECTIVE_TOL = 1e-12
+SAME_OBJECTIVE_MAX_ITER = 10_000
+
+
+def fit_sklearn(
+    X: np.ndarray,
+    y: np.ndarray,
+    C: float = 1.0,
+    *,
+    same_objective_as: float | None = None,
+) -> LogisticRegression:
+    """Fit scikit-learn's multinomial ``LogisticRegression`` (lbfgs).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    C : float, default=1.0
+        scikit-learn's own default penalty, as a user of ``LogisticRegression()`` gets it;
+        ``inf`` is no penalty.
+    same_objective_as : float or None, default=None
+        If given, the ``C`` of a :class:`~softmax_core.SoftmaxRegression` to match: ``C``
+        is then ignored, the tolerance is tight, and for two classes the penalty is
+        converted (scikit-learn's single binomial vector carries the penalty of two
+        symmetric rows: ``C_sklearn = 2 C``), so that both minimise the same objective.
+
+    Returns
+    -------
+    LogisticRegression
+        Fitted.
+    """
+    if same_objective_as is None:
+        C = check_real("C", C, 0.0, low_open=True, allow_inf=True)
+        return LogisticRegression(C=C).fit(X, y)
+    C = check_real("same_objective_as", same_objective_as, 0.0, low_open=True, allow_inf=True)
+    if np.unique(np.asarray(y)).size == 2:
+        C = 2.0 * C
+    model = LogisticRegression(C=C, tol=SAME_OBJECTIVE_TOL, max_iter=SAME_OBJECTIVE_MAX_ITER)
+    return model.fit(X, y)
+
+
+@dataclass(frozen=True)
+class ProbabilityGap:
+    """How far apart two probability tables are.
+
+    Attributes
+    ----------
+    max_abs_diff : float
+        ``max |p - q|`` over all samples and classes.
+    mean_kl : float
+        Mean over samples of ``KL(p || q) = sum_j p_j log(p_j / q_j)``, in nats.
+    agreement : float
+        Fraction of samples whose most probable class is the same.
+    """
+
+    max_abs_diff: float
+    mean_kl: float
+    agreement: float
+
+
+def probability_gap(p: np.ndarray, q: np.ndarray) -> ProbabilityGap:
+    """Compare two probability tables of shape (n_samples, n_classes).
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, or a table has negative entries, non-finite entries or rows
+        that do not sum to 1.
+    """
+    p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
+    if p.shape != q.shape or p.ndim != 2 or p.size == 0:
+        raise ValueError(f"p and q must be non-empty tables of one shape, got {p.shape}, {q.shape}")
+    for name, table in (("p", p), ("q", q)):
+        if not np.all(np.isfinite(table)) or np.any(table < 0):
+            raise ValueError(f"{name} must hold finite, non-negative probabilities")
+        if not np.allclose(table.sum(axis=1), 1.0, atol=1e-6):
+            raise ValueError(f"the rows of {name} must sum to 1")
+    # 0 log 0 = 0; a floor on q keeps log finite where q underflowed to 0.
+    tiny = np.finfo(float).tiny
+    ratio = np.log(np.maximum(p, tiny)) - np.log(np.maximum(q, tiny))
+    kl = np.sum(np.where(p > 0, p * ratio, 0.0), axis=1)
+    return ProbabilityGap(
+        max_abs_diff=float(np.max(np.abs(p - q))),
+        mean_kl=float(np.mean(kl)),
+        agreement=float(np.mean(np.argmax(p, axis=1) == np.argmax(q, axis=1))),
+    )
