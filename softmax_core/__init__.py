@@ -1,7 +1,7 @@
 """Softmax Lab's core: data, softmax regression from scratch, and the comparison with
 scikit-learn. Pure NumPy (scikit-learn for the estimator API and the comparison); no UI."""
 
-from .compare import ProbabilityGap, fit_sklearn, probability_gap
+from .compare import ProbabilityGap, fit_sklearn, probability_gap, symmetric_parameters
 from .data import line_thresholds, make_noisy_blobs, make_noisy_classes
 from .diagnostics import (
     accuracy,
@@ -43,4 +43,5 @@ __all__ = [
     "probability_gap",
     "softmax",
     "stable_learning_rate_limit",
+    "symmetric_parameters",
 ]

@@ -54,6 +54,25 @@ def fit_sklearn(
     return model.fit(X, y)
 
 
+def symmetric_parameters(model: LogisticRegression) -> tuple[np.ndarray, np.ndarray]:
+    """A fitted ``LogisticRegression``'s parameters as one row per class.
+
+    For more than two classes they already are. For two, scikit-learn's single vector
+    ``v`` (and intercept ``c``) becomes the rows ``-v/2`` and ``v/2``: the same
+    probabilities, and the symmetric rows of least norm, as :class:`SoftmaxRegression`
+    finds them.
+
+    Returns
+    -------
+    coef : ndarray of shape (n_classes, n_features)
+    intercept : ndarray of shape (n_classes,)
+    """
+    coef, intercept = np.asarray(model.coef_), np.asarray(model.intercept_)
+    if model.classes_.size == 2:
+        return np.vstack([-coef / 2, coef / 2]), np.concatenate([-intercept / 2, intercept / 2])
+    return coef.copy(), intercept.copy()
+
+
 @dataclass(frozen=True)
 class ProbabilityGap:
     """How far apart two probability tables are.

@@ -95,7 +95,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     grad_coef_, grad_intercept_ : ndarray
         Gradient of the last iteration (zeros before the first).
     learning_rate_ : float
-        The step size actually used by the last iteration.
+        The step size in use (``learning_rate`` with ``"auto"`` resolved) at the last call.
     learning_rate_limit_ : float
         ``2 / L`` for the training data: plain gradient descent with a larger step
         overshoots and may oscillate or diverge.
@@ -175,6 +175,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         learning_rate = (
             1.0 / lipschitz if isinstance(self.learning_rate, str) else float(self.learning_rate)
         )
+        self.learning_rate_ = learning_rate
         # Above the limit the run is chaotic: sum as the seed does to reproduce it exactly.
         seed_order = learning_rate > self.learning_rate_limit_
         problem = (X, np.ascontiguousarray(X.T), Y_t)
@@ -182,7 +183,6 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
 
     def _iterate(self, problem, alpha, learning_rate, seed_order, *, stop_at_tol: bool):
         """One iteration; return False when training must stop."""
-        self.learning_rate_ = learning_rate
         if self.diverged_:
             warnings.warn(
                 "training diverged earlier; start a new fit", DivergenceWarning, stacklevel=3
@@ -270,6 +270,19 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         -------
         self
         """
+        return self.advance(X, y, n_steps=1, classes=classes)
+
+    def advance(self, X, y, n_steps: int = 1, classes=None) -> SoftmaxRegression:
+        """Perform ``n_steps`` iterations, as ``n_steps`` calls of :meth:`partial_fit` do.
+
+        The data are validated once. ``n_steps=0`` only sets up a model at iteration 0
+        (zero parameters), ready to be stepped or inspected. Stops early on divergence.
+
+        Returns
+        -------
+        self
+        """
+        n_steps = check_int("n_steps", n_steps, 0)
         first = not hasattr(self, "coef_")
         step_args = self._prepare(X, y, reset=first, classes=classes)
         if (
@@ -278,7 +291,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             and not np.array_equal(np.unique(classes), self.classes_)
         ):
             raise ValueError(f"classes={classes!r} differs from classes_ {self.classes_!r}")
-        self._iterate(*step_args, stop_at_tol=False)
+        for _ in range(n_steps):
+            if not self._iterate(*step_args, stop_at_tol=False):
+                break
         return self
 
     def class_scores(self, X) -> np.ndarray:

@@ -1,0 +1,131 @@
+"""Compare: the from-scratch model against scikit-learn's LogisticRegression."""
+
+import math
+from dataclasses import replace
+
+import streamlit as st
+
+from ui import figures, page, state, views
+
+page.setup("Compare")
+st.title("Compare with scikit-learn")
+
+current, model = state.settings(), state.run().model
+X, y = state.dataset()
+same = st.toggle(
+    "Same objective as the scratch model",
+    key=state.bind("w.compare.same", False),
+    help="Off: scikit-learn as a user gets it, LogisticRegression() with its default C = 1. "
+    "On: scikit-learn with the scratch model's C and a tight tolerance.",
+)
+reference = views.sklearn_model(current.data_key(), current.C, same)
+gap = views.gap(model, reference, X)
+
+penalty = "no penalty" if math.isinf(current.C) else f"C = {current.C:g}"
+sk_penalty = (
+    ("no penalty" if math.isinf(current.C) else f"C = {current.C:g}")
+    if same
+    else "its default C = 1"
+)
+cols = st.columns(3)
+cols[0].metric(
+    "max |Δp|",
+    f"{gap.max_abs_diff:.2e}",
+    help="Largest difference between the two models' probabilities over the training points.",
+)
+cols[1].metric(
+    "mean KL(scratch ‖ sklearn)",
+    f"{gap.mean_kl:.2e}",
+    help="Kullback-Leibler divergence per point, in nats.",
+)
+cols[2].metric(
+    "prediction agreement",
+    f"{gap.agreement:.1%}",
+    help="Share of training points where both predict the same class.",
+)
+
+large = page.large()
+if X.shape[1] == 1:
+    st.plotly_chart(
+        views.model_figure(
+            model,
+            X,
+            y,
+            reference=reference,
+            title=f"From scratch (solid, iteration {model.n_iter_:,}) vs scikit-learn (dashed)",
+            large=large,
+        ),
+        key="w.compare.chart",
+        width="stretch",
+    )
+else:
+    scratch_col, sklearn_col = st.columns(2)
+    scratch_col.plotly_chart(
+        views.model_figure(
+            model, X, y, title=f"From scratch, iteration {model.n_iter_:,}", large=large
+        ),
+        key="w.compare.chart",
+        width="stretch",
+    )
+    sklearn_col.plotly_chart(
+        views.model_figure(reference, X, y, title="scikit-learn", large=large),
+        key="w.compare.sklearn_chart",
+        width="stretch",
+    )
+
+st.plotly_chart(
+    figures.loss_history(
+        views.loss_values(model, X, y),
+        reference=views.sklearn_objective(reference, model, X, y),
+        reference_label="scikit-learn's parameters, scored by the scratch objective",
+        large=large,
+    ),
+    key="w.compare.loss_chart",
+    width="stretch",
+)
+
+st.subheader("Why the curves differ")
+reasons = []
+if not same:
+    reasons.append(
+        f"**Different objectives.** `LogisticRegression()` adds an L2 penalty with C = 1 by "
+        f"default: it pulls the weights towards zero, so its curves are flatter. The scratch "
+        f"model has {penalty}. Switch on *Same objective* to give scikit-learn the same one."
+    )
+if not model.converged_ and model.n_iter_ < current.max_iter:
+    reasons.append(
+        f"**Not converged.** The scratch model has taken {model.n_iter_:,} steps; gradient "
+        f"descent approaches the optimum step by step, scikit-learn's L-BFGS jumps there."
+    )
+if current.learning_rate is not None and model.learning_rate_ > model.learning_rate_limit_:
+    reasons.append(
+        f"**Unstable learning rate.** lr = {model.learning_rate_:g} is above the stable limit "
+        f"2/L = {model.learning_rate_limit_:.3g}: the run oscillates around the optimum "
+        "instead of settling on it (see the Train page)."
+    )
+if not reasons:
+    reasons.append(
+        f"Both minimise the same objective ({sk_penalty}); what remains is the tolerance of "
+        "each solver. Converge precisely to make the gap vanish."
+    )
+for reason in reasons:
+    st.markdown(f"- {reason}")
+
+
+def converge_precisely() -> None:
+    state.apply_settings(
+        replace(
+            state.settings(), solver="nesterov", learning_rate=None, tol=1e-15, max_iter=100_000
+        )
+    )
+    state.run_to_convergence()
+
+
+st.button(
+    "Converge precisely (Nesterov, auto rate, tol 1e-15)",
+    key="w.compare.converge",
+    on_click=converge_precisely,
+    help="A new run that goes all the way to the optimum; with Same objective on, the gap "
+    "drops below 1e-6.",
+)
+page.finish()

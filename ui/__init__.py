@@ -1,0 +1,1 @@
+"""Softmax Lab's app-side package: session state, page setup and figure builders."""
