@@ -38,12 +38,15 @@ def check_real(
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a real number, got {value!r}")
     value = float(value)
-    if np.isnan(value) or (np.isinf(value) and not allow_inf):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if np.isnan(value):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    if np.isinf(value) and not allow_inf:
+        raise ValueError(f"{name} must be finite, got {value!r}")
     too_low = value <= low if low_open else value < low
     if too_low or value > high:
         left = "(" if low_open else "["
-        raise ValueError(f"{name} must be in {left}{low}, {high}], got {value!r}")
+        right = ")" if np.isinf(high) and not allow_inf else "]"
+        raise ValueError(f"{name} must be in {left}{low}, {high}{right}, got {value!r}")
     return value
 
 

@@ -137,11 +137,6 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             raise ValueError(f"fit_intercept must be a bool, got {self.fit_intercept!r}")
 
     def _initialise(self, classes: np.ndarray) -> None:
-        if classes.size < 2:
-            raise ValueError(
-                f"SoftmaxRegression needs at least 2 classes, got {classes.size} class: "
-                f"{classes.tolist()}"
-            )
         self.classes_ = classes
         shape = (classes.size, self.n_features_in_)
         self.coef_ = np.zeros(shape)
@@ -159,15 +154,25 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     def _prepare(self, X, y, *, reset: bool, classes=None):
         """Validate the data; return it in the layouts of the training loop, with the step size."""
         self._check_params()
-        X, y = validate_data(self, X, y, reset=reset, dtype=np.float64)
-        check_classification_targets(y)
+        try:
+            X, y = validate_data(self, X, y, reset=reset, dtype=np.float64)
+            check_classification_targets(y)
+            known = self.classes_ if not reset else np.unique(y if classes is None else classes)
+            if known.size < 2:
+                raise ValueError(
+                    f"SoftmaxRegression needs at least 2 classes, got {known.size} class: "
+                    f"{known.tolist()}"
+                )
+            y_encoded = np.minimum(np.searchsorted(known, y), known.size - 1)
+            if not np.array_equal(known[y_encoded], y):
+                unknown = np.setdiff1d(y, known)
+                raise ValueError(f"y has labels not in classes_ {known.tolist()}: {unknown}")
+        except ValueError:
+            if reset and not hasattr(self, "coef_") and hasattr(self, "n_features_in_"):
+                del self.n_features_in_  # a failed first call leaves the model unfitted
+            raise
         if reset:
-            self._initialise(np.unique(y) if classes is None else np.unique(classes))
-        y_encoded = np.searchsorted(self.classes_, y)
-        y_encoded = np.minimum(y_encoded, self.classes_.size - 1)
-        if not np.array_equal(self.classes_[y_encoded], y):
-            unknown = np.setdiff1d(y, self.classes_)
-            raise ValueError(f"y has labels not in classes_ {self.classes_.tolist()}: {unknown}")
+            self._initialise(known)
         Y_t = np.zeros((self.classes_.size, y.shape[0]))
         Y_t[y_encoded, np.arange(y.shape[0])] = 1.0
         lipschitz = lipschitz_constant(X, self.C, self.fit_intercept)
@@ -196,18 +201,24 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             point_intercept = self.intercept_ + beta * (self.intercept_ - self._prev_intercept)
         else:
             point_coef, point_intercept = self.coef_, self.intercept_
-        loss, grad_coef, grad_intercept = objective_gradient_kn(
-            point_coef, point_intercept, *problem, alpha, seed_order=seed_order
-        )
+        with np.errstate(over="ignore", invalid="ignore"):  # non-finite values are handled below
+            loss, grad_coef, grad_intercept = objective_gradient_kn(
+                point_coef, point_intercept, *problem, alpha, seed_order=seed_order
+            )
         if not self.fit_intercept:
             grad_intercept[:] = 0.0
         start = self.loss_curve_[0] if self.loss_curve_ else loss
         if not np.isfinite(loss) or loss > EXPLOSION_FACTOR * max(start, 1.0):
             self.diverged_ = True
+            if not np.isfinite(loss) and self.n_iter_:
+                # Scores overflow at these parameters: go back to the last finite objective.
+                self.coef_, self.intercept_ = self._prev_coef, self._prev_intercept
+                self.loss_curve_.pop()
+                self.n_iter_ -= 1
             warnings.warn(
                 f"training diverged at iteration {self.n_iter_}: the objective reached "
                 f"{loss:.4g} (it started at {start:.4g}); learning_rate={learning_rate:.4g} "
-                "is too large. The run stops; the parameters stay as they are (finite).",
+                "is too large. The run stops at the last parameters with a finite objective.",
                 DivergenceWarning,
                 stacklevel=3,
             )

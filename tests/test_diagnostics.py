@@ -1,0 +1,198 @@
+"""Tests of ``softmax_core.diagnostics``: the curvature bound ``L`` and the stable step
+``2 / L`` (against an independent computation, and as a bound on the local curvature), the
+seed note's learning rate measured against them, and the classification metrics against
+``sklearn.metrics``, with their ``ValueError`` paths.
+"""
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.datasets import load_iris
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score
+from sklearn.metrics import confusion_matrix as sklearn_confusion_matrix
+
+from softmax_core import (
+    SoftmaxRegression,
+    accuracy,
+    confusion_matrix,
+    lipschitz_constant,
+    local_curvature,
+    make_noisy_blobs,
+    make_noisy_classes,
+    stable_learning_rate_limit,
+)
+
+
+def reference_lipschitz(X, C=np.inf, fit_intercept=True):
+    """``sigma_max([X | 1])^2 / (2 n) + 1 / (C n)``, by a singular value decomposition."""
+    n_samples = X.shape[0]
+    design = np.column_stack([X, np.ones(n_samples)]) if fit_intercept else X
+    sigma_max = np.linalg.svd(design, compute_uv=False)[0]
+    penalty = 0.0 if np.isinf(C) else 1.0 / (C * n_samples)
+    return 0.5 * sigma_max**2 / n_samples + penalty
+
+
+# ------------------------------------------------------------- curvature and step size
+
+
+@pytest.mark.parametrize("C", [np.inf, 1.0, 0.1])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("data", ["seed", "blobs", "iris"])
+def test_lipschitz_constant_matches_an_independent_computation(data, fit_intercept, C):
+    if data == "seed":
+        X, _ = make_noisy_classes()
+    elif data == "blobs":
+        X, _ = make_noisy_blobs()
+    else:
+        X, _ = load_iris(return_X_y=True)
+    expected = reference_lipschitz(X, C, fit_intercept)
+    assert lipschitz_constant(X, C, fit_intercept) == pytest.approx(expected, rel=1e-12)
+    limit = stable_learning_rate_limit(X, C, fit_intercept)
+    assert limit == pytest.approx(2 / expected, rel=1e-12)
+
+
+def test_seed_learning_rate_is_more_than_four_times_the_stable_limit():
+    X, _ = make_noisy_classes()
+    limit = stable_learning_rate_limit(X)
+    assert limit == pytest.approx(0.1168, abs=5e-5)  # 0.11678
+    assert 0.5 / limit == pytest.approx(4.28, abs=0.01)
+    assert 0.5 / limit > 4
+
+
+def test_seed_learning_rate_overshoots_even_at_the_optimum():
+    """``lr * local_curvature > 2`` at the unpenalised optimum: gradient descent with the
+    seed's lr = 0.5 is pushed away from the minimum instead of settling into it."""
+    X, y = make_noisy_classes()
+    optimum = SoftmaxRegression(solver="nesterov", tol=1e-15, max_iter=100_000).fit(X, y)
+    curvature = local_curvature(optimum.coef_, optimum.intercept_, X)
+    assert 0.5 * curvature > 2  # measured: about 3.5
+    assert optimum.learning_rate_limit_ * curvature < 2  # the stable step does settle
+
+
+def test_seed_run_ends_where_its_step_overshoots():
+    X, y = make_noisy_classes()
+    with pytest.warns(ConvergenceWarning):
+        seed_run = SoftmaxRegression(learning_rate=0.5).fit(X, y)
+    assert 0.5 * local_curvature(seed_run.coef_, seed_run.intercept_, X) > 2
+
+
+def test_local_curvature_equals_the_bound_for_two_classes_at_zero():
+    """At zero with two classes ``diag(p) - p p^T`` has eigenvalue 1/2: without a penalty
+    the bound is attained. (The penalty leaves the intercept out, so with one it is not.)"""
+    X, _ = make_noisy_blobs(n_classes=2)
+    curvature = local_curvature(np.zeros((2, 2)), np.zeros(2), X)
+    assert curvature == pytest.approx(lipschitz_constant(X), rel=1e-12)
+    penalised = local_curvature(np.zeros((2, 2)), np.zeros(2), X, 1.0)
+    assert curvature < penalised <= lipschitz_constant(X, 1.0)
+
+
+@st.composite
+def curvature_problems(draw):
+    n_samples = draw(st.integers(1, 30))
+    n_features = draw(st.integers(1, 4))
+    n_classes = draw(st.integers(2, 5))
+    values = st.floats(-10, 10, allow_nan=False, allow_infinity=False)
+    X = draw(arrays(np.float64, (n_samples, n_features), elements=values))
+    coef = draw(arrays(np.float64, (n_classes, n_features), elements=values))
+    intercept = draw(arrays(np.float64, n_classes, elements=values))
+    C = draw(st.sampled_from([np.inf, 1.0, 0.1]))
+    return X, coef, intercept, C
+
+
+@settings(max_examples=60, deadline=None)
+@given(curvature_problems())
+def test_property_local_curvature_never_exceeds_the_bound(problem):
+    X, coef, intercept, C = problem
+    bound = lipschitz_constant(X, C)
+    curvature = local_curvature(coef, intercept, X, C)
+    assert curvature >= -1e-9 * max(bound, 1.0)
+    assert curvature <= bound * (1 + 1e-9) + 1e-12
+
+
+@pytest.mark.parametrize(
+    ("X", "message"),
+    [
+        (np.ones(3), "X must be a non-empty 2-D array, got shape (3,)"),
+        (np.ones((0, 2)), "X must be a non-empty 2-D array, got shape (0, 2)"),
+        (np.array([[1.0], [np.nan]]), "X must not contain NaN or infinity"),
+        (np.array([[1.0], [np.inf]]), "X must not contain NaN or infinity"),
+    ],
+)
+def test_lipschitz_constant_rejects_bad_x(X, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        lipschitz_constant(X)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        stable_learning_rate_limit(X)
+
+
+# ------------------------------------------------------------------------ metrics
+
+
+@pytest.fixture
+def predictions():
+    rng = np.random.default_rng(0)
+    y_true = rng.integers(0, 4, size=200)
+    y_pred = np.where(rng.random(200) < 0.7, y_true, rng.integers(0, 4, size=200))
+    return y_true, y_pred
+
+
+def test_accuracy_matches_sklearn(predictions):
+    y_true, y_pred = predictions
+    assert accuracy(y_true, y_pred) == pytest.approx(accuracy_score(y_true, y_pred), rel=1e-15)
+    assert accuracy(["a", "b", "c"], ["a", "b", "b"]) == pytest.approx(2 / 3)
+
+
+def test_confusion_matrix_matches_sklearn(predictions):
+    y_true, y_pred = predictions
+    labels = np.arange(4)
+    np.testing.assert_array_equal(
+        confusion_matrix(y_true, y_pred, labels),
+        sklearn_confusion_matrix(y_true, y_pred, labels=labels),
+    )
+
+
+def test_confusion_matrix_follows_the_order_of_labels_and_keeps_unseen_classes():
+    y_true = np.array(["cat", "dog", "dog", "bird"])
+    y_pred = np.array(["cat", "cat", "dog", "bird"])
+    labels = np.array(["dog", "cat", "bird", "fish"])
+    matrix = confusion_matrix(y_true, y_pred, labels)
+    np.testing.assert_array_equal(matrix, sklearn_confusion_matrix(y_true, y_pred, labels=labels))
+    np.testing.assert_array_equal(matrix[3], 0)  # fish: never true, never predicted
+    assert matrix.sum() == 4
+    assert matrix.dtype.kind == "i"
+
+
+@pytest.mark.parametrize(
+    ("y_true", "y_pred"),
+    [([0, 1], [0]), ([], []), ([[0, 1]], [[0, 1]])],
+)
+def test_metrics_reject_mismatched_or_empty_labels(y_true, y_pred):
+    message = "y_true and y_pred must be non-empty 1-D arrays of one shape"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        accuracy(y_true, y_pred)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        confusion_matrix(y_true, y_pred, [0, 1])
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        ([], "labels must be a non-empty 1-D array of distinct values"),
+        ([0, 1, 1], "labels must be a non-empty 1-D array of distinct values"),
+        ([[0, 1]], "labels must be a non-empty 1-D array of distinct values"),
+        ([0], "labels not in `labels`: ['1']"),
+    ],
+)
+def test_confusion_matrix_rejects_bad_labels(labels, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        confusion_matrix([0, 1], [0, 0], labels)
+
+
+def test_confusion_matrix_names_predicted_labels_missing_from_labels():
+    with pytest.raises(ValueError, match=re.escape("labels not in `labels`: ['9']")):
+        confusion_matrix([0, 1], [0, 9], [0, 1])
