@@ -135,7 +135,10 @@ speed = st.select_slider(
 interval, steps_per_tick = SPEEDS[speed]
 
 
-@st.fragment(run_every=interval if state.playing() else None)
+ticking = state.playing()  # the fragment's timer is set when the whole page runs
+
+
+@st.fragment(run_every=interval if ticking else None)
 def training_area() -> None:
     """Buttons, numbers and charts: the only part that reruns while playing."""
     buttons = st.columns(6)
@@ -151,24 +154,23 @@ def training_area() -> None:
         on_click=state.run_to_convergence,
         help="Until the loss changes by less than tol, or max_iter.",
     )
-    if buttons[3].button(
+    buttons[3].button(
         "Pause" if state.playing() else "Play",
         key="w.train.play",
         type="primary",
+        on_click=state.toggle_playing,
         help="Keep stepping at the chosen speed.",
-    ):
-        state.set_playing(not state.playing())
-        st.rerun()
+    )
     buttons[4].button(
         "Back", key="w.train.back", on_click=state.back, help="Undo the last training action."
     )
     buttons[5].button(
         "Reset", key="w.train.reset", on_click=state.reset, help="Back to iteration 0."
     )
-    if state.playing():
+    if state.playing() and ticking:
         state.step(steps_per_tick)
-        if not state.playing():  # it stopped by itself: stop the timer too
-            st.rerun()
+    if state.playing() != ticking:  # started, paused or stopped by itself: reset the timer
+        st.rerun()
 
     current = state.run()
     if current.event is not None:

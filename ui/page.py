@@ -13,8 +13,9 @@ from .settings import SEED_NOTE
 _CLASSROOM_CSS = """
 <style>
 html { font-size: 125%; }
-[data-testid="stMetricValue"] { font-size: 2.6rem; }
-[data-testid="stMarkdownContainer"] p { font-size: 1.15rem; }
+.stApp p, .stApp li, .stApp label, .stApp button { font-size: 1.3rem !important; }
+.stApp h1 { font-size: 3.2rem !important; }
+[data-testid="stMetricValue"] { font-size: 3rem !important; }
 </style>
 """
 
@@ -39,7 +40,7 @@ def setup(title: str) -> None:
         initial_sidebar_state="collapsed" if state.classroom() else "auto",
     )
     if state.classroom():
-        st.markdown(_CLASSROOM_CSS, unsafe_allow_html=True)
+        st.html(_CLASSROOM_CSS)
     _sidebar()
     if state.notices():
         with st.container(border=True):
