@@ -158,7 +158,9 @@ def training_area() -> None:
         "Pause" if state.playing() else "Play",
         key="w.train.play",
         type="primary",
-        on_click=state.toggle_playing,
+        # Sets rather than toggles: a click delivered twice must not undo itself.
+        on_click=state.set_playing,
+        args=(not state.playing(),),
         help="Keep stepping at the chosen speed.",
     )
     buttons[4].button(

@@ -126,10 +126,6 @@ def set_playing(on: bool) -> None:
     st.session_state[_PLAYING] = bool(on)
 
 
-def toggle_playing() -> None:
-    set_playing(not playing())
-
-
 def _new_model(current: Settings) -> SoftmaxRegression:
     return SoftmaxRegression(
         learning_rate="auto" if current.learning_rate is None else current.learning_rate,
