@@ -283,3 +283,19 @@ def test_page_switch_keeps_the_run(app_server, context):
     wait_until_idle(page)
     assert iteration(page) == 10
     no_exception(page)
+
+
+def test_seed_run_screenshot(app_server, browser):
+    """The seed note's run after 30 steps: the picture in the README (docs/train.png)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 1500})
+    try:
+        page = open_page(context, f"{app_server.url}/Train?iter=30")
+        page.get_by_text("Unstable learning rate").wait_for()
+        page.wait_for_selector(f"{key_selector('w.train.loss_chart')} .js-plotly-plot")
+        time.sleep(0.5)
+        assert iteration(page) == 30
+        page.screenshot(path=str(SCREENSHOTS / "Train-seed-run.png"))
+        no_exception(page)
+    finally:
+        context.close()
