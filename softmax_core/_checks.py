@@ -53,3 +53,35 @@ def check_real(
 def check_random_state(value: object) -> np.random.RandomState:
     """Return a legacy ``RandomState`` seeded by ``value`` (an int in [0, 2**32 - 1])."""
     return np.random.RandomState(check_int("random_state", value, 0, 2**32 - 1))
+
+
+def check_array(name: str, value: object, ndim: int | None = None) -> np.ndarray:
+    """Return ``value`` as a finite float array (of ``ndim`` dimensions), else raise."""
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must be an array of numbers, got {type(value).__name__}"
+        ) from None
+    if ndim is not None and array.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
+    if array.ndim == 2 and array.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one column, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must hold finite numbers (no NaN or infinity)")
+    return array
+
+
+def check_labels(
+    name: str, value: object, n_classes: int, n_samples: int | None = None
+) -> np.ndarray:
+    """Return encoded labels: 1-D integers in ``0 .. n_classes - 1`` (``n_samples`` of them)."""
+    labels = np.asarray(value)
+    if labels.ndim != 1 or labels.size == 0 or n_samples not in (None, labels.shape[0]):
+        expected = "(n,)" if n_samples is None else f"({n_samples},)"
+        raise ValueError(f"{name} must have shape {expected}, got {labels.shape}")
+    if labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= n_classes:
+        raise ValueError(f"{name} must hold integers from 0 to {n_classes - 1}")
+    return labels

@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import check_array, check_real
 from .functions import hessian, l2_strength
 
 
 def _design_matrix(X: np.ndarray, fit_intercept: bool) -> np.ndarray:
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2 or X.shape[0] == 0:
-        raise ValueError(f"X must be a non-empty 2-D array, got shape {X.shape}")
-    if not np.all(np.isfinite(X)):
-        raise ValueError("X must not contain NaN or infinity")
+    X = check_array("X", X, ndim=2)
     return np.hstack([X, np.ones((X.shape[0], 1))]) if fit_intercept else X
 
 
@@ -40,6 +37,7 @@ def lipschitz_constant(X: np.ndarray, C: float = np.inf, fit_intercept: bool = T
         ``lambda_max(X~^T X~ / n) / 2 + 1 / (C n)``.
     """
     design = _design_matrix(X, fit_intercept)
+    C = check_real("C", C, 0.0, low_open=True, allow_inf=True)
     n_samples = design.shape[0]
     gram_top = np.linalg.eigvalsh(design.T @ design / n_samples)[-1]
     return 0.5 * float(gram_top) + l2_strength(C, n_samples)

@@ -26,13 +26,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import check_array, check_int, check_labels, check_real
+
 
 def logsumexp(scores: np.ndarray, axis: int = -1) -> np.ndarray:
     """Return ``log(sum(exp(scores)))`` along ``axis`` without overflow.
 
     Subtracting the row maximum first keeps every exponent <= 0 (the log-sum-exp trick).
     """
-    scores = np.asarray(scores, dtype=float)
+    scores = check_array("scores", scores)
     row_max = np.max(scores, axis=axis, keepdims=True)
     total = np.sum(np.exp(scores - row_max), axis=axis, keepdims=True)
     return np.squeeze(row_max + np.log(total), axis=axis)
@@ -40,7 +42,7 @@ def logsumexp(scores: np.ndarray, axis: int = -1) -> np.ndarray:
 
 def log_softmax(scores: np.ndarray, axis: int = -1) -> np.ndarray:
     """Return ``log(softmax(scores))`` along ``axis``, computed stably."""
-    scores = np.asarray(scores, dtype=float)
+    scores = check_array("scores", scores)
     return scores - np.expand_dims(logsumexp(scores, axis=axis), axis)
 
 
@@ -60,14 +62,15 @@ def softmax(scores: np.ndarray, axis: int = -1) -> np.ndarray:
         Non-negative entries that sum to 1 along ``axis``; adding a constant to the
         scores along ``axis`` leaves them unchanged.
     """
-    scores = np.asarray(scores, dtype=float)
+    scores = check_array("scores", scores)
     shifted = np.exp(scores - np.max(scores, axis=axis, keepdims=True))
     return shifted / np.sum(shifted, axis=axis, keepdims=True)
 
 
 def one_hot(y_encoded: np.ndarray, n_classes: int) -> np.ndarray:
     """Return the ``(n_samples, n_classes)`` indicator matrix of encoded labels."""
-    y_encoded = np.asarray(y_encoded)
+    n_classes = check_int("n_classes", n_classes, 1)
+    y_encoded = check_labels("y_encoded", y_encoded, n_classes)
     indicator = np.zeros((y_encoded.shape[0], n_classes))
     indicator[np.arange(y_encoded.shape[0]), y_encoded] = 1.0
     return indicator
@@ -75,8 +78,10 @@ def one_hot(y_encoded: np.ndarray, n_classes: int) -> np.ndarray:
 
 def cross_entropy(scores: np.ndarray, y_encoded: np.ndarray) -> np.ndarray:
     """Per-sample cross-entropy ``-log p_{y_i}(x_i)`` from scores, shape (n_samples,)."""
-    log_proba = log_softmax(scores, axis=1)
-    return -log_proba[np.arange(log_proba.shape[0]), np.asarray(y_encoded)]
+    log_proba = log_softmax(check_array("scores", scores, ndim=2), axis=1)
+    n_samples, n_classes = log_proba.shape
+    y_encoded = check_labels("y_encoded", y_encoded, n_classes, n_samples)
+    return -log_proba[np.arange(n_samples), y_encoded]
 
 
 def l2_strength(C: float, n_samples: int) -> float:
@@ -144,6 +149,18 @@ def objective_gradient_kn(
     return float(loss), grad_coef, grad_intercept
 
 
+def _check_parameters(coef, intercept, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    coef = check_array("coef", coef, ndim=2)
+    intercept = check_array("intercept", intercept, ndim=1)
+    X = check_array("X", X, ndim=2)
+    if intercept.shape[0] != coef.shape[0] or X.shape[1] != coef.shape[1]:
+        raise ValueError(
+            f"shapes do not fit: coef {coef.shape}, intercept {intercept.shape}, X {X.shape}; "
+            "expected (n_classes, n_features), (n_classes,), (n_samples, n_features)"
+        )
+    return coef, intercept, X
+
+
 def objective_gradient(
     coef: np.ndarray,
     intercept: np.ndarray,
@@ -168,12 +185,11 @@ def objective_gradient(
     loss, grad_coef, grad_intercept
         As in :func:`objective_gradient_kn`.
     """
-    X = np.asarray(X, dtype=float)
-    coef = np.asarray(coef, dtype=float)
+    coef, intercept, X = _check_parameters(coef, intercept, X)
     X = np.ascontiguousarray(X)
     Y_t = np.ascontiguousarray(one_hot(y_encoded, coef.shape[0]).T)
+    C = check_real("C", C, 0.0, low_open=True, allow_inf=True)
     alpha = l2_strength(C, X.shape[0])
-    intercept = np.asarray(intercept, dtype=float)
     return objective_gradient_kn(coef, intercept, X, np.ascontiguousarray(X.T), Y_t, alpha)
 
 
@@ -186,7 +202,8 @@ def hessian(
     decides whether a gradient step of a given size overshoots (it does when
     ``learning_rate * largest eigenvalue > 2``).
     """
-    X = np.asarray(X, dtype=float)
+    coef, intercept, X = _check_parameters(coef, intercept, X)
+    C = check_real("C", C, 0.0, low_open=True, allow_inf=True)
     n_samples, n_features = X.shape
     n_classes = coef.shape[0]
     X_aug = np.hstack([X, np.ones((n_samples, 1))])  # [N x (D+1)]

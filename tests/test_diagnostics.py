@@ -117,10 +117,10 @@ def test_property_local_curvature_never_exceeds_the_bound(problem):
 @pytest.mark.parametrize(
     ("X", "message"),
     [
-        (np.ones(3), "X must be a non-empty 2-D array, got shape (3,)"),
-        (np.ones((0, 2)), "X must be a non-empty 2-D array, got shape (0, 2)"),
-        (np.array([[1.0], [np.nan]]), "X must not contain NaN or infinity"),
-        (np.array([[1.0], [np.inf]]), "X must not contain NaN or infinity"),
+        (np.ones(3), "X must be 2-D, got shape (3,)"),
+        (np.ones((0, 2)), "X must not be empty, got shape (0, 2)"),
+        (np.array([[1.0], [np.nan]]), "X must hold finite numbers (no NaN or infinity)"),
+        (np.array([[1.0], [np.inf]]), "X must hold finite numbers (no NaN or infinity)"),
     ],
 )
 def test_lipschitz_constant_rejects_bad_x(X, message):

@@ -68,8 +68,8 @@ def _format_float(value: float) -> str:
 def to_query(settings: Settings, n_iter: int, schedule: list[tuple[float | None, int]]) -> dict:
     """Query parameters for a run after ``n_iter`` iterations.
 
-    ``schedule`` lists ``(learning_rate, iterations)`` segments; it is written only when
-    the learning rate changed during the run.
+    ``schedule`` lists ``(learning_rate, iterations)`` segments; it is written unless the
+    whole run used the current learning rate.
     """
     query = {
         "kind": settings.kind,
@@ -84,7 +84,7 @@ def to_query(settings: Settings, n_iter: int, schedule: list[tuple[float | None,
         "max_iter": str(settings.max_iter),
         "iter": str(n_iter),
     }
-    if len(schedule) > 1:
+    if len(schedule) > 1 or (schedule and schedule[0][0] != settings.learning_rate):
         query["sched"] = ",".join(
             f"{'auto' if lr is None else _format_float(lr)}x{count}" for lr, count in schedule
         )
@@ -200,7 +200,9 @@ def from_query(query: dict[str, str]) -> Restored:
         except ValueError as error:
             problems.bad("iter", str(query["iter"]), f"{error}; starting from iteration 0")
     schedule = [(settings.learning_rate, n_iter)] if n_iter else []
-    if "sched" in query and n_iter:
+    if "sched" in query and not n_iter:
+        problems.bad("sched", str(query["sched"]), "needs a valid iter")
+    elif "sched" in query:
         try:
             parsed = _parse_schedule(str(query["sched"]))
         except ValueError as error:
