@@ -19,6 +19,9 @@ st.title("Train")
 def controls() -> None:
     """The trainer's settings; a new learning rate applies from the next step on."""
     lr_col, c_col, solver_col, tol_col, iter_col = st.columns([1.4, 1, 1, 1, 1])
+    current = state.settings()  # a linked value outside the usual choices is offered too
+    c_choices = sorted({*C_CHOICES, current.C}, reverse=True)
+    tol_choices = sorted({*TOL_CHOICES, current.tol}, reverse=True)
     auto = lr_col.toggle(
         "Learning rate: auto (1/L)",
         key=state.bind("w.train.lr_auto"),
@@ -36,7 +39,7 @@ def controls() -> None:
     )
     C = c_col.selectbox(
         "L2 penalty C",
-        C_CHOICES,
+        c_choices,
         format_func=lambda c: "none (C = ∞)" if math.isinf(c) else f"C = {c:g}",
         key=state.bind("w.train.C"),
         help="Inverse strength of the penalty ||W||²/(2Cn), scikit-learn's meaning. "
@@ -51,7 +54,7 @@ def controls() -> None:
     )
     tol = tol_col.select_slider(
         "Tolerance",
-        TOL_CHOICES,
+        tol_choices,
         format_func=lambda t: f"{t:g}",
         key=state.bind("w.train.tol"),
         help="Run to convergence stops when the loss changes by less than this (seed: 1e-6).",
@@ -95,7 +98,7 @@ def stability(report: views.Progress) -> None:
             f"**Unstable learning rate.** lr = {report.learning_rate:.4g} is "
             f"{ratio:.1f}× the stable limit 2/L = {report.limit:.4g} "
             f"(L = {L:.4g} bounds the curvature of this loss).{overshoot}",
-            icon="⚠️",
+            icon=":material/warning:",
         )
         st.button(
             f"Fix: use the stable rate 1/L = {1 / L:.4g}",
@@ -107,7 +110,7 @@ def stability(report: views.Progress) -> None:
         st.success(
             f"**Stable learning rate.** lr = {report.learning_rate:.4g} is {ratio:.2f}× the "
             f"limit 2/L = {report.limit:.4g}: gradient descent cannot overshoot.",
-            icon="✅",
+            icon=":material/check_circle:",
         )
 
 

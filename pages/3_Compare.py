@@ -1,7 +1,6 @@
 """Compare: the from-scratch model against scikit-learn's LogisticRegression."""
 
 import math
-from dataclasses import replace
 
 import streamlit as st
 
@@ -22,11 +21,6 @@ reference = views.sklearn_model(current.data_key(), current.C, same)
 gap = views.gap(model, reference, X)
 
 penalty = "no penalty" if math.isinf(current.C) else f"C = {current.C:g}"
-sk_penalty = (
-    ("no penalty" if math.isinf(current.C) else f"C = {current.C:g}")
-    if same
-    else "its default C = 1"
-)
 cols = st.columns(3)
 cols[0].metric(
     "max |Δp|",
@@ -92,39 +86,35 @@ if not same:
         f"default: it pulls the weights towards zero, so its curves are flatter. The scratch "
         f"model has {penalty}. Switch on *Same objective* to give scikit-learn the same one."
     )
-if not model.converged_ and model.n_iter_ < current.max_iter:
+report = views.progress(model, X, y, current.tol)
+if report.previous_loss is None:
+    reasons.append("**Not trained yet.** The scratch model is at iteration 0: all p = 1/k.")
+elif not report.converged:
     reasons.append(
-        f"**Not converged.** The scratch model has taken {model.n_iter_:,} steps; gradient "
-        f"descent approaches the optimum step by step, scikit-learn's L-BFGS jumps there."
+        f"**Not converged.** After {model.n_iter_:,} steps the loss still moves by "
+        f"{abs(report.loss - report.previous_loss):.2e} per step (tol = {current.tol:g}): "
+        "gradient descent approaches the optimum step by step, where scikit-learn's L-BFGS "
+        "uses curvature to get there in a few dozen iterations."
     )
-if current.learning_rate is not None and model.learning_rate_ > model.learning_rate_limit_:
+if report.learning_rate > report.limit:
     reasons.append(
-        f"**Unstable learning rate.** lr = {model.learning_rate_:g} is above the stable limit "
-        f"2/L = {model.learning_rate_limit_:.3g}: the run oscillates around the optimum "
+        f"**Unstable learning rate.** lr = {report.learning_rate:g} is above the stable limit "
+        f"2/L = {report.limit:.3g}: the run oscillates around the optimum "
         "instead of settling on it (see the Train page)."
     )
 if not reasons:
     reasons.append(
-        f"Both minimise the same objective ({sk_penalty}); what remains is the tolerance of "
-        "each solver. Converge precisely to make the gap vanish."
+        f"Both minimise the same objective ({penalty}) and the scratch run has converged; "
+        "what remains of the gap is the two solvers' tolerances."
     )
 for reason in reasons:
     st.markdown(f"- {reason}")
 
 
-def converge_precisely() -> None:
-    state.apply_settings(
-        replace(
-            state.settings(), solver="nesterov", learning_rate=None, tol=1e-15, max_iter=100_000
-        )
-    )
-    state.run_to_convergence()
-
-
 st.button(
     "Converge precisely (Nesterov, auto rate, tol 1e-15)",
     key="w.compare.converge",
-    on_click=converge_precisely,
+    on_click=state.converge_precisely,
     help="A new run that goes all the way to the optimum; with Same objective on, the gap "
     "drops below 1e-6.",
 )

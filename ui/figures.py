@@ -270,6 +270,7 @@ def decision_regions(
             )
         )
     _layout(fig, title, "x₁", "x₂", large=large)
+    fig.update_layout(height=820 if large else 560)  # square axes: height sets the size
     fig.update_xaxes(range=[float(grid_x[0]), float(grid_x[-1])])
     fig.update_yaxes(range=[float(grid_y[0]), float(grid_y[-1])], scaleanchor="x", scaleratio=1)
     return fig

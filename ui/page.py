@@ -13,9 +13,10 @@ from .settings import SEED_NOTE
 _CLASSROOM_CSS = """
 <style>
 html { font-size: 125%; }
-.stApp p, .stApp li, .stApp label, .stApp button { font-size: 1.3rem !important; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
+[data-testid="stWidgetLabel"] p { font-size: 1.3rem !important; }
 .stApp h1 { font-size: 3.2rem !important; }
-[data-testid="stMetricValue"] { font-size: 3rem !important; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 3rem !important; }
 </style>
 """
 

@@ -287,6 +287,14 @@ def apply_settings(new: Settings) -> None:
     _push_widgets(new)
 
 
+def converge_precisely() -> None:
+    """A new run that goes all the way: Nesterov, the automatic rate, tol 1e-15."""
+    apply_settings(
+        replace(settings(), solver="nesterov", learning_rate=None, tol=1e-15, max_iter=100_000)
+    )
+    run_to_convergence()
+
+
 def use_stable_learning_rate() -> None:
     """Switch to the automatic rate 1/L, which never overshoots; the run goes on."""
     st.session_state[_SETTINGS] = replace(settings(), learning_rate=None)
