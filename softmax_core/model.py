@@ -186,6 +186,26 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         problem = (X, np.ascontiguousarray(X.T), Y_t)
         return problem, l2_strength(self.C, X.shape[0]), learning_rate, seed_order
 
+    def _diverged(self, loss: float, learning_rate: float) -> bool:
+        """Stop the run if the objective is non-finite or has exploded; say so."""
+        start = self.loss_curve_[0] if self.loss_curve_ else loss
+        if np.isfinite(loss) and loss <= EXPLOSION_FACTOR * max(start, 1.0):
+            return False
+        self.diverged_ = True
+        if not np.isfinite(loss) and self.n_iter_:
+            # Scores overflow at these parameters: go back to the last finite objective.
+            self.coef_, self.intercept_ = self._prev_coef, self._prev_intercept
+            self.loss_curve_.pop()
+            self.n_iter_ -= 1
+        warnings.warn(
+            f"training diverged at iteration {self.n_iter_}: the objective reached "
+            f"{loss:.4g} (it started at {start:.4g}); learning_rate={learning_rate:.4g} "
+            "is too large. The run stops at the last parameters with a finite objective.",
+            DivergenceWarning,
+            stacklevel=4,
+        )
+        return True
+
     def _iterate(self, problem, alpha, learning_rate, seed_order, *, stop_at_tol: bool):
         """One iteration; return False when training must stop."""
         if self.diverged_:
@@ -207,21 +227,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             )
         if not self.fit_intercept:
             grad_intercept[:] = 0.0
-        start = self.loss_curve_[0] if self.loss_curve_ else loss
-        if not np.isfinite(loss) or loss > EXPLOSION_FACTOR * max(start, 1.0):
-            self.diverged_ = True
-            if not np.isfinite(loss) and self.n_iter_:
-                # Scores overflow at these parameters: go back to the last finite objective.
-                self.coef_, self.intercept_ = self._prev_coef, self._prev_intercept
-                self.loss_curve_.pop()
-                self.n_iter_ -= 1
-            warnings.warn(
-                f"training diverged at iteration {self.n_iter_}: the objective reached "
-                f"{loss:.4g} (it started at {start:.4g}); learning_rate={learning_rate:.4g} "
-                "is too large. The run stops at the last parameters with a finite objective.",
-                DivergenceWarning,
-                stacklevel=3,
-            )
+        if self._diverged(loss, learning_rate):
             return False
         self.converged_ = bool(self.loss_curve_) and abs(self.loss_curve_[-1] - loss) < self.tol
         if self.converged_ and stop_at_tol:
@@ -287,7 +293,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         """Perform ``n_steps`` iterations, as ``n_steps`` calls of :meth:`partial_fit` do.
 
         The data are validated once. ``n_steps=0`` only sets up a model at iteration 0
-        (zero parameters), ready to be stepped or inspected. Stops early on divergence.
+        (zero parameters), ready to be stepped or inspected. Stops early on divergence, and
+        after the last step checks the objective at the new parameters, so that a step that
+        made it explode is reported at once rather than by the next call.
 
         Returns
         -------
@@ -305,6 +313,12 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         for _ in range(n_steps):
             if not self._iterate(*step_args, stop_at_tol=False):
                 break
+        else:
+            if n_steps:
+                problem, alpha, learning_rate, _ = step_args
+                with np.errstate(over="ignore", invalid="ignore"):
+                    loss = objective_gradient_kn(self.coef_, self.intercept_, *problem, alpha)[0]
+                self._diverged(loss, learning_rate)
         return self
 
     def class_scores(self, X) -> np.ndarray:

@@ -620,3 +620,11 @@ def test_objective_rejects_labels_outside_classes(seed_xy):
     for bad_y in (np.full(100, 7), y[:50], np.full(100, "a")):
         with pytest.raises(ValueError, match=re.escape(message)):
             model.objective(X, bad_y)
+
+
+def test_a_step_that_explodes_is_reported_at_once(seed_xy):
+    with pytest.warns(DivergenceWarning, match="diverged at iteration 1"):
+        model = SoftmaxRegression(learning_rate=1e6).partial_fit(*seed_xy)
+    assert model.diverged_ and model.n_iter_ == 1 and len(model.loss_curve_) == 1
+    assert model.objective(*seed_xy) > 1e3
+    assert np.all(np.isfinite(model.predict_proba(seed_xy[0])))
