@@ -14,43 +14,43 @@ st.caption(
 
 if not state.classroom():
     left, middle, right = st.columns(3)
-    kind = left.radio(
+    left.radio(
         "Shape",
         ["line", "blobs"],
         format_func={"line": "1-D line (the seed's)", "blobs": "2-D blobs"}.get,
-        key=state.bind("w.data.kind"),
+        **state.widget("w.data.kind"),
         help="1-D: x evenly spaced on [0, 10], labels by thresholds. 2-D: Gaussian clusters.",
     )
-    n_samples = left.number_input(
+    left.number_input(
         "Number of points",
         min_value=MIN_SAMPLES,
         max_value=MAX_SAMPLES,
         step=10,
-        key=state.bind("w.data.n_samples"),
+        **state.widget("w.data.n_samples"),
         help=f"{MIN_SAMPLES} to {MAX_SAMPLES:,}. Charts draw at most "
         f"{figures.MAX_POINTS_DRAWN:,} of them; training uses all.",
     )
-    n_classes = middle.slider(
+    middle.slider(
         "Number of classes",
         min_value=2,
         max_value=MAX_CLASSES,
-        key=state.bind("w.data.n_classes"),
+        **state.widget("w.data.n_classes"),
         help="The seed note uses 3.",
     )
-    noise = middle.slider(
+    middle.slider(
         "Label noise",
         min_value=0.0,
         max_value=1.0,
         step=0.01,
-        key=state.bind("w.data.noise"),
+        **state.widget("w.data.noise"),
         help="Probability that a label is shifted to the next class (the seed's is 0.1).",
     )
-    seed = right.number_input(
+    right.number_input(
         "Random seed",
         min_value=0,
         max_value=MAX_SEED,
         step=1,
-        key=state.bind("w.data.seed"),
+        **state.widget("w.data.seed"),
         help="The same seed and settings always give the same data (0 is the seed note's).",
     )
     right.button(
@@ -59,10 +59,6 @@ if not state.classroom():
         on_click=state.new_seed,
         help="Draw a new seed; the URL keeps it, so the data stay reproducible.",
     )
-    with page.guard():
-        state.update_settings(
-            kind=kind, n_samples=int(n_samples), n_classes=n_classes, noise=noise, seed=int(seed)
-        )
 
 X, y = state.dataset()
 names = [str(label) for label in range(state.settings().n_classes)]

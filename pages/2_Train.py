@@ -17,64 +17,59 @@ st.title("Train")
 
 
 def controls() -> None:
-    """The trainer's settings; a new learning rate applies from the next step on."""
+    """The trainer's settings; a new learning rate applies from the next step on.
+
+    Each widget writes its setting back through its callback (see ``state.widget``).
+    """
     lr_col, c_col, solver_col, tol_col, iter_col = st.columns([1.4, 1, 1, 1, 1])
     current = state.settings()  # a linked value outside the usual choices is offered too
     c_choices = sorted({*C_CHOICES, current.C}, reverse=True)
     tol_choices = sorted({*TOL_CHOICES, current.tol}, reverse=True)
     auto = lr_col.toggle(
         "Learning rate: auto (1/L)",
-        key=state.bind("w.train.lr_auto"),
+        **state.widget("w.train.lr_auto"),
         help="1/L never overshoots: L bounds the curvature of the loss on this data.",
     )
-    learning_rate = lr_col.number_input(
+    lr_col.number_input(
         "Learning rate",
         min_value=LR_RANGE[0],
         max_value=LR_RANGE[1],
         format="%g",
         disabled=auto,
-        key=state.bind("w.train.lr"),
+        **state.widget("w.train.lr"),
         help="Step size of gradient descent. The seed note uses 0.5; try 1e6 to see divergence. "
         "Changing it mid-run keeps the run.",
     )
-    C = c_col.selectbox(
+    c_col.selectbox(
         "L2 penalty C",
         c_choices,
         format_func=lambda c: "none (C = ∞)" if math.isinf(c) else f"C = {c:g}",
-        key=state.bind("w.train.C"),
+        **state.widget("w.train.C"),
         help="Inverse strength of the penalty ||W||²/(2Cn), scikit-learn's meaning. "
         "The seed has none; scikit-learn's default is C = 1. Changing it restarts the run.",
     )
-    solver = solver_col.radio(
+    solver_col.radio(
         "Solver",
         ["gd", "nesterov"],
         format_func={"gd": "gradient descent", "nesterov": "Nesterov"}.get,
-        key=state.bind("w.train.solver"),
+        **state.widget("w.train.solver"),
         help="Plain gradient descent (the seed's) or Nesterov's accelerated method with restart.",
     )
-    tol = tol_col.select_slider(
+    tol_col.select_slider(
         "Tolerance",
         tol_choices,
         format_func=lambda t: f"{t:g}",
-        key=state.bind("w.train.tol"),
+        **state.widget("w.train.tol"),
         help="Run to convergence stops when the loss changes by less than this (seed: 1e-6).",
     )
-    max_iter = iter_col.number_input(
+    iter_col.number_input(
         "max_iter",
         min_value=1,
         max_value=MAX_ITER,
         step=100,
-        key=state.bind("w.train.max_iter"),
+        **state.widget("w.train.max_iter"),
         help="Most iterations of this run (the seed's: 1000).",
     )
-    with page.guard():
-        state.update_settings(
-            learning_rate=None if auto else float(learning_rate),
-            C=C,
-            solver=solver,
-            tol=tol,
-            max_iter=int(max_iter),
-        )
 
 
 def stability(report: views.Progress) -> None:
@@ -82,18 +77,19 @@ def stability(report: views.Progress) -> None:
     ratio = report.learning_rate / report.limit
     L = 2.0 / report.limit
     if ratio > 1:
-        overshoot = (
-            ""
-            if report.curvature is None
-            else f" Here the loss curves with λ = {report.curvature:.3g} (largest Hessian "
-            f"eigenvalue), so along that direction each step multiplies the error by "
-            f"|1 − lr·λ| = {abs(1 - report.learning_rate * report.curvature):.2f}"
-            + (
-                " > 1: it overshoots further each time, and the loss oscillates."
-                if report.learning_rate * report.curvature > 2
-                else ", below 1 for now, but it can exceed 1 elsewhere."
+        overshoot = ""
+        if report.curvature is not None:
+            steepness = report.learning_rate * report.curvature
+            overshoot = (
+                f" Here the loss curves with λ = {report.curvature:.3g} (largest Hessian "
+                f"eigenvalue): lr·λ = {steepness:.3g} > 2, so along that direction each step "
+                f"overshoots the minimum by a factor |1 − lr·λ| = {steepness - 1:.3g}, and the "
+                "loss oscillates."
+                if steepness > 2
+                else f" Right here the curvature is λ = {report.curvature:.3g}, low enough for "
+                f"this step (lr·λ = {steepness:.3g} < 2); where it is higher, up to L, the "
+                "steps overshoot."
             )
-        )
         st.warning(
             f"**Unstable learning rate.** lr = {report.learning_rate:.4g} is "
             f"{ratio:.1f}× the stable limit 2/L = {report.limit:.4g} "
@@ -132,7 +128,7 @@ if not state.classroom():
 speed = st.select_slider(
     "Play speed",
     list(SPEEDS),
-    key=state.bind("w.train.speed", "fast"),
+    **state.widget("w.train.speed", "fast"),
     help="How fast Play steps: from 2 to 50 iterations per second.",
 )
 interval, steps_per_tick = SPEEDS[speed]
@@ -213,7 +209,7 @@ def training_area() -> None:
     )
     with loss_chart:
         log_scale = st.toggle(
-            "Log scale", key=state.bind("w.train.log", False), help="Log y axis for the loss."
+            "Log scale", **state.widget("w.train.log", False), help="Log y axis for the loss."
         )
         st.plotly_chart(
             figures.loss_history(views.loss_values(model, X, y), log_scale=log_scale, large=large),

@@ -13,7 +13,7 @@ current, model = state.settings(), state.run().model
 X, y = state.dataset()
 same = st.toggle(
     "Same objective as the scratch model",
-    key=state.bind("w.compare.same", False),
+    **state.widget("w.compare.same", False),
     help="Off: scikit-learn as a user gets it, LogisticRegression() with its default C = 1. "
     "On: scikit-learn with the scratch model's C and a tight tolerance.",
 )
@@ -85,6 +85,12 @@ if not same:
         f"**Different objectives.** `LogisticRegression()` adds an L2 penalty with C = 1 by "
         f"default: it pulls the weights towards zero, so its curves are flatter. The scratch "
         f"model has {penalty}. Switch on *Same objective* to give scikit-learn the same one."
+    )
+if views.sklearn_stopped_early(reference):
+    reasons.append(
+        f"**scikit-learn stopped early too.** Its L-BFGS hit max_iter = {reference.max_iter} "
+        "before converging (it warns, in the server log), so its curves are not quite its own "
+        "optimum either."
     )
 report = views.progress(model, X, y, current.tol)
 if report.previous_loss is None:

@@ -64,10 +64,9 @@ index = st.number_input(
     min_value=0,
     max_value=X.shape[0] - 1,
     step=1,
-    key=state.bind("w.math.point", X.shape[0] // 2),
+    **state.widget("w.math.point", X.shape[0] // 2, upper=X.shape[0] - 1),
     help="Pick any training point; the numbers below follow the current model.",
 )
-index = min(int(index), X.shape[0] - 1)
 point = views.trace_point(model, X, y, index)
 true_index = names.index(point.label)
 st.latex(r"\mathbf{x} = " + vector(point.x) + rf",\qquad y = \text{{{point.label}}}")

@@ -59,12 +59,11 @@ def _sidebar() -> None:
         for path, label, icon in PAGES:
             st.page_link(path, label=label, icon=icon)
         st.divider()
-        classroom = st.toggle(
+        st.toggle(
             "Classroom mode",
-            key=state.bind("w.classroom"),
+            **state.widget("w.classroom"),
             help="Hide the settings and enlarge text and charts, for a projector.",
         )
-        state.set_classroom(classroom)
         current, current_run = state.settings(), state.run()
         data = "1-D line" if current.kind == "line" else "2-D blobs"
         st.caption(

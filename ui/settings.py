@@ -196,7 +196,8 @@ def from_query(query: dict[str, str]) -> Restored:
     n_iter = 0
     if "iter" in query:
         try:
-            n_iter = _parse_int(str(query["iter"]), 0, settings.max_iter)
+            # Not capped by max_iter: lowering max_iter mid-run keeps the iterations done.
+            n_iter = _parse_int(str(query["iter"]), 0, MAX_ITER)
         except ValueError as error:
             problems.bad("iter", str(query["iter"]), f"{error}; starting from iteration 0")
     schedule = [(settings.learning_rate, n_iter)] if n_iter else []

@@ -34,6 +34,7 @@ _NOTICES = "lab.notices"
 _CLASSROOM = "lab.classroom"
 _PLAYING = "lab.playing"
 _RUN_COUNTER = "lab.run_counter"
+_VIEW = "lab.view"
 
 
 @dataclass
@@ -80,8 +81,11 @@ def init() -> None:
     st.session_state[_NOTICES] = list(restored.problems)
     _start_run()
     for learning_rate, count in restored.schedule:
-        _advance(learning_rate, count, keep_snapshot=False)
-    _push_widgets(restored.settings)
+        caught = _advance(learning_rate, count, keep_snapshot=False)
+        if run().model.diverged_:
+            run().event = _divergence_event(caught)
+            break
+    _configure_model(restored.settings.learning_rate)
 
 
 def settings() -> Settings:
@@ -158,6 +162,20 @@ def update_settings(**changes) -> None:
         _start_run()
         reason = "the data changed" if new.data_key() != old.data_key() else "the objective changed"
         run().event = Event("info", f"Training restarted from iteration 0 because {reason}.")
+    else:
+        _configure_model(new.learning_rate)
+
+
+def _set_model_params(learning_rate: float | None) -> None:
+    run().model.set_params(
+        learning_rate="auto" if learning_rate is None else learning_rate, tol=settings().tol
+    )
+
+
+def _configure_model(learning_rate: float | None) -> None:
+    """Give the model a learning rate and the current tol; the core resolves "auto" (1/L)."""
+    _set_model_params(learning_rate)
+    run().model.advance(*dataset(), n_steps=0)
 
 
 def _record(learning_rate: float | None, count: int) -> None:
@@ -173,14 +191,11 @@ def _advance(learning_rate: float | None, n_steps: int, *, keep_snapshot: bool) 
     current, model = run(), run().model
     if keep_snapshot:
         current.history.append(model.snapshot())
-    X, y = dataset()
-    model.set_params(
-        learning_rate="auto" if learning_rate is None else learning_rate, tol=settings().tol
-    )
+    _set_model_params(learning_rate)
     before = model.n_iter_
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model.advance(X, y, n_steps=n_steps)
+        model.advance(*dataset(), n_steps=n_steps)
     _record(learning_rate, model.n_iter_ - before)
     return caught
 
@@ -256,10 +271,15 @@ def run_to_convergence() -> None:
             if model.n_iter_ >= current.max_iter
             else f"the limit of {current.step_budget():,} iterations per click on this data"
         )
+        unstable = model.learning_rate_ > model.learning_rate_limit_
         run().event = Event(
             "warning",
-            f"Not converged after {done:,} more iterations ({limit}). With a learning rate "
-            "above the stable limit the loss may never settle.",
+            f"Not converged after {done:,} more iterations ({limit})."
+            + (
+                " With a learning rate above the stable limit the loss may never settle."
+                if unstable
+                else " Click again to go on, or try Nesterov."
+            ),
         )
 
 
@@ -284,7 +304,6 @@ def apply_settings(new: Settings) -> None:
     """Replace the settings (a preset) and start a new run; widgets follow."""
     st.session_state[_SETTINGS] = new
     _start_run()
-    _push_widgets(new)
 
 
 def converge_precisely() -> None:
@@ -297,53 +316,80 @@ def converge_precisely() -> None:
 
 def use_stable_learning_rate() -> None:
     """Switch to the automatic rate 1/L, which never overshoots; the run goes on."""
-    st.session_state[_SETTINGS] = replace(settings(), learning_rate=None)
-    _push_widgets(settings())
+    update_settings(learning_rate=None)
 
 
 def new_seed() -> None:
     """Draw a new random seed for the data (written to the URL, so still reproducible)."""
     seed = int(np.random.default_rng().integers(0, 2**31))
     update_settings(seed=seed)
-    _push_widgets(settings())
 
 
-# Widgets: key -> how to read its value off the settings.
-_WIDGETS = {
-    "w.data.kind": lambda s: s.kind,
-    "w.data.n_samples": lambda s: s.n_samples,
-    "w.data.n_classes": lambda s: s.n_classes,
-    "w.data.noise": lambda s: s.noise,
-    "w.data.seed": lambda s: s.seed,
-    "w.train.lr_auto": lambda s: s.learning_rate is None,
-    "w.train.lr": lambda s: s.learning_rate,
-    "w.train.C": lambda s: s.C,
-    "w.train.solver": lambda s: s.solver,
-    "w.train.tol": lambda s: s.tol,
-    "w.train.max_iter": lambda s: s.max_iter,
+# Widgets bound to a setting: key -> (settings field, how to read it off the settings).
+_SETTING_WIDGETS = {
+    "w.data.kind": ("kind", lambda s: s.kind),
+    "w.data.n_samples": ("n_samples", lambda s: s.n_samples),
+    "w.data.n_classes": ("n_classes", lambda s: s.n_classes),
+    "w.data.noise": ("noise", lambda s: s.noise),
+    "w.data.seed": ("seed", lambda s: s.seed),
+    "w.train.C": ("C", lambda s: s.C),
+    "w.train.solver": ("solver", lambda s: s.solver),
+    "w.train.tol": ("tol", lambda s: s.tol),
+    "w.train.max_iter": ("max_iter", lambda s: s.max_iter),
 }
+_LR_AUTO, _LR, _CLASSROOM_WIDGET = "w.train.lr_auto", "w.train.lr", "w.classroom"
+DEFAULT_LEARNING_RATE = 0.1  # shown in the number box while the rate is "auto"
 
 
-def _push_widgets(current: Settings) -> None:
-    for key, read in _WIDGETS.items():
-        value = read(current)
-        if value is not None:  # an "auto" learning rate leaves the number box as it was
-            st.session_state[key] = value
-    st.session_state["w.classroom"] = classroom()
+def _view_options() -> dict:
+    return st.session_state.setdefault(_VIEW, {})
 
 
-def bind(key: str, default: object = None) -> str:
-    """Return a widget key, seeding its value (from the settings, else ``default``) if unset.
+def _session_value(key: str, default: object) -> object:
+    """What a widget should show: the session's value behind it."""
+    if key in _SETTING_WIDGETS:
+        return _SETTING_WIDGETS[key][1](settings())
+    if key == _LR_AUTO:
+        return settings().learning_rate is None
+    if key == _LR:
+        chosen = settings().learning_rate
+        return _view_options().get(_LR, DEFAULT_LEARNING_RATE) if chosen is None else chosen
+    if key == _CLASSROOM_WIDGET:
+        return classroom()
+    return _view_options().get(key, default)
 
-    Widgets are then created with this key and no ``value=``, so a preset that rewrites the
-    settings moves the widgets too.
+
+def _on_widget_change(key: str) -> None:
+    value = st.session_state[key]
+    if key in _SETTING_WIDGETS:
+        field_name = _SETTING_WIDGETS[key][0]
+        update_settings(**{field_name: int(value) if field_name in _INT_FIELDS else value})
+    elif key == _LR_AUTO:
+        update_settings(learning_rate=None if value else _session_value(_LR, None))
+    elif key == _LR:
+        _view_options()[_LR] = float(value)
+        if settings().learning_rate is not None:
+            update_settings(learning_rate=float(value))
+    elif key == _CLASSROOM_WIDGET:
+        set_classroom(value)
+    else:
+        _view_options()[key] = value
+
+
+_INT_FIELDS = ("n_samples", "seed", "max_iter")
+
+
+def widget(key: str, default: object = None, *, upper: int | None = None) -> dict:
+    """Keyword arguments that bind a widget to the session: its ``key`` and a callback.
+
+    The widget shows the session's value on every visit of every page (a setting, or a
+    view option such as the play speed, which starts at ``default``), and a change goes back
+    to the session through the callback, before the page reruns. Pass no ``value=``.
+    ``upper`` caps a stored number (a row index, when the data set has shrunk).
     """
-    if key not in st.session_state:
-        value = _WIDGETS[key](settings()) if key in _WIDGETS else default
-        if key == "w.classroom":
-            value = classroom()
-        st.session_state[key] = 0.1 if value is None and key == "w.train.lr" else value
-    return key
+    value = _session_value(key, default)
+    st.session_state[key] = value if upper is None else min(value, upper)
+    return {"key": key, "on_change": _on_widget_change, "args": (key,)}
 
 
 def sync_url() -> None:

@@ -133,9 +133,17 @@ def progress(model: SoftmaxRegression, X: np.ndarray, y: np.ndarray, tol: float)
 def sklearn_model(data_key: tuple, C: float, same_objective: bool) -> LogisticRegression:
     """scikit-learn's fit on the data set: its default C=1, or the scratch model's objective."""
     X, y = state.load_dataset(*data_key)
-    if same_objective:
-        return fit_sklearn(X, y, same_objective_as=C)
-    return fit_sklearn(X, y)
+    with warnings.catch_warnings():
+        # The page says so when scikit-learn stops at max_iter (see sklearn_stopped_early).
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if same_objective:
+            return fit_sklearn(X, y, same_objective_as=C)
+        return fit_sklearn(X, y)
+
+
+def sklearn_stopped_early(reference: LogisticRegression) -> bool:
+    """Whether scikit-learn's solver stopped at its max_iter rather than converging."""
+    return bool(np.max(reference.n_iter_) >= reference.max_iter)
 
 
 def sklearn_objective(reference: LogisticRegression, model: SoftmaxRegression, X, y) -> float:
