@@ -29,6 +29,16 @@ def class_marker(index: int) -> str:
     return MARKERS[index % len(MARKERS)]
 
 
+def _class_marker_style(index: int) -> dict:
+    """Colour, shape and outline of the data points of class ``index``."""
+    return {
+        "color": class_colour(index),
+        "symbol": class_marker(index),
+        "size": 9,
+        "line": {"color": "#1B1F24", "width": 1},
+    }
+
+
 def thin(n_points: int, max_points: int = MAX_POINTS_DRAWN) -> np.ndarray:
     """Indices of at most ``max_points`` evenly spread points out of ``n_points``.
 
@@ -67,12 +77,7 @@ def _class_points_1d(fig: go.Figure, x: np.ndarray, y_index: np.ndarray, names, 
                 mode="markers",
                 name=f"data: {name}",
                 legendgroup=f"class {name}",
-                marker={
-                    "color": class_colour(i),
-                    "symbol": class_marker(i),
-                    "size": 9,
-                    "line": {"color": "#1B1F24", "width": 1},
-                },
+                marker=_class_marker_style(i),
                 hovertemplate=f"x=%{{x:.3f}}<br>label {name}<extra></extra>",
             )
         )
@@ -106,12 +111,7 @@ def data_scatter(
                 y=y_plot,
                 mode="markers",
                 name=f"class {name}",
-                marker={
-                    "color": class_colour(i),
-                    "symbol": class_marker(i),
-                    "size": 9,
-                    "line": {"color": "#1B1F24", "width": 1},
-                },
+                marker=_class_marker_style(i),
             )
         )
     if X.shape[1] == 1:
@@ -261,12 +261,7 @@ def decision_regions(
                 y=X[keep][members, 1],
                 mode="markers",
                 name=f"data: {name}",
-                marker={
-                    "color": class_colour(i),
-                    "symbol": class_marker(i),
-                    "size": 9,
-                    "line": {"color": "#1B1F24", "width": 1},
-                },
+                marker=_class_marker_style(i),
             )
         )
     _layout(fig, title, "x₁", "x₂", large=large)
