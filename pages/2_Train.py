@@ -153,15 +153,27 @@ def training_area() -> None:
         on_click=state.run_to_convergence,
         help="Until the loss changes by less than tol, or max_iter.",
     )
-    buttons[3].button(
-        "Pause" if state.playing() else "Play",
-        key="w.train.play",
-        type="primary",
-        # Sets rather than toggles: a click delivered twice must not undo itself.
-        on_click=state.set_playing,
-        args=(not state.playing(),),
-        help="Keep stepping at the chosen speed.",
-    )
+    # Two buttons with fixed effects: the browser may deliver a click's trigger twice (in a
+    # timer rerun and in its own), and a toggle, or a button whose argument follows the
+    # state, would then undo itself.
+    if state.playing():
+        buttons[3].button(
+            "Pause",
+            key="w.train.pause",
+            type="primary",
+            on_click=state.set_playing,
+            args=(False,),
+            help="Stop playing.",
+        )
+    else:
+        buttons[3].button(
+            "Play",
+            key="w.train.play",
+            type="primary",
+            on_click=state.set_playing,
+            args=(True,),
+            help="Keep stepping at the chosen speed.",
+        )
     buttons[4].button(
         "Back", key="w.train.back", on_click=state.back, help="Undo the last training action."
     )
@@ -178,7 +190,8 @@ def training_area() -> None:
         getattr(st, current.event.level)(current.event.text)
     X, y = state.dataset()
     model = current.model
-    report = views.progress(model, X, y, state.settings().tol)
+    losses = views.loss_values(model, X, y)
+    report = views.progress(model, X, y, state.settings().tol, losses)
     metrics = st.columns(4)
     metrics[0].metric("Iteration", f"{report.n_iter:,}")
     metrics[1].metric(
@@ -212,7 +225,7 @@ def training_area() -> None:
             "Log scale", **state.widget("w.train.log", False), help="Log y axis for the loss."
         )
         st.plotly_chart(
-            figures.loss_history(views.loss_values(model, X, y), log_scale=log_scale, large=large),
+            figures.loss_history(losses, log_scale=log_scale, large=large),
             key="w.train.loss_chart",
             width="stretch",
         )

@@ -11,6 +11,7 @@ st.title("Compare with scikit-learn")
 
 current, model = state.settings(), state.run().model
 X, y = state.dataset()
+losses = views.loss_values(model, X, y)
 same = st.toggle(
     "Same objective as the scratch model",
     **state.widget("w.compare.same", False),
@@ -69,7 +70,7 @@ else:
 
 st.plotly_chart(
     figures.loss_history(
-        views.loss_values(model, X, y),
+        losses,
         reference=views.sklearn_objective(reference, model, X, y),
         reference_label="scikit-learn's parameters, scored by the scratch objective",
         large=large,
@@ -92,7 +93,7 @@ if views.sklearn_stopped_early(reference):
         "before converging (it warns, in the server log), so its curves are not quite its own "
         "optimum either."
     )
-report = views.progress(model, X, y, current.tol)
+report = views.progress(model, X, y, current.tol, losses)
 if report.previous_loss is None:
     reasons.append("**Not trained yet.** The scratch model is at iteration 0: all p = 1/k.")
 elif not report.converged:

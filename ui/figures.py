@@ -11,12 +11,16 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 
 # Okabe & Ito (2008), "Color Universal Design"; black last.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 MARKERS = ("circle", "square", "diamond", "triangle-up", "x", "star", "cross", "hexagon")
 SCRATCH_DASH, SKLEARN_DASH = "solid", "dash"
 MAX_POINTS_DRAWN = 2_000
+# plotly_white's layout only: naming the full template makes plotly validate and copy all
+# of it for every figure (measured: 10 ms of a 41 ms page rerun, and 4 kB per chart).
+TEMPLATE = go.layout.Template(layout=pio.templates["plotly_white"].layout)
 
 
 def class_colour(index: int) -> str:
@@ -60,7 +64,7 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, *, large: bo
         legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
         height=620 if large else 480,
-        template="plotly_white",
+        template=TEMPLATE,
     )
     return fig
 

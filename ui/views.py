@@ -109,8 +109,10 @@ class Progress:
     converged: bool
 
 
-def progress(model: SoftmaxRegression, X: np.ndarray, y: np.ndarray, tol: float) -> Progress:
-    losses = loss_values(model, X, y)
+def progress(
+    model: SoftmaxRegression, X: np.ndarray, y: np.ndarray, tol: float, losses: np.ndarray
+) -> Progress:
+    """The numbers of the current iteration; ``losses`` as from :func:`loss_values`."""
     curvature = (
         local_curvature(model.coef_, model.intercept_, X, model.C)
         if X.shape[0] <= CURVATURE_MAX_SAMPLES

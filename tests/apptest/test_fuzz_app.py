@@ -121,8 +121,8 @@ def act(at, action) -> None:
     elif action == "play":
         click(at, "w.train.play")
         at.run()
-        if at.button(key="w.train.play").label == "Pause":
-            click(at, "w.train.play")
+        if any(button.key == "w.train.pause" for button in at.button):
+            click(at, "w.train.pause")
         assert at.button(key="w.train.play").label == "Play"
     elif action == "fix":
         if any(button.key == "w.train.fix_lr" for button in at.button):

@@ -29,11 +29,12 @@ from .conftest import (
     url,
 )
 
-STEP, STEP10, RUN, PLAY, BACK, RESET, FIX = (
+STEP, STEP10, RUN, PLAY, PAUSE, BACK, RESET, FIX = (
     "w.train.step",
     "w.train.step10",
     "w.train.run",
     "w.train.play",
+    "w.train.pause",
     "w.train.back",
     "w.train.reset",
     "w.train.fix_lr",
@@ -324,15 +325,15 @@ def test_penalty_changes_the_objective_value(train_app):
 
 def test_play_pause(train_app):
     click(train_app, PLAY)
-    assert train_app.button(key=PLAY).label == "Pause"
+    assert train_app.button(key=PAUSE).label == "Pause" and not has_button(train_app, PLAY)
     first = iteration(train_app)
     assert first <= 1
     for tick in (1, 2, 3):
         train_app.run()
         assert iteration(train_app) == first + tick  # "fast": one step per tick
         check_consistency(train_app)
-    click(train_app, PLAY)
-    assert train_app.button(key=PLAY).label == "Play"
+    click(train_app, PAUSE)
+    assert train_app.button(key=PLAY).label == "Play" and not has_button(train_app, PAUSE)
     stopped = iteration(train_app)
     train_app.run()
     train_app.run()
@@ -348,7 +349,7 @@ def test_play_turbo_takes_five_steps_per_tick(train_app):
     assert iteration(train_app) == first + 5
     train_app.run()
     assert iteration(train_app) == first + 10
-    click(train_app, PLAY)
+    click(train_app, PAUSE)
     assert train_app.button(key=PLAY).label == "Play"
     check_consistency(train_app)
 
@@ -356,7 +357,7 @@ def test_play_turbo_takes_five_steps_per_tick(train_app):
 def test_back_undoes_one_play_tick(train_app):
     click(train_app, PLAY)
     train_app.run()
-    click(train_app, PLAY)
+    click(train_app, PAUSE)
     n_iter = iteration(train_app)
     click(train_app, BACK)
     assert iteration(train_app) == n_iter - 1

@@ -169,20 +169,11 @@ def test_run_to_convergence_with_a_stable_rate(app_server, context):
 
 def test_play_then_pause(app_server, context):
     page = open_page(context, f"{app_server.url}/Train?lr=auto")
-    play = button(page, "w.train.play")
-    play.click()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.st-key-w-train-play button')]"
-        ".some(b => b.offsetParent && b.innerText.trim() === 'Pause')",
-        timeout=10_000,
-    )
-    time.sleep(2.0)
     button(page, "w.train.play").click()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.st-key-w-train-play button')]"
-        ".some(b => b.offsetParent && b.innerText.trim() === 'Play')",
-        timeout=10_000,
-    )
+    button(page, "w.train.pause").wait_for(timeout=10_000)
+    time.sleep(2.0)
+    button(page, "w.train.pause").click()
+    button(page, "w.train.play").wait_for(timeout=10_000)
     wait_until_idle(page)
     stopped_at = iteration(page)
     assert stopped_at >= 5  # "fast" is ten steps a second
