@@ -13,16 +13,25 @@ with the intercept not penalised and ``C = inf`` meaning no penalty.
 The training loop calls :func:`objective_gradient_kn`, which works on the transposed,
 class-major layout ``(n_classes, n_samples)``: reductions over classes then run across a few
 long contiguous rows instead of along many three-element rows, which makes a step several
-times faster than the seed note's loop (see ``benchmarks/``).
+times faster than the seed note's loop (see ``benchmarks/``). It takes the parameters
+stacked as ``theta = [W | b]``, shape ``(n_classes, n_features + 1)``, and the design
+augmented with a column of ones, ``[X | 1]`` (built once per fit by :func:`kernel_data`,
+with the buffers that every call reuses): one product ``theta [X | 1]^T`` then gives the
+scores ``W x_i + b`` and one product ``(P - Y)^T [X | 1]`` both gradients, and the
+training loop updates the parameters with one array operation instead of two.
 
 Summation order matters in one case. Above the stable learning-rate limit (the seed's own
 run) gradient descent is chaotic: a rounding difference of 1e-16 grows to 1e-1 within a few
-hundred iterations. There ``seed_order=True`` sums over samples exactly as the seed's code
-does, which reproduces its run bit for bit. Below the limit a gradient step cannot amplify
-errors, and the faster order is used.
+hundred iterations. There ``seed_order=True`` computes as the seed's code does, which
+reproduces its run bit for bit: the intercept is added to ``W x_i`` separately rather than
+summed inside the product, ``dJ/dW`` is ``X^T (P - Y) / n`` on an ``(n_samples, n_classes)``
+copy and ``dJ/db`` a sum over that copy's rows. Below the limit a gradient step cannot
+amplify errors, and the faster order is used.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -89,64 +98,100 @@ def l2_strength(C: float, n_samples: int) -> float:
     return 0.0 if np.isinf(C) else 1.0 / (C * n_samples)
 
 
-def objective_gradient_kn(
-    coef: np.ndarray,
-    intercept: np.ndarray,
-    X: np.ndarray,
-    X_t: np.ndarray,
-    Y_t: np.ndarray,
-    alpha: float,
-    *,
-    seed_order: bool = False,
-) -> tuple[float, np.ndarray, np.ndarray]:
-    """Objective and gradient on the class-major layout used by the training loop.
+class KernelData(NamedTuple):
+    """The training data in the layouts of :func:`objective_gradient_kn`, with its buffers.
+
+    Built once per fit by :func:`kernel_data`. ``work`` and ``column`` are scratch space that
+    every call overwrites: reusing them spares allocating ``n_classes * n_samples``
+    temporaries per iteration, and the page faults that fresh large arrays can cost.
+    """
+
+    X: np.ndarray  # (n_samples, n_features): the seed-order gradient multiplies by X itself
+    X_aug_t: np.ndarray  # (n_features + 1, n_samples): [X | 1] transposed, C-contiguous
+    Y_t: np.ndarray  # (n_classes, n_samples): transposed one-hot labels
+    work: np.ndarray  # (n_classes, n_samples): scores, then probabilities, then (P - Y) / n
+    column: np.ndarray  # (n_samples,): column maxima, then normalisers, then their logs
+
+
+def kernel_data(X: np.ndarray, y_encoded: np.ndarray, n_classes: int) -> KernelData:
+    """Lay out validated data for :func:`objective_gradient_kn` and allocate its buffers.
 
     Parameters
     ----------
-    coef : ndarray of shape (n_classes, n_features)
-    intercept : ndarray of shape (n_classes,)
     X : ndarray of shape (n_samples, n_features)
-        The design matrix, C-contiguous.
-    X_t : ndarray of shape (n_features, n_samples)
-        The same, transposed and C-contiguous.
-    Y_t : ndarray of shape (n_classes, n_samples)
-        The transposed one-hot labels.
+        Finite float64 data (not checked).
+    y_encoded : ndarray of shape (n_samples,)
+        Labels in ``0 .. n_classes - 1`` (not checked).
+    n_classes : int
+
+    Returns
+    -------
+    KernelData
+    """
+    n_samples, n_features = X.shape
+    X_aug_t = np.empty((n_features + 1, n_samples))
+    X_aug_t[:-1] = X.T
+    X_aug_t[-1] = 1.0
+    Y_t = np.zeros((n_classes, n_samples))
+    Y_t[y_encoded, np.arange(n_samples)] = 1.0
+    work = np.empty((n_classes, n_samples))
+    return KernelData(X, X_aug_t, Y_t, work, np.empty(n_samples))
+
+
+def objective_gradient_kn(
+    theta: np.ndarray, data: KernelData, alpha: float, *, seed_order: bool = False
+) -> tuple[float, np.ndarray]:
+    """Objective and gradient in the stacked parameters, on the class-major layout.
+
+    Parameters
+    ----------
+    theta : ndarray of shape (n_classes, n_features + 1)
+        The stacked parameters ``[W | b]``: ``coef`` with ``intercept`` as a last column.
+    data : KernelData
+        From :func:`kernel_data`; its buffers ``work`` and ``column`` are overwritten.
     alpha : float
-        L2 strength, ``1 / (C n)`` (see :func:`l2_strength`).
+        L2 strength, ``1 / (C n)`` (see :func:`l2_strength`); it applies to ``W`` only.
     seed_order : bool, default=False
-        Sum over samples in the seed note's order (slower; see the module docstring).
+        Compute as the seed note does (slower; see the module docstring).
 
     Returns
     -------
     loss : float
         ``J(W, b)``.
-    grad_coef : ndarray of shape (n_classes, n_features)
-        ``dJ/dW = (P - Y)^T X / n + alpha W``.
-    grad_intercept : ndarray of shape (n_classes,)
+    grad : ndarray of shape (n_classes, n_features + 1)
+        ``[dJ/dW | dJ/db]``, a new array: ``dJ/dW = (P - Y)^T X / n + alpha W`` and
         ``dJ/db = mean_i (p_i - y_i)``.
     """
-    n_samples = X_t.shape[1]
-    scores = coef @ X_t  # [K x N]
-    scores += intercept[:, None]
-    scores -= scores.max(axis=0)  # log-sum-exp shift: every exponent <= 0
+    X, X_aug_t, Y_t, scores, column = data
+    n_samples = column.shape[0]
+    if seed_order:
+        np.matmul(theta[:, :-1], X_aug_t[:-1], out=scores)  # W X^T, then + b as the seed adds
+        scores += theta[:, -1:]
+    else:
+        np.matmul(theta, X_aug_t, out=scores)  # [K x N] = W X^T + b in one product
+    # np.maximum.reduce / np.add.reduce with out= skip the Python wrappers of max / sum.
+    scores -= np.maximum.reduce(scores, axis=0, out=column)  # log-sum-exp shift: exponents <= 0
     true_class_scores = np.vdot(Y_t, scores)  # sum_i z_{y_i, i}
     np.exp(scores, out=scores)
-    normaliser = scores.sum(axis=0)
-    loss = (np.log(normaliser).sum() - true_class_scores) / n_samples
-    scores /= normaliser  # now the probabilities P
+    scores /= np.add.reduce(scores, axis=0, out=column)  # now the probabilities P
+    log_normaliser_sum = np.add.reduce(np.log(column, out=column))
+    loss = (log_normaliser_sum - true_class_scores) / n_samples
     scores -= Y_t
     scores /= n_samples  # dscores = (P - Y) / n
     if seed_order:
         dscores = np.ascontiguousarray(scores.T)  # [N x K], the seed's layout
-        grad_coef = (X.T @ dscores).T
-        grad_intercept = dscores.sum(axis=0)
+        grad = np.empty_like(theta)
+        grad[:, :-1] = (X.T @ dscores).T
+        grad[:, -1] = dscores.sum(axis=0)
     else:
-        grad_coef = scores @ X
-        grad_intercept = scores.sum(axis=1)
+        # [K x (D+1)]: dJ/dW and, from the row of ones, dJ/db. Both factors are read along
+        # contiguous rows; np.dot has less call overhead than matmul on small arrays.
+        grad = np.dot(scores, X_aug_t.T)
     if alpha:
+        coef = theta[:, :-1]
         loss += 0.5 * alpha * float(np.vdot(coef, coef))
-        grad_coef += alpha * coef
-    return float(loss), grad_coef, grad_intercept
+        grad[:, :-1] += alpha * coef
+    return float(loss), grad
 
 
 def _check_parameters(coef, intercept, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -182,15 +227,20 @@ def objective_gradient(
 
     Returns
     -------
-    loss, grad_coef, grad_intercept
-        As in :func:`objective_gradient_kn`.
+    loss : float
+        ``J(W, b)``.
+    grad_coef : ndarray of shape (n_classes, n_features)
+        ``dJ/dW = (P - Y)^T X / n + W / (C n)``.
+    grad_intercept : ndarray of shape (n_classes,)
+        ``dJ/db = mean_i (p_i - y_i)``.
     """
     coef, intercept, X = _check_parameters(coef, intercept, X)
-    X = np.ascontiguousarray(X)
-    Y_t = np.ascontiguousarray(one_hot(y_encoded, coef.shape[0]).T)
+    y_encoded = check_labels("y_encoded", y_encoded, coef.shape[0], X.shape[0])
     C = check_real("C", C, 0.0, low_open=True, allow_inf=True)
-    alpha = l2_strength(C, X.shape[0])
-    return objective_gradient_kn(coef, intercept, X, np.ascontiguousarray(X.T), Y_t, alpha)
+    data = kernel_data(X, y_encoded, coef.shape[0])
+    theta = np.column_stack([coef, intercept])
+    loss, grad = objective_gradient_kn(theta, data, l2_strength(C, X.shape[0]))
+    return loss, np.ascontiguousarray(grad[:, :-1]), grad[:, -1].copy()
 
 
 def hessian(

@@ -14,6 +14,7 @@ objective before the ``i``-th step, so ``len(loss_curve_) == n_iter_`` always.
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import NamedTuple
 
@@ -25,7 +26,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._checks import check_int, check_real
 from .diagnostics import lipschitz_constant
-from .functions import l2_strength, objective_gradient, objective_gradient_kn, softmax
+from .functions import (
+    KernelData,
+    kernel_data,
+    l2_strength,
+    objective_gradient,
+    objective_gradient_kn,
+    softmax,
+)
 
 SOLVERS = ("gd", "nesterov")
 # The objective starts at log(k) <= log(10); a run whose objective grows a thousandfold
@@ -151,7 +159,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self.converged_ = False
         self.diverged_ = False
 
-    def _prepare(self, X, y, *, reset: bool, classes=None):
+    def _prepare(self, X, y, *, reset: bool, classes=None) -> tuple[KernelData, float, float, bool]:
         """Validate the data; return it in the layouts of the training loop, with the step size."""
         self._check_params()
         try:
@@ -173,8 +181,6 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             raise
         if reset:
             self._initialise(known)
-        Y_t = np.zeros((self.classes_.size, y.shape[0]))
-        Y_t[y_encoded, np.arange(y.shape[0])] = 1.0
         lipschitz = lipschitz_constant(X, self.C, self.fit_intercept)
         self.learning_rate_limit_ = 2.0 / lipschitz
         learning_rate = (
@@ -183,18 +189,23 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self.learning_rate_ = learning_rate
         # Above the limit the run is chaotic: sum as the seed does to reproduce it exactly.
         seed_order = learning_rate > self.learning_rate_limit_
-        problem = (X, np.ascontiguousarray(X.T), Y_t)
-        return problem, l2_strength(self.C, X.shape[0]), learning_rate, seed_order
+        data = kernel_data(X, y_encoded, self.classes_.size)
+        return data, l2_strength(self.C, X.shape[0]), learning_rate, seed_order
+
+    def _explodes(self, loss: float) -> bool:
+        """Whether ``loss`` is non-finite or far above the run's first objective."""
+        start = self.loss_curve_[0] if self.loss_curve_ else loss
+        return not (math.isfinite(loss) and loss <= EXPLOSION_FACTOR * max(start, 1.0))
 
     def _diverged(self, loss: float, learning_rate: float) -> bool:
         """Stop the run if the objective is non-finite or has exploded; say so."""
-        start = self.loss_curve_[0] if self.loss_curve_ else loss
-        if np.isfinite(loss) and loss <= EXPLOSION_FACTOR * max(start, 1.0):
+        if not self._explodes(loss):
             return False
         self.diverged_ = True
-        if not np.isfinite(loss) and self.n_iter_:
+        start = self.loss_curve_[0] if self.loss_curve_ else loss
+        if not math.isfinite(loss) and self.n_iter_:
             # Scores overflow at these parameters: go back to the last finite objective.
-            self.coef_, self.intercept_ = self._prev_coef, self._prev_intercept
+            self.coef_, self.intercept_ = self._prev_coef.copy(), self._prev_intercept.copy()
             self.loss_curve_.pop()
             self.n_iter_ -= 1
         warnings.warn(
@@ -206,46 +217,79 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         )
         return True
 
-    def _iterate(self, problem, alpha, learning_rate, seed_order, *, stop_at_tol: bool):
-        """One iteration; return False when training must stop."""
-        if self.diverged_:
+    def _train(
+        self,
+        data: KernelData,
+        alpha: float,
+        learning_rate: float,
+        seed_order: bool,
+        n_steps: int,
+        *,
+        stop_at_tol: bool,
+    ) -> bool:
+        """Run up to ``n_steps`` iterations; return whether all of them ran.
+
+        The loop works on local stacked copies ``theta = [W | b]`` (see
+        :mod:`softmax_core.functions`), read from the public attributes at the start and
+        written back to them, as new arrays, at the end.
+        """
+        if n_steps and self.diverged_:
             warnings.warn(
                 "training diverged earlier; start a new fit", DivergenceWarning, stacklevel=3
             )
             return False
+        theta = np.column_stack([self.coef_, self.intercept_])
+        prev_theta = np.column_stack([self._prev_coef, self._prev_intercept])
+        grad = None
+        momentum = self._momentum
         nesterov = self.solver == "nesterov"
-        if nesterov:
-            momentum_next = (1.0 + np.sqrt(1.0 + 4.0 * self._momentum**2)) / 2.0
-            beta = (self._momentum - 1.0) / momentum_next
-            point_coef = self.coef_ + beta * (self.coef_ - self._prev_coef)
-            point_intercept = self.intercept_ + beta * (self.intercept_ - self._prev_intercept)
-        else:
-            point_coef, point_intercept = self.coef_, self.intercept_
-        with np.errstate(over="ignore", invalid="ignore"):  # non-finite values are handled below
-            loss, grad_coef, grad_intercept = objective_gradient_kn(
-                point_coef, point_intercept, *problem, alpha, seed_order=seed_order
-            )
-        if not self.fit_intercept:
-            grad_intercept[:] = 0.0
-        if self._diverged(loss, learning_rate):
-            return False
-        self.converged_ = bool(self.loss_curve_) and abs(self.loss_curve_[-1] - loss) < self.tol
-        if self.converged_ and stop_at_tol:
-            return False
-        new_coef = point_coef - learning_rate * grad_coef
-        new_intercept = point_intercept - learning_rate * grad_intercept
-        if nesterov:
-            # Restart the momentum when the step points uphill (O'Donoghue & Candes, 2015).
-            uphill = np.vdot(grad_coef, new_coef - self.coef_) + np.vdot(
-                grad_intercept, new_intercept - self.intercept_
-            )
-            self._momentum = 1.0 if uphill > 0 else momentum_next
-        self._prev_coef, self._prev_intercept = self.coef_, self.intercept_
-        self.coef_, self.intercept_ = new_coef, new_intercept
-        self.grad_coef_, self.grad_intercept_ = grad_coef, grad_intercept
-        self.loss_curve_.append(loss)
-        self.n_iter_ += 1
-        return True
+        curve = self.loss_curve_
+        try:
+            # Overflow and inf - inf are expected near divergence, which is handled below.
+            with np.errstate(over="ignore", invalid="ignore"):
+                for _ in range(n_steps):
+                    if nesterov:
+                        momentum_next = (1.0 + math.sqrt(1.0 + 4.0 * momentum * momentum)) / 2.0
+                        point = theta - prev_theta  # look-ahead: theta + beta (theta - prev)
+                        point *= (momentum - 1.0) / momentum_next
+                        point += theta
+                    else:
+                        point = theta
+                    loss, point_grad = objective_gradient_kn(
+                        point, data, alpha, seed_order=seed_order
+                    )
+                    if self._explodes(loss):
+                        break
+                    self.converged_ = bool(curve) and abs(curve[-1] - loss) < self.tol
+                    if self.converged_ and stop_at_tol:
+                        return False
+                    if not self.fit_intercept:
+                        point_grad[:, -1] = 0.0
+                    new_theta = point - learning_rate * point_grad
+                    if nesterov:
+                        # Restart the momentum when the step points uphill
+                        # (O'Donoghue & Candes, 2015).
+                        uphill = np.vdot(point_grad, new_theta - theta) > 0.0
+                        momentum = 1.0 if uphill else momentum_next
+                    prev_theta, theta, grad = theta, new_theta, point_grad
+                    curve.append(loss)
+                    self.n_iter_ += 1
+                else:
+                    return True  # every step ran
+        finally:
+            self._store(theta, prev_theta, grad, momentum)
+        self._diverged(loss, learning_rate)  # the loop broke on an exploding objective
+        return False
+
+    def _store(
+        self, theta: np.ndarray, prev_theta: np.ndarray, grad: np.ndarray | None, momentum: float
+    ) -> None:
+        """Write the training loop's state back to the attributes, as independent arrays."""
+        self.coef_, self.intercept_ = theta[:, :-1].copy(), theta[:, -1].copy()
+        self._prev_coef, self._prev_intercept = prev_theta[:, :-1].copy(), prev_theta[:, -1].copy()
+        if grad is not None:
+            self.grad_coef_, self.grad_intercept_ = grad[:, :-1].copy(), grad[:, -1].copy()
+        self._momentum = momentum
 
     def fit(self, X, y) -> SoftmaxRegression:
         """Train for up to ``max_iter`` iterations, from zero unless ``warm_start``.
@@ -264,10 +308,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         if warm:
             self.diverged_ = False
         step_args = self._prepare(X, y, reset=not warm)
-        for _ in range(self.max_iter):
-            if not self._iterate(*step_args, stop_at_tol=True):
-                break
-        else:
+        if self._train(*step_args, self.max_iter, stop_at_tol=True):
             warnings.warn(
                 f"SoftmaxRegression did not converge in max_iter={self.max_iter} iterations "
                 f"(tol={self.tol}); increase max_iter, or choose a stable learning rate.",
@@ -310,15 +351,12 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             and not np.array_equal(np.unique(classes), self.classes_)
         ):
             raise ValueError(f"classes={classes!r} differs from classes_ {self.classes_!r}")
-        for _ in range(n_steps):
-            if not self._iterate(*step_args, stop_at_tol=False):
-                break
-        else:
-            if n_steps:
-                problem, alpha, learning_rate, _ = step_args
-                with np.errstate(over="ignore", invalid="ignore"):
-                    loss = objective_gradient_kn(self.coef_, self.intercept_, *problem, alpha)[0]
-                self._diverged(loss, learning_rate)
+        if self._train(*step_args, n_steps, stop_at_tol=False) and n_steps:
+            data, alpha, learning_rate, _ = step_args
+            theta = np.column_stack([self.coef_, self.intercept_])
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss = objective_gradient_kn(theta, data, alpha)[0]
+            self._diverged(loss, learning_rate)
         return self
 
     def class_scores(self, X) -> np.ndarray:

@@ -25,7 +25,7 @@ from softmax_core import (
     one_hot,
     softmax,
 )
-from softmax_core.functions import l2_strength, objective_gradient_kn
+from softmax_core.functions import kernel_data, l2_strength, objective_gradient_kn
 
 PROPERTY_SETTINGS = settings(max_examples=60, deadline=None)
 PENALTIES = [np.inf, 1.0, 0.1]
@@ -225,13 +225,47 @@ def test_gradient_matches_central_finite_differences(C):
 @pytest.mark.parametrize("C", PENALTIES)
 def test_gradient_kn_seed_order_and_fast_order_agree(C):
     X, y, coef, intercept = random_problem(10, n_samples=200, n_features=5, n_classes=6)
-    Y_t = np.ascontiguousarray(one_hot(y, 6).T)
-    args = (coef, intercept, X, np.ascontiguousarray(X.T), Y_t, l2_strength(C, 200))
-    loss_fast, coef_fast, intercept_fast = objective_gradient_kn(*args, seed_order=False)
-    loss_seed, coef_seed, intercept_seed = objective_gradient_kn(*args, seed_order=True)
-    assert loss_fast == loss_seed  # the loss does not depend on the summation order
-    np.testing.assert_allclose(coef_fast, coef_seed, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(intercept_fast, intercept_seed, rtol=1e-12, atol=1e-12)
+    theta = np.column_stack([coef, intercept])
+    args = (theta, kernel_data(X, y, 6), l2_strength(C, 200))
+    loss_fast, grad_fast = objective_gradient_kn(*args, seed_order=False)
+    loss_seed, grad_seed = objective_gradient_kn(*args, seed_order=True)
+    # The fast order adds the intercept inside the product: the scores may differ by an ulp.
+    assert loss_fast == pytest.approx(loss_seed, rel=1e-14)
+    np.testing.assert_allclose(grad_fast, grad_seed, rtol=1e-12, atol=1e-12)
+    loss, grad_coef, grad_intercept = objective_gradient(coef, intercept, X, y, C)
+    assert loss == loss_fast
+    np.testing.assert_array_equal(np.column_stack([grad_coef, grad_intercept]), grad_fast)
+
+
+@pytest.mark.parametrize("seed_order", [False, True])
+def test_gradient_kn_gives_the_same_bits_with_used_buffers(seed_order):
+    """The buffers of ``kernel_data`` hold the last call's values; a call must not depend on
+    them (nor return a view of them)."""
+    X, y, coef, intercept = random_problem(14, n_samples=50, n_features=2, n_classes=3)
+    thetas = [np.column_stack([coef, intercept]), np.full((3, 3), 0.3), np.zeros((3, 3))]
+    shared = kernel_data(X, y, 3)
+    results = [objective_gradient_kn(t, shared, 0.01, seed_order=seed_order) for t in thetas]
+    for theta, (loss, grad) in zip(thetas, results, strict=True):
+        fresh_loss, fresh_grad = objective_gradient_kn(
+            theta, kernel_data(X, y, 3), 0.01, seed_order=seed_order
+        )
+        assert loss == fresh_loss
+        np.testing.assert_array_equal(grad, fresh_grad)
+
+
+def test_gradient_kn_seed_order_is_the_seed_notes_arithmetic():
+    """One step of the seed note's code, written out: ``seed_order=True`` gives the same bits."""
+    X, y, coef, intercept = random_problem(15, n_samples=100, n_features=1, n_classes=3)
+    W, b = coef.T, intercept[None, :]  # the seed's layout: (n_features, n_classes), (1, k)
+    z = np.dot(X, W) + b
+    exp_z = np.exp(z - np.max(z, axis=1, keepdims=True))
+    y_hat = exp_z / np.sum(exp_z, axis=1, keepdims=True)
+    dz = (y_hat - np.eye(3)[y]) / 100
+    dW, db = np.dot(X.T, dz), np.sum(dz, axis=0, keepdims=True)
+    theta = np.column_stack([coef, intercept])
+    _, grad = objective_gradient_kn(theta, kernel_data(X, y, 3), 0.0, seed_order=True)
+    np.testing.assert_array_equal(grad[:, :-1], dW.T)
+    np.testing.assert_array_equal(grad[:, -1], db[0])
 
 
 def test_objective_gradient_does_not_modify_its_inputs():

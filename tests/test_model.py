@@ -471,6 +471,34 @@ def test_restore_rejects_a_snapshot_from_elsewhere(seed_xy, blobs_xy):
         model.restore(other_shape)
 
 
+def test_parameter_arrays_are_independent_after_every_call(seed_xy):
+    """The loop works on stacked parameters; what it leaves behind must be separate arrays,
+    and an edit of ``coef_`` between calls is where the next step starts."""
+    X, y = seed_xy
+
+    def check(model):
+        arrays = [model.coef_, model.intercept_, model.grad_coef_, model.grad_intercept_]
+        arrays += [model._prev_coef, model._prev_intercept]
+        for i, first in enumerate(arrays):
+            assert first.flags.owndata and first.flags.c_contiguous
+            assert not any(np.shares_memory(first, other) for other in arrays[i + 1 :])
+
+    model = fit_to_max_iter(SoftmaxRegression(solver="nesterov", max_iter=5), X, y)
+    check(model)
+    snapshot = model.snapshot()
+    check(model.partial_fit(X, y))
+    check(model.advance(X, y, n_steps=3))
+    check(model.restore(snapshot))
+    with pytest.warns(DivergenceWarning):
+        check(SoftmaxRegression(learning_rate=1e308).advance(X, y, n_steps=5))
+
+    edited = SoftmaxRegression().partial_fit(X, y)
+    edited.coef_[:] = 0.0
+    edited.intercept_[:] = 0.0
+    edited.partial_fit(X, y)
+    assert edited.loss_curve_[-1] == pytest.approx(np.log(3), abs=1e-15)
+
+
 def test_snapshot_before_fit_raises_not_fitted():
     with pytest.raises(NotFittedError):
         SoftmaxRegression().snapshot()
