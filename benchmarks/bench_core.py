@@ -4,7 +4,7 @@ Run from the repository root: ``python benchmarks/bench_core.py`` (20-40 s on 2 
 
 (a) One gradient step (objective + gradient + parameter update), d=2 features, k=3 classes,
     float64, ``make_noisy_blobs(n, random_state=0)``, n = 10^5 and 10^6.
-    Baseline: the seed note's ``MySoftmaxRegression.fit`` loop (copied verbatim below from
+    Baseline: the seed note's ``MySoftmaxRegression.fit`` loop (verbatim in
     ``tests/seed_reference.py``; two ``np.eye`` one-hots per iteration, nothing
     precomputed), timed as ``fit(max_iter=m, tol=0) / m``. Against it:
     ``objective_gradient_kn(..., seed_order=False)`` (the default path) and
@@ -61,6 +61,7 @@ from softmax_core import (
 )
 from softmax_core.compare import SAME_OBJECTIVE_TOL
 from softmax_core.functions import KernelData, kernel_data, objective_gradient_kn
+from tests.seed_reference import MySoftmaxRegression  # the seed note's code, verbatim
 
 STEP_SIZES = (10**5, 10**6)
 N_CLASSES = 3
@@ -75,49 +76,6 @@ TOLS = (1e-8, 1e-10, 1e-12, 1e-14, 1e-15, 1e-16)
 OPTIMUM_MAX_ITER = 100_000
 BUSY_SHARE = 0.05  # share of the CPUs used by other processes that spoils the timings
 OPENBLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS")
-
-
-# --- the seed note's code, verbatim from tests/seed_reference.py -----------------------------
-class MySoftmaxRegression:
-    def __init__(self, learning_rate=0.1, max_iter=1000, tol=1e-6):
-        self.alpha = learning_rate
-        self.max_iter = max_iter
-        self.tol = tol
-        self.W = None
-        self.b = None
-
-    def softmax(self, z):
-        exp_z = np.exp(z - np.max(z, axis=1, keepdims=True))
-        return exp_z / np.sum(exp_z, axis=1, keepdims=True)
-
-    def compute_loss(self, y_hat, y_true):
-        n_samples = y_true.shape[0]
-        y_one_hot = np.eye(self.W.shape[1])[y_true.flatten()]
-        loss = -np.sum(y_one_hot * np.log(y_hat + 1e-15)) / n_samples
-        return loss
-
-    def fit(self, X, y):
-        n_samples, n_features = X.shape
-        n_classes = np.max(y) + 1
-        self.W = np.zeros((n_features, n_classes))
-        self.b = np.zeros((1, n_classes))
-        prev_loss = float("inf")
-        self.losses = []
-        for i in range(self.max_iter):
-            z = np.dot(X, self.W) + self.b
-            y_hat = self.softmax(z)
-            loss = self.compute_loss(y_hat, y)
-            if abs(prev_loss - loss) < self.tol:
-                self.converged_at = i
-                break
-            prev_loss = loss
-            self.losses.append(loss)
-            y_one_hot = np.eye(n_classes)[y.flatten()]
-            dz = (y_hat - y_one_hot) / n_samples
-            dW = np.dot(X.T, dz)
-            db = np.sum(dz, axis=0, keepdims=True)
-            self.W -= self.alpha * dW
-            self.b -= self.alpha * db
 
 
 # --- timing ----------------------------------------------------------------------------------
