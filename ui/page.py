@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import streamlit as st
 
 from . import state
@@ -83,15 +80,6 @@ def _sidebar() -> None:
 def large() -> bool:
     """Whether figures should be drawn large (classroom mode)."""
     return state.classroom()
-
-
-@contextmanager
-def guard() -> Iterator[None]:
-    """Show the core's ValueError as a message on the page instead of a traceback."""
-    try:
-        yield
-    except ValueError as error:
-        st.error(f"That did not work: {error}. Your run is unchanged.")
 
 
 def finish() -> None:
