@@ -67,13 +67,10 @@ import os
 import platform
 import random
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,21 +81,9 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.streamlit_client import ProtocolError, StreamlitSession
+from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, Server, running_server
 
 ROOT = Path(__file__).resolve().parents[1]
-OUTPUT = ROOT / "test-output"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-STARTUP_SECONDS = 60
 PAGE_TIMEOUT_MS = 60_000
 MAX_TOGGLE_CLICKS = 4
 TOGGLE_WAIT_S = 4  # a Play or Pause click that has not taken effect by then was ignored
@@ -252,86 +237,6 @@ def git_state() -> str:
     commit = git("log", "-1", "--format=%h %s").strip() or "not a git checkout"
     changed = [line[3:] for line in git("status", "--porcelain").splitlines() if line[:2] != "??"]
     return f"commit {commit}" + (f"; modified: {', '.join(changed)}" if changed else "; clean")
-
-
-# -- a streamlit server -------------------------------------------------------------------
-
-
-@dataclass
-class Server:
-    """A running ``streamlit run app.py`` and where to reach it."""
-
-    process: subprocess.Popen
-    url: str
-    log: Path
-
-    def rss_bytes(self) -> int:
-        """Resident memory of the server process and all its children."""
-        root = psutil.Process(self.process.pid)
-        return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time of the server process so far."""
-        times = psutil.Process(self.process.pid).cpu_times()
-        return times.user + times.system
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def running_server(log_name: str, extra_args: Sequence[str] = ()) -> Iterator[Server]:
-    """Start the app on a free loopback port, wait until healthy; always stop it."""
-    port = free_port()
-    OUTPUT.mkdir(exist_ok=True)
-    log = OUTPUT / f"{log_name}.log"
-    streamlit = shutil.which("streamlit") or str(Path(sys.executable).with_name("streamlit"))
-    command = [
-        streamlit,
-        "run",
-        "app.py",
-        "--server.headless=true",
-        f"--server.port={port}",
-        "--server.address=127.0.0.1",
-        "--browser.gatherUsageStats=false",
-        *extra_args,
-    ]
-    with log.open("w") as log_file:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT)
-    server = Server(process, f"http://127.0.0.1:{port}", log)
-    try:
-        wait_healthy(server)
-        yield server
-    finally:
-        stop_server(server)
-
-
-def wait_healthy(server: Server) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"streamlit exited ({server.process.returncode}), see {server.log}")
-        try:
-            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"streamlit not healthy after {STARTUP_SECONDS} s, see {server.log}")
-
-
-def stop_server(server: Server) -> None:
-    """Stop the server we started, by its own process handle."""
-    if server.process.poll() is None:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait(timeout=10)
 
 
 # -- the browser: click-to-update latency and Play ------------------------------------------

@@ -7,32 +7,15 @@ On a developer machine without Chromium these tests skip, saying how to install 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-OUTPUT = ROOT / "test-output"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-STARTUP_SECONDS = 60
+from . import server as server_module
+from .server import CHROMIUM, CHROMIUM_ARGS, OUTPUT, STARTUP_SECONDS, Server, stop_server
+
+__all__ = ["OUTPUT", "wait_until_idle"]
 
 
 def _require_chromium() -> None:
@@ -58,70 +41,12 @@ def browser():
         browser.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class Server:
-    """A running `streamlit run app.py` and where to reach it."""
-
-    process: subprocess.Popen
-    url: str
-    log: Path
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
-
-
-def start_server(log_name: str, extra_args: tuple[str, ...] = ()) -> Server:
-    """Start the app on a free port; fail loudly if it dies or never gets healthy."""
-    port = _free_port()
-    OUTPUT.mkdir(exist_ok=True)
-    log = OUTPUT / f"{log_name}.log"
-    streamlit = shutil.which("streamlit") or str(Path(sys.executable).with_name("streamlit"))
-    command = [
-        streamlit,
-        "run",
-        "app.py",
-        "--server.headless=true",
-        f"--server.port={port}",
-        "--server.address=127.0.0.1",
-        "--browser.gatherUsageStats=false",
-        *extra_args,
-    ]
-    with log.open("w") as log_file:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT)
-    server = Server(process, f"http://127.0.0.1:{port}", log)
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(
-                f"streamlit exited with code {process.returncode} (port {port} taken?):\n"
-                + server.log_text(),
-                pytrace=False,
-            )
-        try:
-            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.3)
-    stop_server(server)
-    pytest.fail(f"streamlit not healthy after {STARTUP_SECONDS} s:\n" + server.log_text())
-
-
-def stop_server(server: Server) -> None:
-    """Stop the server we started, by its own process handle."""
-    if server.process.poll() is None:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait(timeout=10)
+def start_server(log_name: str) -> Server:
+    """Start the app; a server that dies or never gets healthy fails the test loudly."""
+    try:
+        return server_module.start_server(log_name)
+    except RuntimeError as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 def wait_until_idle(page, timeout: float = 30_000) -> None:
