@@ -20,11 +20,16 @@ from .functions import (
     softmax,
 )
 from .model import DivergenceWarning, SoftmaxRegression, TrainingSnapshot
+from .solvers import SOLVERS, Step
+from .training_data import TrainingData
 
 __all__ = [
+    "SOLVERS",
     "DivergenceWarning",
     "ProbabilityGap",
     "SoftmaxRegression",
+    "Step",
+    "TrainingData",
     "TrainingSnapshot",
     "accuracy",
     "confusion_matrix",

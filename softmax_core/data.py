@@ -5,6 +5,11 @@ of shape ``(n_samples,)`` in ``0 .. n_classes - 1``. Label noise shifts a label 
 class, ``(y + 1) mod n_classes``, with probability ``noise``, exactly as the seed note does.
 Randomness comes from the legacy ``np.random.RandomState`` so that the defaults reproduce
 the seed note's data set bit for bit.
+
+Every data set has a point of every class, so that any settings give a trainable problem:
+when label noise empties a class (rare: e.g. 10 points, 2 classes, noise 0.5, seed 91), the
+first point of each class keeps its noise-free label. Sizes are bounded by ``MAX_SAMPLES``
+and ``MAX_CLASSES``, the app's limits too.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import numpy as np
 from ._checks import check_int, check_random_state, check_real
 
 MAX_CLASSES = 10
+MAX_SAMPLES = 100_000
 LINE_START, LINE_END = 0.0, 10.0
 
 
@@ -32,12 +38,16 @@ def _add_label_noise(
 ) -> np.ndarray:
     # The seed draws rand() > 0.9 for noise 0.1; 1 - noise keeps that exact comparison.
     shifted = rng.rand(y.shape[0]) > 1.0 - noise
-    return (y + shifted) % n_classes
+    noisy = (y + shifted) % n_classes
+    if np.unique(noisy).size < n_classes:
+        first_of_each_class = np.unique(y, return_index=True)[1]
+        noisy[first_of_each_class] = y[first_of_each_class]
+    return noisy
 
 
 def _check_common(n_samples: object, n_classes: object, noise: object) -> tuple[int, int, float]:
     n_classes = check_int("n_classes", n_classes, 2, MAX_CLASSES)
-    n_samples = check_int("n_samples", n_samples, n_classes)
+    n_samples = check_int("n_samples", n_samples, n_classes, MAX_SAMPLES)
     noise = check_real("noise", noise, 0.0, 1.0)
     return n_samples, n_classes, noise
 
@@ -55,9 +65,10 @@ def make_noisy_classes(
     Parameters
     ----------
     n_samples : int, default=100
-        Number of points, at least ``n_classes``.
+        Number of points, from ``n_classes`` to ``MAX_SAMPLES``, enough for a point in
+        every class's interval (7 points for 6 classes, and 9 for 8, are not).
     n_classes : int, default=3
-        Number of classes, 2 to 10.
+        Number of classes, 2 to ``MAX_CLASSES``.
     noise : float, default=0.1
         Probability, in [0, 1], that a label is shifted to the next class.
     random_state : int, default=0
@@ -78,6 +89,11 @@ def make_noisy_classes(
     X = np.linspace(LINE_START, LINE_END, n_samples).reshape(-1, 1)
     # A point strictly above the j-th threshold belongs to class j or higher (the seed's ">").
     y = np.sum(line_thresholds(n_classes) < X, axis=1)
+    if np.unique(y).size < n_classes:
+        raise ValueError(
+            f"n_samples={n_samples} points leave a class of the line without points; "
+            f"use more than {n_samples} points for {n_classes} classes"
+        )
     return X, _add_label_noise(y, n_classes, noise, rng)
 
 
@@ -96,9 +112,9 @@ def make_noisy_blobs(
     Parameters
     ----------
     n_samples : int, default=200
-        Number of points, at least ``n_classes``.
+        Number of points, from ``n_classes`` to ``MAX_SAMPLES``.
     n_classes : int, default=3
-        Number of classes, 2 to 10.
+        Number of classes, 2 to ``MAX_CLASSES``.
     noise : float, default=0.1
         Probability, in [0, 1], that a label is shifted to the next class.
     cluster_std : float, default=1.0

@@ -14,10 +14,30 @@ import numpy as np
 from ._checks import check_array, check_real
 from .functions import hessian, l2_strength
 
+# L is floored here so that 1/L and 2/L stay finite for an all-zero design (then J is flat
+# in W, and any step is safe).
+MIN_LIPSCHITZ = 1e-12
 
-def _design_matrix(X: np.ndarray, fit_intercept: bool) -> np.ndarray:
+
+def design_curvature(X: np.ndarray, fit_intercept: bool = True) -> float:
+    """``lambda_max(X~^T X~ / n) / 2`` with ``X~ = [X | 1]`` (or ``X``): L without penalty.
+
+    Computed on ``X~`` divided by its largest magnitude, so that large features (up to
+    about 1e150) do not overflow the squares.
+    """
     X = check_array("X", X, ndim=2)
-    return np.hstack([X, np.ones((X.shape[0], 1))]) if fit_intercept else X
+    design = np.hstack([X, np.ones((X.shape[0], 1))]) if fit_intercept else X
+    scale = float(np.max(np.abs(design)))
+    if scale == 0.0:
+        return 0.0
+    scaled = design / scale
+    top = float(np.linalg.eigvalsh(scaled.T @ scaled / design.shape[0])[-1])
+    return 0.5 * top * scale * scale
+
+
+def lipschitz_from_curvature(curvature: float, C: float, n_samples: int) -> float:
+    """L from :func:`design_curvature`'s value: plus the penalty's ``1 / (C n)``, floored."""
+    return max(curvature + l2_strength(C, n_samples), MIN_LIPSCHITZ)
 
 
 def lipschitz_constant(X: np.ndarray, C: float = np.inf, fit_intercept: bool = True) -> float:
@@ -34,13 +54,11 @@ def lipschitz_constant(X: np.ndarray, C: float = np.inf, fit_intercept: bool = T
     Returns
     -------
     float
-        ``lambda_max(X~^T X~ / n) / 2 + 1 / (C n)``.
+        ``lambda_max(X~^T X~ / n) / 2 + 1 / (C n)`` (at least ``MIN_LIPSCHITZ``).
     """
-    design = _design_matrix(X, fit_intercept)
+    curvature = design_curvature(X, fit_intercept)
     C = check_real("C", C, 0.0, low_open=True, allow_inf=True)
-    n_samples = design.shape[0]
-    gram_top = np.linalg.eigvalsh(design.T @ design / n_samples)[-1]
-    return 0.5 * float(gram_top) + l2_strength(C, n_samples)
+    return lipschitz_from_curvature(curvature, C, np.shape(X)[0])
 
 
 def stable_learning_rate_limit(

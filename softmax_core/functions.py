@@ -11,14 +11,12 @@ The objective is scikit-learn's multinomial ``LogisticRegression`` objective::
 with the intercept not penalised and ``C = inf`` meaning no penalty.
 
 The training loop calls :func:`objective_gradient_kn`, which works on the transposed,
-class-major layout ``(n_classes, n_samples)``: reductions over classes then run across a few
-long contiguous rows instead of along many three-element rows, which makes a step several
-times faster than the seed note's loop (see ``benchmarks/``). It takes the parameters
-stacked as ``theta = [W | b]``, shape ``(n_classes, n_features + 1)``, and the design
-augmented with a column of ones, ``[X | 1]`` (built once per fit by :func:`kernel_data`,
-with the buffers that every call reuses): one product ``theta [X | 1]^T`` then gives the
-scores ``W x_i + b`` and one product ``(P - Y)^T [X | 1]`` both gradients, and the
-training loop updates the parameters with one array operation instead of two.
+class-major layout ``(n_classes, n_samples)``. It takes the parameters stacked as
+``theta = [W | b]``, shape ``(n_classes, n_features + 1)``, and the design augmented with a
+column of ones, ``[X | 1]`` (laid out once per data set by :func:`kernel_data`, with the
+buffers every call reuses): one product ``theta [X | 1]^T`` gives the scores ``W x_i + b``
+and one product ``(P - Y)^T [X | 1]`` both gradients. Why this layout is fast is measured
+in ``benchmarks/``.
 
 Summation order matters in one case. Above the stable learning-rate limit (the seed's own
 run) gradient descent is chaotic: a rounding difference of 1e-16 grows to 1e-1 within a few
@@ -36,6 +34,10 @@ from typing import NamedTuple
 import numpy as np
 
 from ._checks import check_array, check_int, check_labels, check_real
+
+# one_hot refuses tables larger than this (800 MB of float64) with a ValueError, rather than
+# failing later with a MemoryError.
+MAX_TABLE_ENTRIES = 100_000_000
 
 
 def logsumexp(scores: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -80,6 +82,11 @@ def one_hot(y_encoded: np.ndarray, n_classes: int) -> np.ndarray:
     """Return the ``(n_samples, n_classes)`` indicator matrix of encoded labels."""
     n_classes = check_int("n_classes", n_classes, 1)
     y_encoded = check_labels("y_encoded", y_encoded, n_classes)
+    if y_encoded.shape[0] * n_classes > MAX_TABLE_ENTRIES:
+        raise ValueError(
+            f"one_hot would need {y_encoded.shape[0]:,} x {n_classes:,} entries, more than "
+            f"{MAX_TABLE_ENTRIES:,}"
+        )
     indicator = np.zeros((y_encoded.shape[0], n_classes))
     indicator[np.arange(y_encoded.shape[0]), y_encoded] = 1.0
     return indicator
@@ -101,16 +108,16 @@ def l2_strength(C: float, n_samples: int) -> float:
 class KernelData(NamedTuple):
     """The training data in the layouts of :func:`objective_gradient_kn`, with its buffers.
 
-    Built once per fit by :func:`kernel_data`. ``work`` and ``column`` are scratch space that
-    every call overwrites: reusing them spares allocating ``n_classes * n_samples``
-    temporaries per iteration, and the page faults that fresh large arrays can cost.
+    Built once per data set by :func:`kernel_data`. ``work`` and ``column`` are scratch space
+    that every call overwrites: reusing them spares allocating ``n_classes * n_samples``
+    temporaries per iteration.
     """
 
     X: np.ndarray  # (n_samples, n_features): the seed-order gradient multiplies by X itself
     X_aug_t: np.ndarray  # (n_features + 1, n_samples): [X | 1] transposed, C-contiguous
     Y_t: np.ndarray  # (n_classes, n_samples): transposed one-hot labels
-    work: np.ndarray  # (n_classes, n_samples): scores, then probabilities, then (P - Y) / n
-    column: np.ndarray  # (n_samples,): column maxima, then normalisers, then their logs
+    work: np.ndarray  # (n_classes, n_samples): scores, then proba, then dscores = (P - Y) / n
+    column: np.ndarray  # (n_samples,): score maxima, then normalisers, then their logs
 
 
 def kernel_data(X: np.ndarray, y_encoded: np.ndarray, n_classes: int) -> KernelData:
@@ -162,31 +169,35 @@ def objective_gradient_kn(
         ``[dJ/dW | dJ/db]``, a new array: ``dJ/dW = (P - Y)^T X / n + alpha W`` and
         ``dJ/db = mean_i (p_i - y_i)``.
     """
-    X, X_aug_t, Y_t, scores, column = data
+    X, X_aug_t, Y_t, work, column = data
     n_samples = column.shape[0]
+    # One buffer, three meanings in turn: each gets its own name when it takes it on.
+    scores = work
     if seed_order:
         np.matmul(theta[:, :-1], X_aug_t[:-1], out=scores)  # W X^T, then + b as the seed adds
         scores += theta[:, -1:]
     else:
         np.matmul(theta, X_aug_t, out=scores)  # [K x N] = W X^T + b in one product
     # np.maximum.reduce / np.add.reduce with out= skip the Python wrappers of max / sum.
-    scores -= np.maximum.reduce(scores, axis=0, out=column)  # log-sum-exp shift: exponents <= 0
+    score_max = np.maximum.reduce(scores, axis=0, out=column)
+    scores -= score_max  # the log-sum-exp shift: every exponent <= 0
     true_class_scores = np.vdot(Y_t, scores)  # sum_i z_{y_i, i}
-    np.exp(scores, out=scores)
-    scores /= np.add.reduce(scores, axis=0, out=column)  # now the probabilities P
-    log_normaliser_sum = np.add.reduce(np.log(column, out=column))
+    proba = np.exp(scores, out=work)
+    normaliser = np.add.reduce(proba, axis=0, out=column)
+    proba /= normaliser
+    log_normaliser_sum = np.add.reduce(np.log(normaliser, out=column))
     loss = (log_normaliser_sum - true_class_scores) / n_samples
-    scores -= Y_t
-    scores /= n_samples  # dscores = (P - Y) / n
+    dscores = np.subtract(proba, Y_t, out=work)
+    dscores /= n_samples  # (P - Y) / n
     if seed_order:
-        dscores = np.ascontiguousarray(scores.T)  # [N x K], the seed's layout
+        dscores_nk = np.ascontiguousarray(dscores.T)  # [N x K], the seed's layout
         grad = np.empty_like(theta)
-        grad[:, :-1] = (X.T @ dscores).T
-        grad[:, -1] = dscores.sum(axis=0)
+        grad[:, :-1] = (X.T @ dscores_nk).T
+        grad[:, -1] = dscores_nk.sum(axis=0)
     else:
         # [K x (D+1)]: dJ/dW and, from the row of ones, dJ/db. Both factors are read along
         # contiguous rows; np.dot has less call overhead than matmul on small arrays.
-        grad = np.dot(scores, X_aug_t.T)
+        grad = np.dot(dscores, X_aug_t.T)
     if alpha:
         coef = theta[:, :-1]
         loss += 0.5 * alpha * float(np.vdot(coef, coef))
@@ -243,6 +254,38 @@ def objective_gradient(
     return loss, np.ascontiguousarray(grad[:, :-1]), grad[:, -1].copy()
 
 
+def hessian_kn(theta: np.ndarray, data: KernelData, alpha: float) -> np.ndarray:
+    """Hessian of ``J`` in the stacked parameters, from the class-major layout.
+
+    ``H[a, :, b, :] = sum_i p_ai (delta_ab - p_bi) x~_i x~_i^T / n`` (plus ``alpha`` on the
+    ``W`` diagonal), written as a block diagonal ``[X~^T diag(p_a) X~] / n`` minus
+    ``A A^T / n`` with ``A = [p_a x~_i]`` stacked over classes: two matrix products.
+    The buffer ``work`` of ``data`` is overwritten.
+
+    Returns
+    -------
+    ndarray of shape ``(n_classes * (n_features + 1),) * 2``
+    """
+    X_aug_t, work = data.X_aug_t, data.work
+    n_classes, width = theta.shape
+    n_samples = X_aug_t.shape[1]
+    scores = np.matmul(theta, X_aug_t, out=work)
+    scores -= scores.max(axis=0)
+    proba = np.exp(scores, out=work)
+    proba /= proba.sum(axis=0)
+    weighted = proba[:, None, :] * X_aug_t[None, :, :]  # [K x (D+1) x N]: p_a x~_i
+    flat = weighted.reshape(n_classes * width, n_samples)
+    hess = -(flat @ flat.T)
+    for a in range(n_classes):
+        block = slice(a * width, (a + 1) * width)
+        hess[block, block] += weighted[a] @ X_aug_t.T
+    hess /= n_samples
+    if alpha:
+        w_entries = [a * width + j for a in range(n_classes) for j in range(width - 1)]
+        hess[w_entries, w_entries] += alpha
+    return hess
+
+
 def hessian(
     coef: np.ndarray, intercept: np.ndarray, X: np.ndarray, C: float = np.inf
 ) -> np.ndarray:
@@ -250,23 +293,13 @@ def hessian(
 
     Returns an ndarray of shape ``(n_classes * (n_features + 1),) * 2``: the curvature that
     decides whether a gradient step of a given size overshoots (it does when
-    ``learning_rate * largest eigenvalue > 2``).
+    ``learning_rate * largest eigenvalue > 2``). It is singular along the class-constant
+    directions (the same vector added to every class row changes no probability).
     """
     coef, intercept, X = _check_parameters(coef, intercept, X)
     C = check_real("C", C, 0.0, low_open=True, allow_inf=True)
-    n_samples, n_features = X.shape
-    n_classes = coef.shape[0]
-    X_aug = np.hstack([X, np.ones((n_samples, 1))])  # [N x (D+1)]
-    proba = softmax(X @ coef.T + intercept, axis=1)  # [N x K]
-    width = n_features + 1
-    hess = np.empty((n_classes, width, n_classes, width))
-    for a in range(n_classes):
-        for b in range(a, n_classes):
-            weight = proba[:, a] * ((a == b) - proba[:, b])  # p_a (delta_ab - p_b)
-            block = (X_aug * weight[:, None]).T @ X_aug / n_samples
-            hess[a, :, b, :] = block
-            hess[b, :, a, :] = block.T
-    alpha = l2_strength(C, n_samples)
-    for a in range(n_classes):
-        hess[a, :n_features, a, :n_features] += alpha * np.eye(n_features)
-    return hess.reshape(n_classes * width, n_classes * width)
+    n_samples = X.shape[0]
+    # The Hessian does not depend on the labels: any valid encoding lays out the data.
+    data = kernel_data(X, np.zeros(n_samples, dtype=int), coef.shape[0])
+    theta = np.column_stack([coef, intercept])
+    return hessian_kn(theta, data, l2_strength(C, n_samples))

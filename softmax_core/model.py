@@ -1,20 +1,22 @@
-"""``SoftmaxRegression``: multinomial logistic regression by gradient descent.
+"""``SoftmaxRegression``: multinomial logistic regression whose training can be watched.
 
-A scikit-learn classifier whose training can be watched: ``partial_fit`` performs exactly
-one full-batch iteration, and every iteration records the objective, the gradient and
-whether the run has converged or diverged. Parameters are ``coef_`` of shape
-``(n_classes, n_features)`` and ``intercept_`` of shape ``(n_classes,)``, one row per class
-(the symmetric parametrisation); they start at zero, where the loss is ``log(n_classes)``.
+A scikit-learn classifier. Parameters are ``coef_`` of shape ``(n_classes, n_features)`` and
+``intercept_`` of shape ``(n_classes,)``, one row per class (the symmetric parametrisation);
+they start at zero, where the objective is ``log(n_classes)``.
 
-One iteration, as in the seed note: compute the objective and gradient at the current
-parameters; stop if the objective changed by less than ``tol`` since the last iteration;
-otherwise step ``theta <- theta - learning_rate * gradient``. ``loss_curve_[i]`` is the
-objective before the ``i``-th step, so ``len(loss_curve_) == n_iter_`` always.
+Each iteration steps from ``theta_t`` to ``theta_{t+1}`` (see :mod:`softmax_core.solvers`)
+and evaluates the objective and its gradient there, so after any call the model knows, at
+its current parameters, the objective ``loss_`` and the gradient ``grad_coef_``,
+``grad_intercept_``. ``loss_curve_[t]`` is the objective at ``theta_t`` for every step taken,
+so ``len(loss_curve_) == n_iter_`` and the whole history is ``[*loss_curve_, loss_]``.
+Training has converged when the last step changed the objective by less than ``tol``, the
+seed note's rule: ``fit`` stops there, ``partial_fit`` steps on and reports it.
 """
 
 from __future__ import annotations
 
 import math
+import uuid
 import warnings
 from typing import NamedTuple
 
@@ -25,19 +27,19 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._checks import check_int, check_real
-from .diagnostics import lipschitz_constant
-from .functions import (
-    KernelData,
-    kernel_data,
-    l2_strength,
-    objective_gradient,
-    objective_gradient_kn,
-    softmax,
+from .functions import l2_strength, objective_gradient, softmax
+from .solvers import (
+    SOLVERS,
+    Step,
+    evaluator,
+    gradient_step,
+    nesterov_step,
+    newton_step,
 )
+from .training_data import TrainingData, encode_labels
 
-SOLVERS = ("gd", "nesterov")
 # The objective starts at log(k) <= log(10); a run whose objective grows a thousandfold
-# beyond that is stepping far past the minimum, not oscillating around it.
+# beyond where it started is stepping far past the minimum, not oscillating around it.
 EXPLOSION_FACTOR = 1e3
 
 
@@ -48,20 +50,29 @@ class DivergenceWarning(ConvergenceWarning):
 class TrainingSnapshot(NamedTuple):
     """Everything that changes during training except the loss history (see ``restore``)."""
 
+    run_token: str
+    n_iter: int
     coef: np.ndarray
     intercept: np.ndarray
-    n_iter: int
-    converged: bool
-    diverged: bool
+    loss: float
     grad_coef: np.ndarray
     grad_intercept: np.ndarray
     prev_coef: np.ndarray
     prev_intercept: np.ndarray
     momentum: float
+    n_restarts: int
+    step_size: float
+    converged: bool
+    diverged: bool
+    reference_loss: float
+
+
+def _stack(coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+    return np.column_stack([coef, intercept])
 
 
 class SoftmaxRegression(ClassifierMixin, BaseEstimator):
-    """Softmax (multinomial logistic) regression trained by full-batch gradient descent.
+    """Softmax (multinomial logistic) regression trained by full-batch iterations.
 
     Minimises scikit-learn's multinomial ``LogisticRegression`` objective,
     ``mean cross-entropy + ||W||^2 / (2 C n)`` (intercept not penalised), so that a
@@ -73,18 +84,18 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     learning_rate : float or "auto", default="auto"
-        Step size; ``"auto"`` is ``1 / L`` with ``L`` the curvature bound of
-        :func:`softmax_core.lipschitz_constant`, which never overshoots.
+        Step size of ``gd`` and ``nesterov``; ``"auto"`` is ``1 / L`` with ``L`` the
+        curvature bound of :func:`softmax_core.lipschitz_constant`. ``newton`` chooses its
+        own step length by line search and ignores it.
     max_iter : int, default=1000
         Maximum number of iterations of one ``fit`` call.
     tol : float, default=1e-6
-        Stop when the objective changes by less than ``tol`` between iterations.
+        Converged when an iteration changes the objective by less than ``tol``.
     C : float, default=inf
         Inverse L2 strength, scikit-learn's meaning; ``inf`` is no penalty (the seed).
-    solver : {"gd", "nesterov"}, default="gd"
-        Plain gradient descent (the seed's), or Nesterov's accelerated gradient (FISTA's
-        momentum schedule) with gradient-based restart. For Nesterov, the objective and
-        gradient of an iteration are taken at the look-ahead point.
+    solver : {"gd", "nesterov", "newton"}, default="gd"
+        Plain gradient descent (the seed's), Nesterov's accelerated gradient with restart,
+        or Newton's method with a backtracking line search (see :mod:`softmax_core.solvers`).
     fit_intercept : bool, default=True
         Whether to learn ``intercept_``.
     warm_start : bool, default=False
@@ -98,20 +109,27 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     intercept_ : ndarray of shape (n_classes,)
     n_iter_ : int
         Number of steps taken so far.
+    loss_ : float
+        The objective at the current parameters.
     loss_curve_ : list of float
-        Objective before each step; ``len(loss_curve_) == n_iter_``.
+        The objective before each step; ``len(loss_curve_) == n_iter_``.
     grad_coef_, grad_intercept_ : ndarray
-        Gradient of the last iteration (zeros before the first).
+        The gradient of the objective at the current parameters.
     learning_rate_ : float
-        The step size in use (``learning_rate`` with ``"auto"`` resolved) at the last call.
+        The learning rate in use (``learning_rate`` with ``"auto"`` resolved).
     learning_rate_limit_ : float
-        ``2 / L`` for the training data: plain gradient descent with a larger step
-        overshoots and may oscillate or diverge.
+        ``2 / L`` for the training data: plain gradient descent with a larger step may
+        overshoot the minimum, and then the objective need not decrease.
+    step_size_ : float
+        The length of the last step: the learning rate, or Newton's line-search ``s``
+        (0 before the first step).
     converged_ : bool
-        Whether the last objective change was below ``tol``.
+        Whether the last step changed the objective by less than ``tol``.
     diverged_ : bool
-        Whether training stopped on a non-finite or exploding objective. The parameters
-        are then the last finite ones, and further iterations do nothing until a new fit.
+        Whether training stopped on a non-finite or exploding objective; further
+        iterations do nothing until a new fit (or a warm-started one).
+    n_restarts_ : int
+        How often Nesterov's momentum restarted (0 for the other solvers).
     """
 
     def __init__(
@@ -133,6 +151,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self.fit_intercept = fit_intercept
         self.warm_start = warm_start
 
+    # --------------------------------------------------------------- set-up
+
     def _check_params(self) -> None:
         if not (isinstance(self.learning_rate, str) and self.learning_rate == "auto"):
             check_real("learning_rate", self.learning_rate, 0.0, low_open=True)
@@ -144,155 +164,183 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         if not isinstance(self.fit_intercept, (bool, np.bool_)):
             raise ValueError(f"fit_intercept must be a bool, got {self.fit_intercept!r}")
 
-    def _initialise(self, classes: np.ndarray) -> None:
-        self.classes_ = classes
-        shape = (classes.size, self.n_features_in_)
-        self.coef_ = np.zeros(shape)
-        self.intercept_ = np.zeros(classes.size)
-        self.grad_coef_ = np.zeros(shape)
-        self.grad_intercept_ = np.zeros(classes.size)
-        self._prev_coef = self.coef_.copy()
-        self._prev_intercept = self.intercept_.copy()
-        self._momentum = 1.0
-        self.n_iter_ = 0
-        self.loss_curve_: list[float] = []
-        self.converged_ = False
-        self.diverged_ = False
+    def _validated_data(self, X, y, *, reset: bool, classes=None) -> TrainingData:
+        """The scikit-learn checks of ``(X, y)``, then the data laid out for training.
 
-    def _prepare(self, X, y, *, reset: bool, classes=None) -> tuple[KernelData, float, float, bool]:
-        """Validate the data; return it in the layouts of the training loop, with the step size."""
+        A later call with the same arrays (compared value by value) reuses the layout of
+        the last one: ``partial_fit`` in a loop then costs a check and a step.
+        """
         self._check_params()
         try:
             X, y = validate_data(self, X, y, reset=reset, dtype=np.float64)
-            check_classification_targets(y)
-            known = self.classes_ if not reset else np.unique(y if classes is None else classes)
-            if known.size < 2:
-                raise ValueError(
-                    f"SoftmaxRegression needs at least 2 classes, got {known.size} class: "
-                    f"{known.tolist()}"
-                )
-            y_encoded = np.minimum(np.searchsorted(known, y), known.size - 1)
-            if not np.array_equal(known[y_encoded], y):
-                unknown = np.setdiff1d(y, known)
-                raise ValueError(f"y has labels not in classes_ {known.tolist()}: {unknown}")
+            cached = None if reset else getattr(self, "_data_cache", None)
+            if (
+                classes is not None
+                and not reset
+                and not np.array_equal(np.unique(classes), self.classes_)
+            ):
+                raise ValueError(f"classes={classes!r} differs from classes_ {self.classes_!r}")
+            if cached is not None and cached.same_arrays(X, y):
+                return cached
+            if reset:
+                check_classification_targets(y)
+                known = np.unique(y if classes is None else classes)
+            else:
+                known = self.classes_
+            data = TrainingData.from_validated(X, y, known, encode_labels(y, known))
         except ValueError:
             if reset and not hasattr(self, "coef_") and hasattr(self, "n_features_in_"):
                 del self.n_features_in_  # a failed first call leaves the model unfitted
             raise
         if reset:
-            self._initialise(known)
-        lipschitz = lipschitz_constant(X, self.C, self.fit_intercept)
+            self._forget_fit()
+        self._data_cache = data
+        return data
+
+    def _forget_fit(self) -> None:
+        for name in ("coef_", "classes_"):
+            if hasattr(self, name):
+                delattr(self, name)
+
+    def _configure(self, data: TrainingData) -> None:
+        """Resolve the learning rate for ``data``; start the run, or re-evaluate the
+        objective where it stands if the data or the objective changed since."""
+        lipschitz = data.lipschitz(self.C, self.fit_intercept)
         self.learning_rate_limit_ = 2.0 / lipschitz
-        learning_rate = (
+        self.learning_rate_ = (
             1.0 / lipschitz if isinstance(self.learning_rate, str) else float(self.learning_rate)
         )
-        self.learning_rate_ = learning_rate
         # Above the limit the run is chaotic: sum as the seed does to reproduce it exactly.
-        seed_order = learning_rate > self.learning_rate_limit_
-        data = kernel_data(X, y_encoded, self.classes_.size)
-        return data, l2_strength(self.C, X.shape[0]), learning_rate, seed_order
+        seed_order = self.solver == "gd" and self.learning_rate_ > self.learning_rate_limit_
+        self._alpha = l2_strength(self.C, data.n_samples)
+        self._kernel = data.kernel
+        self._evaluate = evaluator(
+            data.kernel, self._alpha, seed_order=seed_order, fit_intercept=self.fit_intercept
+        )
+        if not hasattr(self, "coef_"):
+            self._initialise(data)
+        elif (id(data), self.C, self.fit_intercept) != getattr(self, "_evaluated_on", None) or (
+            not np.array_equal(_stack(self.coef_, self.intercept_), self._evaluated_theta)
+        ):
+            # New data, a new objective, or parameters set by hand: what the model knows
+            # of J and its gradient is someone else's.
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss, grad = self._evaluate(_stack(self.coef_, self.intercept_))
+            if loss != self.loss_:
+                self.converged_ = False  # a change measured across two objectives means nothing
+            self.loss_ = loss
+            self.grad_coef_, self.grad_intercept_ = grad[:, :-1].copy(), grad[:, -1].copy()
+            self._evaluated_theta = _stack(self.coef_, self.intercept_)
+        self._evaluated_on = (id(data), self.C, self.fit_intercept)
 
-    def _explodes(self, loss: float) -> bool:
-        """Whether ``loss`` is non-finite or far above the run's first objective."""
-        start = self.loss_curve_[0] if self.loss_curve_ else loss
-        return not (math.isfinite(loss) and loss <= EXPLOSION_FACTOR * max(start, 1.0))
+    def _initialise(self, data: TrainingData) -> None:
+        self.classes_ = data.classes
+        self.n_features_in_ = data.n_features
+        shape = (data.classes.size, data.n_features)
+        self.coef_ = np.zeros(shape)
+        self.intercept_ = np.zeros(data.classes.size)
+        self._prev_coef = self.coef_.copy()
+        self._prev_intercept = self.intercept_.copy()
+        loss, grad = self._evaluate(_stack(self.coef_, self.intercept_))
+        self.loss_ = loss
+        self.grad_coef_, self.grad_intercept_ = grad[:, :-1].copy(), grad[:, -1].copy()
+        self._evaluated_theta = _stack(self.coef_, self.intercept_)
+        self._reference_loss = loss
+        self._momentum = 1.0
+        self._run_token = uuid.uuid4().hex
+        self.n_iter_ = 0
+        self.n_restarts_ = 0
+        self.step_size_ = 0.0
+        self.loss_curve_: list[float] = []
+        self.converged_ = False
+        self.diverged_ = False
 
-    def _diverged(self, loss: float, learning_rate: float) -> bool:
-        """Stop the run if the objective is non-finite or has exploded; say so."""
-        if not self._explodes(loss):
-            return False
+    # ------------------------------------------------------------- training
+
+    def _solver_step(self, theta: np.ndarray, prev_theta: np.ndarray, grad: np.ndarray) -> Step:
+        if self.solver == "nesterov":
+            return nesterov_step(
+                self._evaluate, theta, prev_theta, self._momentum, self.learning_rate_
+            )
+        if self.solver == "newton":
+            return newton_step(
+                self._evaluate,
+                theta,
+                self.loss_,
+                grad,
+                self._kernel,
+                self._alpha,
+                self.fit_intercept,
+            )
+        return gradient_step(self._evaluate, theta, grad, self.learning_rate_)
+
+    def _run(self, data: TrainingData, n_steps: int, *, until_converged: bool) -> int:
+        """Take up to ``n_steps`` iterations; return how many were taken.
+
+        Stops early when the objective explodes (see :meth:`_exploded`), or with
+        ``until_converged`` once the tolerance is met. The bookkeeping of each step is here;
+        the step itself is the solver's.
+        """
+        if self.diverged_:
+            if n_steps:
+                warnings.warn(
+                    "training diverged earlier; start a new fit", DivergenceWarning, stacklevel=3
+                )
+            return 0
+        theta = _stack(self.coef_, self.intercept_)
+        prev_theta = _stack(self._prev_coef, self._prev_intercept)
+        grad = _stack(self.grad_coef_, self.grad_intercept_)
+        taken = 0
+        # Overflow and inf - inf are expected near divergence, which is handled below.
+        with np.errstate(over="ignore", invalid="ignore"):
+            while taken < n_steps and not (until_converged and self.converged_):
+                step = self._solver_step(theta, prev_theta, grad)
+                if not (step.ok and math.isfinite(step.loss)):
+                    self._stop_diverged(step.loss, taken_step=False)
+                    break
+                self.loss_curve_.append(self.loss_)
+                self.converged_ = abs(step.loss - self.loss_) < self.tol
+                self.loss_, self.step_size_ = step.loss, step.step_size
+                self._momentum = step.momentum
+                self.n_restarts_ += step.restarted
+                self.n_iter_ += 1
+                prev_theta, theta, grad = theta, step.theta, step.grad
+                taken += 1
+                if self._exploded(step.loss):
+                    self._stop_diverged(step.loss, taken_step=True)
+                    break
+        self.coef_, self.intercept_ = theta[:, :-1].copy(), theta[:, -1].copy()
+        self._prev_coef, self._prev_intercept = prev_theta[:, :-1].copy(), prev_theta[:, -1].copy()
+        self.grad_coef_, self.grad_intercept_ = grad[:, :-1].copy(), grad[:, -1].copy()
+        self._evaluated_theta = theta
+        return taken
+
+    def _exploded(self, loss: float) -> bool:
+        """Whether ``loss`` is a thousandfold beyond where the run (or its restart) began."""
+        return loss > EXPLOSION_FACTOR * max(self._reference_loss, 1.0)
+
+    def _stop_diverged(self, loss: float, *, taken_step: bool) -> None:
         self.diverged_ = True
-        start = self.loss_curve_[0] if self.loss_curve_ else loss
-        if not math.isfinite(loss) and self.n_iter_:
-            # Scores overflow at these parameters: go back to the last finite objective.
-            self.coef_, self.intercept_ = self._prev_coef.copy(), self._prev_intercept.copy()
-            self.loss_curve_.pop()
-            self.n_iter_ -= 1
+        self.converged_ = False
+        if taken_step:
+            what = f"the objective reached {loss:.4g} at iteration {self.n_iter_}"
+            where = "stops here"
+        else:
+            what = f"the objective of iteration {self.n_iter_ + 1} is not finite ({loss})"
+            where = f"stays at iteration {self.n_iter_}, the last finite objective"
         warnings.warn(
-            f"training diverged at iteration {self.n_iter_}: the objective reached "
-            f"{loss:.4g} (it started at {start:.4g}); learning_rate={learning_rate:.4g} "
-            "is too large. The run stops at the last parameters with a finite objective.",
+            f"training diverged: {what} (it started at {self._reference_loss:.4g}); "
+            f"learning_rate={self.learning_rate_:.4g} is too large "
+            f"(the stable limit 2/L is {self.learning_rate_limit_:.4g}). The run {where}.",
             DivergenceWarning,
             stacklevel=4,
         )
-        return True
 
-    def _train(
-        self,
-        data: KernelData,
-        alpha: float,
-        learning_rate: float,
-        seed_order: bool,
-        n_steps: int,
-        *,
-        stop_at_tol: bool,
-    ) -> bool:
-        """Run up to ``n_steps`` iterations; return whether all of them ran.
-
-        The loop works on local stacked copies ``theta = [W | b]`` (see
-        :mod:`softmax_core.functions`), read from the public attributes at the start and
-        written back to them, as new arrays, at the end.
-        """
-        if n_steps and self.diverged_:
-            warnings.warn(
-                "training diverged earlier; start a new fit", DivergenceWarning, stacklevel=3
-            )
-            return False
-        theta = np.column_stack([self.coef_, self.intercept_])
-        prev_theta = np.column_stack([self._prev_coef, self._prev_intercept])
-        grad = None
-        momentum = self._momentum
-        nesterov = self.solver == "nesterov"
-        curve = self.loss_curve_
-        try:
-            # Overflow and inf - inf are expected near divergence, which is handled below.
-            with np.errstate(over="ignore", invalid="ignore"):
-                for _ in range(n_steps):
-                    if nesterov:
-                        momentum_next = (1.0 + math.sqrt(1.0 + 4.0 * momentum * momentum)) / 2.0
-                        point = theta - prev_theta  # look-ahead: theta + beta (theta - prev)
-                        point *= (momentum - 1.0) / momentum_next
-                        point += theta
-                    else:
-                        point = theta
-                    loss, point_grad = objective_gradient_kn(
-                        point, data, alpha, seed_order=seed_order
-                    )
-                    if self._explodes(loss):
-                        break
-                    self.converged_ = bool(curve) and abs(curve[-1] - loss) < self.tol
-                    if self.converged_ and stop_at_tol:
-                        return False
-                    if not self.fit_intercept:
-                        point_grad[:, -1] = 0.0
-                    new_theta = point - learning_rate * point_grad
-                    if nesterov:
-                        # Restart the momentum when the step points uphill
-                        # (O'Donoghue & Candes, 2015).
-                        uphill = np.vdot(point_grad, new_theta - theta) > 0.0
-                        momentum = 1.0 if uphill else momentum_next
-                    prev_theta, theta, grad = theta, new_theta, point_grad
-                    curve.append(loss)
-                    self.n_iter_ += 1
-                else:
-                    return True  # every step ran
-        finally:
-            self._store(theta, prev_theta, grad, momentum)
-        self._diverged(loss, learning_rate)  # the loop broke on an exploding objective
-        return False
-
-    def _store(
-        self, theta: np.ndarray, prev_theta: np.ndarray, grad: np.ndarray | None, momentum: float
-    ) -> None:
-        """Write the training loop's state back to the attributes, as independent arrays."""
-        self.coef_, self.intercept_ = theta[:, :-1].copy(), theta[:, -1].copy()
-        self._prev_coef, self._prev_intercept = prev_theta[:, :-1].copy(), prev_theta[:, -1].copy()
-        if grad is not None:
-            self.grad_coef_, self.grad_intercept_ = grad[:, :-1].copy(), grad[:, -1].copy()
-        self._momentum = momentum
+    # ------------------------------------------------------------ public API
 
     def fit(self, X, y) -> SoftmaxRegression:
-        """Train for up to ``max_iter`` iterations, from zero unless ``warm_start``.
+        """Train until converged or for ``max_iter`` iterations, from zero unless
+        ``warm_start`` (a warm start after a divergence trains on from where it stopped).
 
         Parameters
         ----------
@@ -305,10 +353,14 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self
         """
         warm = self.warm_start and hasattr(self, "coef_")
-        if warm:
+        data = self._validated_data(X, y, reset=not warm)
+        self._configure(data)
+        if warm and self.diverged_:
+            # Judge explosions from here on, not from the start the run blew up from.
             self.diverged_ = False
-        step_args = self._prepare(X, y, reset=not warm)
-        if self._train(*step_args, self.max_iter, stop_at_tol=True):
+            self._reference_loss = self.loss_
+        self._run(data, self.max_iter, until_converged=True)
+        if not (self.converged_ or self.diverged_):
             warnings.warn(
                 f"SoftmaxRegression did not converge in max_iter={self.max_iter} iterations "
                 f"(tol={self.tol}); increase max_iter, or choose a stable learning rate.",
@@ -318,7 +370,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         return self
 
     def partial_fit(self, X, y, classes=None) -> SoftmaxRegression:
-        """Perform exactly one full-batch gradient-descent iteration.
+        """Perform exactly one iteration on ``(X, y)``.
 
         The first call starts from zero parameters; ``classes`` (all labels that will ever
         occur) defaults to the labels in ``y``. Later calls continue from the current
@@ -334,30 +386,70 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         """Perform ``n_steps`` iterations, as ``n_steps`` calls of :meth:`partial_fit` do.
 
         The data are validated once. ``n_steps=0`` only sets up a model at iteration 0
-        (zero parameters), ready to be stepped or inspected. Stops early on divergence, and
-        after the last step checks the objective at the new parameters, so that a step that
-        made it explode is reported at once rather than by the next call.
+        (zero parameters), ready to be stepped or inspected. Stops early on divergence.
 
         Returns
         -------
         self
         """
         n_steps = check_int("n_steps", n_steps, 0)
-        first = not hasattr(self, "coef_")
-        step_args = self._prepare(X, y, reset=first, classes=classes)
-        if (
-            not first
-            and classes is not None
-            and not np.array_equal(np.unique(classes), self.classes_)
-        ):
-            raise ValueError(f"classes={classes!r} differs from classes_ {self.classes_!r}")
-        if self._train(*step_args, n_steps, stop_at_tol=False) and n_steps:
-            data, alpha, learning_rate, _ = step_args
-            theta = np.column_stack([self.coef_, self.intercept_])
-            with np.errstate(over="ignore", invalid="ignore"):
-                loss = objective_gradient_kn(theta, data, alpha)[0]
-            self._diverged(loss, learning_rate)
+        data = self._validated_data(X, y, reset=not hasattr(self, "coef_"), classes=classes)
+        self._configure(data)
+        self._run(data, n_steps, until_converged=False)
         return self
+
+    def step(
+        self, data: TrainingData, n_steps: int = 1, *, until_converged: bool = False
+    ) -> SoftmaxRegression:
+        """Perform up to ``n_steps`` iterations on data prepared once (:class:`TrainingData`).
+
+        What :meth:`advance` does, without validating and laying out the data again: for a
+        caller that steps one data set many times. With ``until_converged``, stop as
+        :meth:`fit` does, as soon as an iteration changes the objective by less than
+        ``tol`` (taking no step if the last one did). The first call starts the run.
+
+        Returns
+        -------
+        self
+        """
+        n_steps = check_int("n_steps", n_steps, 0)
+        if not isinstance(data, TrainingData):
+            raise ValueError(f"data must be a TrainingData, got {type(data).__name__}")
+        self._check_params()
+        if hasattr(self, "coef_") and (
+            data.n_features != self.n_features_in_
+            or not np.array_equal(data.classes, self.classes_)
+        ):
+            raise ValueError(
+                f"data has {data.n_features} features and classes {data.classes.tolist()}; "
+                f"this model has {self.n_features_in_} and {self.classes_.tolist()}"
+            )
+        self._configure(data)
+        self._run(data, n_steps, until_converged=until_converged)
+        return self
+
+    def preview_step(self, data: TrainingData) -> Step:
+        """The next iteration, computed without taking it (the model does not change).
+
+        Returns
+        -------
+        Step
+            Stacked parameters ``[W | b]``: where the gradient is taken, the gradient,
+            the step length, Nesterov's momentum coefficient, and the parameters after.
+        """
+        check_is_fitted(self)
+        self.step(data, n_steps=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._solver_step(
+                _stack(self.coef_, self.intercept_),
+                _stack(self._prev_coef, self._prev_intercept),
+                _stack(self.grad_coef_, self.grad_intercept_),
+            )
+
+    def loss_history(self) -> np.ndarray:
+        """The objective at every iterate so far: ``[*loss_curve_, loss_]``."""
+        check_is_fitted(self)
+        return np.array([*self.loss_curve_, self.loss_])
 
     def class_scores(self, X) -> np.ndarray:
         """Class scores (logits) ``z = X W^T + b``, shape (n_samples, n_classes).
@@ -389,36 +481,103 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             raise ValueError("y must be a 1-D array of labels from classes_, one per row of X")
         return objective_gradient(self.coef_, self.intercept_, X, y_encoded, self.C)[0]
 
+    # ---------------------------------------------------- snapshot / restore
+
     def snapshot(self) -> TrainingSnapshot:
         """Copy of the training state, to go back to with :meth:`restore`."""
         check_is_fitted(self)
         return TrainingSnapshot(
-            self.coef_.copy(),
-            self.intercept_.copy(),
-            self.n_iter_,
-            self.converged_,
-            self.diverged_,
-            self.grad_coef_.copy(),
-            self.grad_intercept_.copy(),
-            self._prev_coef.copy(),
-            self._prev_intercept.copy(),
-            self._momentum,
+            run_token=self._run_token,
+            n_iter=self.n_iter_,
+            coef=self.coef_.copy(),
+            intercept=self.intercept_.copy(),
+            loss=self.loss_,
+            grad_coef=self.grad_coef_.copy(),
+            grad_intercept=self.grad_intercept_.copy(),
+            prev_coef=self._prev_coef.copy(),
+            prev_intercept=self._prev_intercept.copy(),
+            momentum=self._momentum,
+            n_restarts=self.n_restarts_,
+            step_size=self.step_size_,
+            converged=self.converged_,
+            diverged=self.diverged_,
+            reference_loss=self._reference_loss,
         )
 
     def restore(self, snapshot: TrainingSnapshot) -> SoftmaxRegression:
-        """Go back to a snapshot of this run; the loss history is cut to its length."""
+        """Go back to a snapshot of this run; the loss history is cut to its length.
+
+        Raises
+        ------
+        ValueError
+            If ``snapshot`` is not a valid snapshot of an earlier point of this run.
+        """
         check_is_fitted(self)
-        if snapshot.coef.shape != self.coef_.shape or snapshot.n_iter > self.n_iter_:
-            raise ValueError("the snapshot does not come from this run")
+        _check_snapshot(snapshot, self)
+        self.n_iter_ = snapshot.n_iter
         self.coef_ = snapshot.coef.copy()
         self.intercept_ = snapshot.intercept.copy()
-        self.n_iter_ = snapshot.n_iter
-        self.converged_ = snapshot.converged
-        self.diverged_ = snapshot.diverged
+        self.loss_ = float(snapshot.loss)
         self.grad_coef_ = snapshot.grad_coef.copy()
         self.grad_intercept_ = snapshot.grad_intercept.copy()
         self._prev_coef = snapshot.prev_coef.copy()
         self._prev_intercept = snapshot.prev_intercept.copy()
-        self._momentum = snapshot.momentum
+        self._momentum = float(snapshot.momentum)
+        self.n_restarts_ = snapshot.n_restarts
+        self.step_size_ = float(snapshot.step_size)
+        self.converged_ = snapshot.converged
+        self.diverged_ = snapshot.diverged
+        self._reference_loss = float(snapshot.reference_loss)
+        self._evaluated_theta = _stack(self.coef_, self.intercept_)
         del self.loss_curve_[snapshot.n_iter :]
         return self
+
+    def __getstate__(self) -> dict:
+        # The prepared data (with its buffers) is a cache: rebuilt on the next call.
+        state = super().__getstate__()
+        for name in ("_data_cache", "_evaluate", "_kernel", "_evaluated_on"):
+            state.pop(name, None)
+        return state
+
+
+def _check_snapshot(snapshot: object, model: SoftmaxRegression) -> None:
+    """Raise ValueError unless ``snapshot`` is a well-formed snapshot of ``model``'s run."""
+    foreign = ValueError("the snapshot does not come from this run")
+    if not isinstance(snapshot, TrainingSnapshot) or snapshot.run_token != model._run_token:
+        raise foreign
+    n_iter = snapshot.n_iter
+    if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)):
+        raise ValueError(f"snapshot n_iter must be an integer, got {n_iter!r}")
+    if not 0 <= n_iter <= model.n_iter_:
+        raise foreign
+    shapes = {
+        "coef": model.coef_.shape,
+        "intercept": model.intercept_.shape,
+        "grad_coef": model.coef_.shape,
+        "grad_intercept": model.intercept_.shape,
+        "prev_coef": model.coef_.shape,
+        "prev_intercept": model.intercept_.shape,
+    }
+    for name, shape in shapes.items():
+        value = getattr(snapshot, name)
+        if not isinstance(value, np.ndarray) or value.dtype.kind != "f" or value.shape != shape:
+            raise ValueError(f"snapshot {name} must be a float array of shape {shape}")
+        if not np.all(np.isfinite(value)):
+            raise ValueError(f"snapshot {name} must be finite")
+    for name in ("loss", "momentum", "step_size", "reference_loss"):
+        value = getattr(snapshot, name)
+        if isinstance(value, bool) or not isinstance(value, (float, np.floating, int)):
+            raise ValueError(f"snapshot {name} must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"snapshot {name} must be finite, got {value!r}")
+    if snapshot.momentum < 1.0 or snapshot.step_size < 0.0:
+        raise ValueError("snapshot momentum must be >= 1 and step_size >= 0")
+    if not isinstance(snapshot.n_restarts, (int, np.integer)) or snapshot.n_restarts < 0:
+        raise ValueError(f"snapshot n_restarts must be >= 0, got {snapshot.n_restarts!r}")
+    for name in ("converged", "diverged"):
+        if not isinstance(getattr(snapshot, name), (bool, np.bool_)):
+            raise ValueError(f"snapshot {name} must be a bool")
+    # The run passed through this point: its objective is the history's entry there.
+    recorded = model.loss_curve_[n_iter] if n_iter < model.n_iter_ else model.loss_
+    if snapshot.loss != recorded:
+        raise foreign

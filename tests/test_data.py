@@ -176,8 +176,8 @@ def test_blobs_full_noise_shifts_every_label():
 
 
 COMMON_ERRORS = [
-    ({"n_classes": 3, "n_samples": 2}, "n_samples must be >= 3, got 2"),
-    ({"n_classes": 5, "n_samples": 4}, "n_samples must be >= 5, got 4"),
+    ({"n_classes": 3, "n_samples": 2}, "n_samples must be between 3 and 100000, got 2"),
+    ({"n_classes": 5, "n_samples": 4}, "n_samples must be between 5 and 100000, got 4"),
     ({"n_classes": 1}, "n_classes must be between 2 and 10, got 1"),
     ({"n_classes": 11}, "n_classes must be between 2 and 10, got 11"),
     ({"n_classes": 3.0}, "n_classes must be an integer, got 3.0"),

@@ -12,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.datasets import load_iris
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
 from sklearn.metrics import confusion_matrix as sklearn_confusion_matrix
 
@@ -74,11 +73,22 @@ def test_seed_learning_rate_overshoots_even_at_the_optimum():
     assert optimum.learning_rate_limit_ * curvature < 2  # the stable step does settle
 
 
-def test_seed_run_ends_where_its_step_overshoots():
+def test_seed_run_alternates_between_steep_and_flat_points():
+    """The seed's run (lr 0.5) ends in a two-step cycle: at about every other iterate the
+    local curvature makes its step overshoot (lr * lambda > 2), and the loss rises at about
+    every other step. Which iterate is steep depends on rounding (the run is chaotic), so
+    only the shares are stable; measured here: 0.5 and 0.5."""
     X, y = make_noisy_classes()
-    with pytest.warns(ConvergenceWarning):
-        seed_run = SoftmaxRegression(learning_rate=0.5).fit(X, y)
-    assert 0.5 * local_curvature(seed_run.coef_, seed_run.intercept_, X) > 2
+    model = SoftmaxRegression(learning_rate=0.5, tol=0.0)
+    curvatures = []
+    for iteration in range(1000):
+        model.partial_fit(X, y)
+        if iteration >= 800:
+            curvatures.append(local_curvature(model.coef_, model.intercept_, X))
+    overshooting = np.mean(0.5 * np.array(curvatures) > 2)
+    rising = np.mean(np.diff(model.loss_history()[-201:]) > 0)
+    assert 0.3 < overshooting < 0.7
+    assert 0.3 < rising < 0.7
 
 
 def test_local_curvature_equals_the_bound_for_two_classes_at_zero():

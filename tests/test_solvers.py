@@ -1,0 +1,224 @@
+"""Tests of the solvers and of what the model knows where it stands.
+
+Independent references: central finite differences of the objective (written out here with
+plain exp/log), scikit-learn's ``LogisticRegression`` optimum, and few-line re-implementations
+of one gradient, Nesterov (FISTA) and Newton iteration.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+from sklearn.preprocessing import StandardScaler
+
+from softmax_core import (
+    SoftmaxRegression,
+    TrainingData,
+    fit_sklearn,
+    make_noisy_blobs,
+    make_noisy_classes,
+    stable_learning_rate_limit,
+)
+
+
+def naive_objective(theta, X, y, C):
+    """``J`` at stacked parameters, with plain exp and log."""
+    coef, intercept = theta[:, :-1], theta[:, -1]
+    scores = X @ coef.T + intercept
+    proba = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    penalty = 0.0 if np.isinf(C) else np.sum(coef**2) / (2 * C * len(y))
+    return -np.mean(np.log(proba[np.arange(len(y)), y])) + penalty
+
+
+def numeric_gradient(theta, X, y, C, h=1e-6):
+    grad = np.zeros_like(theta)
+    for index in np.ndindex(theta.shape):
+        step = np.zeros_like(theta)
+        step[index] = h
+        grad[index] = (
+            naive_objective(theta + step, X, y, C) - naive_objective(theta - step, X, y, C)
+        ) / (2 * h)
+    return grad
+
+
+def stacked(model):
+    return np.column_stack([model.coef_, model.intercept_])
+
+
+PROBLEMS = {
+    "seed": lambda: (*make_noisy_classes(), np.inf),
+    "blobs, C=1": lambda: (*make_noisy_blobs(150, 4, random_state=2), 1.0),
+    "two classes, C=0.1": lambda: (*make_noisy_classes(80, 2, 0.2, 5), 0.1),
+}
+
+
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "newton"])
+@pytest.mark.parametrize("problem", list(PROBLEMS))
+def test_loss_and_gradient_are_those_at_the_current_parameters(problem, solver):
+    X, y, C = PROBLEMS[problem]()
+    model = SoftmaxRegression(solver=solver, C=C)
+    for _ in range(4):
+        model.partial_fit(X, y)
+    theta = stacked(model)
+    assert model.loss_ == pytest.approx(naive_objective(theta, X, y, C), rel=1e-12)
+    expected = numeric_gradient(theta, X, y, C)
+    np.testing.assert_allclose(model.grad_coef_, expected[:, :-1], atol=1e-7)
+    np.testing.assert_allclose(model.grad_intercept_, expected[:, -1], atol=1e-7)
+    history = model.loss_history()
+    assert history.shape == (5,) and history[-1] == model.loss_
+    assert model.converged_ == (abs(history[-1] - history[-2]) < model.tol)
+
+
+def test_one_gradient_step_is_theta_minus_lr_times_the_gradient():
+    X, y = make_noisy_classes()
+    model = SoftmaxRegression(learning_rate=0.05).partial_fit(X, y)
+    before, gradient = stacked(model), numeric_gradient(stacked(model), X, y, np.inf)
+    model.partial_fit(X, y)
+    np.testing.assert_allclose(stacked(model), before - 0.05 * gradient, atol=1e-8)
+    assert model.step_size_ == 0.05
+
+
+def analytic_gradient(theta, X, y):
+    """``(P - Y)^T [X | 1] / n``, written out (no penalty)."""
+    X_aug = np.column_stack([X, np.ones(len(y))])
+    scores = X_aug @ theta.T
+    proba = np.exp(scores - scores.max(axis=1, keepdims=True))
+    proba /= proba.sum(axis=1, keepdims=True)
+    proba[np.arange(len(y)), y] -= 1.0
+    return proba.T @ X_aug / len(y)
+
+
+def fista_reference(X, y, learning_rate, n_steps):
+    """FISTA with gradient restart in a few lines (Beck & Teboulle; O'Donoghue & Candes)."""
+    theta = prev = np.zeros((3, 2))
+    momentum, restarts = 1.0, 0
+    for _ in range(n_steps):
+        momentum_next = (1 + np.sqrt(1 + 4 * momentum**2)) / 2
+        point = theta + (momentum - 1) / momentum_next * (theta - prev)
+        gradient = analytic_gradient(point, X, y)
+        new = point - learning_rate * gradient
+        uphill = np.vdot(gradient, new - theta) > 0
+        momentum, restarts = (1.0, restarts + 1) if uphill else (momentum_next, restarts)
+        prev, theta = theta, new
+    return theta, restarts
+
+
+def test_nesterov_follows_fistas_schedule_with_restart():
+    """250 steps at 1/L on the seed data: the first restart comes at step 218 (measured)."""
+    X, y = make_noisy_classes()
+    learning_rate = stable_learning_rate_limit(X) / 2
+    model = SoftmaxRegression(solver="nesterov", learning_rate=learning_rate)
+    model.advance(X, y, n_steps=250)
+    expected, restarts = fista_reference(X, y, learning_rate, 250)
+    np.testing.assert_allclose(stacked(model), expected, rtol=1e-9, atol=1e-9)
+    assert model.n_restarts_ == restarts > 0
+
+
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "newton"])
+def test_preview_step_is_the_step_that_then_happens(solver):
+    X, y = make_noisy_classes()
+    data = TrainingData(X, y)
+    model = SoftmaxRegression(solver=solver, learning_rate=0.5).step(data, n_steps=7)
+    snapshot = model.snapshot()
+    preview = model.preview_step(data)
+    assert model.n_iter_ == 7 and model.snapshot().loss == snapshot.loss  # nothing moved
+    model.step(data)
+    np.testing.assert_array_equal(stacked(model), preview.theta)
+    np.testing.assert_array_equal(
+        preview.theta, preview.point - preview.step_size * preview.direction
+    )
+    if solver == "gd":
+        np.testing.assert_array_equal(
+            preview.point, np.column_stack([snapshot.coef, snapshot.intercept])
+        )
+        assert preview.step_size == 0.5
+    if solver == "nesterov":
+        coef = np.column_stack([snapshot.coef, snapshot.intercept])
+        prev = np.column_stack([snapshot.prev_coef, snapshot.prev_intercept])
+        np.testing.assert_allclose(preview.point, coef + preview.beta * (coef - prev), atol=1e-15)
+
+
+def test_step_on_prepared_data_equals_advance():
+    X, y = make_noisy_blobs(200, 3, random_state=4)
+    data = TrainingData(X, y)
+    prepared = SoftmaxRegression(solver="nesterov").step(data, n_steps=30)
+    validated = SoftmaxRegression(solver="nesterov").advance(X, y, n_steps=30)
+    np.testing.assert_array_equal(prepared.coef_, validated.coef_)
+    assert prepared.loss_curve_ == validated.loss_curve_
+
+
+def test_step_until_converged_stops_as_fit_does():
+    X, y = make_noisy_blobs(200, 3, random_state=4)
+    data = TrainingData(X, y)
+    stepped = SoftmaxRegression(tol=1e-5).step(data, 10_000, until_converged=True)
+    fitted = SoftmaxRegression(tol=1e-5).fit(X, y)
+    assert stepped.converged_ and stepped.n_iter_ == fitted.n_iter_ < 10_000
+    n_iter = stepped.n_iter_
+    stepped.step(data, 10, until_converged=True)
+    stepped.step(TrainingData(X, y), 10, until_converged=True)  # equal data, another object
+    assert stepped.n_iter_ == n_iter  # already converged: no step
+
+
+def test_step_rejects_data_of_another_shape():
+    model = SoftmaxRegression().step(TrainingData(*make_noisy_classes()))
+    with pytest.raises(ValueError, match="this model has 1 and"):
+        model.step(TrainingData(*make_noisy_blobs()))
+    with pytest.raises(ValueError, match="data must be a TrainingData"):
+        model.step(make_noisy_classes())
+
+
+NEWTON_PROBLEMS = {
+    "seed": lambda: (*make_noisy_classes(), np.inf),
+    "iris, standardised, C=1": lambda: (
+        StandardScaler().fit_transform(load_iris().data),
+        load_iris().target,
+        1.0,
+    ),
+    # Not C=inf here: setosa is separable on the petals, so J has no finite minimum.
+    "iris petal features, C=100": lambda: (load_iris().data[:, 2:], load_iris().target, 100.0),
+    "five blobs, C=0.1": lambda: (*make_noisy_blobs(300, 5, random_state=3), 0.1),
+    "two classes, C=1": lambda: (*make_noisy_classes(100, 2, 0.2, 1), 1.0),
+}
+
+
+@pytest.mark.parametrize("name", list(NEWTON_PROBLEMS))
+def test_newton_reaches_sklearns_optimum_in_few_iterations(name):
+    X, y, C = NEWTON_PROBLEMS[name]()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = SoftmaxRegression(solver="newton", C=C, tol=1e-12, max_iter=100).fit(X, y)
+    reference = fit_sklearn(X, y, same_objective_as=C)
+    assert model.converged_
+    assert model.n_iter_ <= 15  # measured: 6 to 8 (iris petals: 12)
+    assert np.abs(model.predict_proba(X) - reference.predict_proba(X)).max() < 1e-6
+    assert max(np.abs(model.grad_coef_).max(), np.abs(model.grad_intercept_).max()) < 1e-8
+    np.testing.assert_allclose(model.coef_.sum(axis=0), 0.0, atol=1e-9)
+
+
+def test_newton_partial_fit_is_one_newton_step_with_line_search():
+    """From zero, one Newton step with step length s lands at ``-s H^+ grad``: checked with
+    numpy's pseudo-inverse of a finite-difference Hessian (of the written-out gradient)."""
+    X, y = make_noisy_classes()
+    model = SoftmaxRegression(solver="newton").partial_fit(X, y)
+    assert model.n_iter_ == 1 and 0 < model.step_size_ <= 1
+    zero, h = np.zeros((3, 2)), 1e-5
+    columns = []
+    for index in np.ndindex(zero.shape):
+        step = np.zeros_like(zero)
+        step[index] = h
+        difference = analytic_gradient(zero + step, X, y) - analytic_gradient(zero - step, X, y)
+        columns.append((difference / (2 * h)).ravel())
+    hessian = np.array(columns)
+    # Finite differences blur the Hessian's null directions to about 1e-11: cut them off.
+    direction = np.linalg.pinv(hessian, rcond=1e-8) @ analytic_gradient(zero, X, y).ravel()
+    expected = -model.step_size_ * direction.reshape(3, 2)
+    np.testing.assert_allclose(stacked(model), expected, rtol=1e-7, atol=1e-9)
+    assert model.loss_ < np.log(3)
+
+
+def test_newton_without_intercept_keeps_it_at_zero():
+    X, y = make_noisy_blobs(150, 3, random_state=1)
+    model = SoftmaxRegression(solver="newton", fit_intercept=False, tol=1e-12).fit(X, y)
+    np.testing.assert_array_equal(model.intercept_, 0.0)
+    assert model.converged_ and np.abs(model.grad_coef_).max() < 1e-8
