@@ -4,47 +4,59 @@ import streamlit as st
 
 from ui import page, state, views
 
-page.setup("Home")
-st.title("Softmax Lab")
-st.markdown(
-    "**Softmax regression** predicts one of several classes: it gives each class a linear "
-    "score, and the softmax function turns the scores into probabilities that sum to 1. "
-    "It learns by gradient descent on the cross-entropy loss, which is smallest when the "
-    "true class gets a high probability. Here you can watch it learn, one step at a time, "
-    "and see it land on the same answer as scikit-learn."
-)
 
-current = state.settings()
-X, y = state.dataset()
-final = views.converged_model(current.data_key(), current.C, current.step_budget())
-reference = views.sklearn_model(current.data_key(), current.C, True)
-thumbnail = views.model_figure(
-    final,
-    X,
-    y,
-    reference=reference if X.shape[1] == 1 else None,
-    title="Where training ends: from scratch (solid) on scikit-learn (dashed)"
-    if X.shape[1] == 1
-    else "Where training ends: decision regions from scratch",
-    large=page.large(),
-)
-thumbnail.update_layout(height=380 if not page.large() else 520)
-st.plotly_chart(thumbnail, key="w.home.thumbnail", width="stretch")
-st.caption(
-    f"The current data set, trained to convergence. Your own run is at iteration "
-    f"{state.run().n_iter:,}."
-)
+def body() -> None:
+    st.title("Softmax Lab", anchor=False)
+    st.markdown(
+        "The seed note trains softmax regression with a learning rate of 0.5, which is "
+        "**4.3× the stable limit**: its loss never settles. Step through that run, see why, "
+        "fix it, and watch the from-scratch curves land on scikit-learn's."
+    )
+    st.page_link(
+        "pages/2_Train.py",
+        label="**Start here:** step through the seed note's run",
+        icon=":material/play_circle:",
+    )
+    st.markdown(
+        "**Softmax regression** gives each class a linear score and turns the scores into "
+        "probabilities that sum to 1 (the softmax). It learns by gradient descent on the "
+        "cross-entropy loss, which is smallest when the true class gets a high probability."
+    )
+    current, dataset = state.settings(), state.dataset()
+    large = page.large()
+    final = views.converged_model(current.data_key(), current.C)
+    reference = views.reference(current.data_key(), current.C, "same")
+    title = "Where training ends: from scratch on scikit-learn"
+    st.plotly_chart(
+        views.chart(
+            views.model_figure(
+                final,
+                dataset,
+                reference=reference,
+                title=title,
+                large=large,
+                height=470 if large else 380,
+            )
+        ),
+        key="w.home.thumbnail",
+        config={"displayModeBar": False},
+    )
+    st.caption(
+        f"The current data set, trained to its optimum (Newton's method, "
+        f"{final.n_iter_} iterations). Your own run is at iteration {state.run().n_iter:,}."
+    )
+    st.subheader("Where to go next", anchor=False)
+    cols = st.columns(4)
+    cols[0].page_link(
+        "pages/1_Data.py", label="**Data**: noisy classes", icon=":material/scatter_plot:"
+    )
+    cols[1].page_link(
+        "pages/2_Train.py", label="**Train**: step by step", icon=":material/model_training:"
+    )
+    cols[2].page_link(
+        "pages/3_Compare.py", label="**Compare** with scikit-learn", icon=":material/compare:"
+    )
+    cols[3].page_link("pages/4_Math.py", label="**Math**: one point", icon=":material/function:")
 
-st.subheader("Where to go next")
-cols = st.columns(4)
-cols[0].page_link(
-    "pages/1_Data.py", label="**Data**: make noisy classes", icon=":material/scatter_plot:"
-)
-cols[1].page_link(
-    "pages/2_Train.py", label="**Train**: step gradient descent", icon=":material/model_training:"
-)
-cols[2].page_link(
-    "pages/3_Compare.py", label="**Compare** with scikit-learn", icon=":material/compare:"
-)
-cols[3].page_link("pages/4_Math.py", label="**Math**: follow one point", icon=":material/function:")
-page.finish()
+
+page.run("Home", body)

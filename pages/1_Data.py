@@ -5,14 +5,8 @@ import streamlit as st
 from ui import figures, page, state, views
 from ui.settings import MAX_CLASSES, MAX_SAMPLES, MAX_SEED, MIN_SAMPLES
 
-page.setup("Data")
-st.title("Data")
-st.caption(
-    "Points along a line (the seed note's data set, by default) or 2-D clusters; each label "
-    "jumps to the next class with probability *noise*."
-)
 
-if not state.classroom():
+def controls() -> None:
     left, middle, right = st.columns(3)
     left.radio(
         "Shape",
@@ -60,26 +54,43 @@ if not state.classroom():
         help="Draw a new seed; the URL keeps it, so the data stay reproducible.",
     )
 
-X, y = state.dataset()
-names = [str(label) for label in range(state.settings().n_classes)]
-chart, summary = st.columns([3, 1])
-chart.plotly_chart(
-    figures.data_scatter(X, y, names, large=page.large()), key="w.data.chart", width="stretch"
-)
-with summary:
-    st.subheader("Class counts")
-    st.dataframe(
-        {"class": list(views.class_counts(y)), "points": list(views.class_counts(y).values())},
-        hide_index=True,
-    )
-    st.download_button(
-        "Download CSV",
-        data=views.csv_text(X, y),
-        file_name="softmax-lab-data.csv",
-        mime="text/csv",
-        key="w.data.download",
-        help="The data set exactly as the model sees it.",
-    )
-    st.page_link("pages/2_Train.py", label="Next: train on it →")
 
-page.finish()
+def body() -> None:
+    st.title("Data", anchor=False)
+    st.caption(
+        "Points along a line (the seed note's data set, by default) or 2-D clusters; each "
+        "label jumps to the next class with probability *noise*."
+    )
+    controls()
+    page.show_event()
+    dataset = state.dataset()
+    chart_col, summary_col = st.columns([3, 1])
+    chart_col.plotly_chart(
+        views.chart(
+            figures.data_scatter(
+                dataset.X,
+                dataset.y,
+                dataset.class_names,
+                dataset.feature_names,
+                large=page.large(),
+            )
+        ),
+        key="w.data.chart",
+        config={"displayModeBar": False},
+    )
+    with summary_col:
+        st.subheader("Class counts", anchor=False)
+        counts = views.class_counts(dataset)
+        st.dataframe({"class": list(counts), "points": list(counts.values())}, hide_index=True)
+        st.download_button(
+            "Download CSV",
+            data=lambda: views.csv_text(dataset),  # built only when someone downloads it
+            file_name="softmax-lab-data.csv",
+            mime="text/csv",
+            key="w.data.download",
+            help="The data set exactly as the model sees it.",
+        )
+        st.page_link("pages/2_Train.py", label="Next: train on it →")
+
+
+page.run("Data", body)

@@ -1,238 +1,299 @@
-"""Train: step gradient descent one iteration at a time and watch the model learn."""
+"""Train: step gradient descent one iteration at a time and watch it reach scikit-learn's fit."""
 
 import math
 
 import streamlit as st
 
-from ui import figures, page, state, views
-from ui.settings import LR_RANGE, MAX_ITER
+from ui import explain, page, state, views
+from ui.report import format_number, format_rate
+from ui.settings import LOSS_WINDOWS, LR_RANGE, MAX_ITER, SPEEDS
 
 C_CHOICES = [math.inf, 100.0, 10.0, 1.0, 0.1, 0.01]
 TOL_CHOICES = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-8, 1e-10, 1e-12, 1e-15]
-# Play speed: seconds between reruns of the training area, and steps per rerun.
-SPEEDS = {"slow": (0.5, 1), "normal": (0.2, 1), "fast": (0.1, 1), "turbo": (0.1, 5)}
-
-page.setup("Train")
-st.title("Train")
+SOLVER_LABELS = {"gd": "GD", "nesterov": "Nesterov", "newton": "Newton"}
+WINDOW_LABELS = {"all": "all", "last": "last 50", "logx": "log x"}
 
 
-def controls() -> None:
-    """The trainer's settings; a new learning rate applies from the next step on.
-
-    Each widget writes its setting back through its callback (see ``state.widget``).
-    """
-    lr_col, c_col, solver_col, tol_col, iter_col = st.columns([1.4, 1, 1, 1, 1])
-    current = state.settings()  # a linked value outside the usual choices is offered too
-    c_choices = sorted({*C_CHOICES, current.C}, reverse=True)
-    tol_choices = sorted({*TOL_CHOICES, current.tol}, reverse=True)
-    auto = lr_col.toggle(
-        "Learning rate: auto (1/L)",
+def learning_rate_controls(newton: bool) -> None:
+    """Solver and learning rate: automatic, typed, or one click relative to the limit."""
+    st.segmented_control(
+        "Solver",
+        list(SOLVER_LABELS),
+        format_func=SOLVER_LABELS.get,
+        required=True,
+        **state.widget("w.train.solver"),
+        help="GD: plain gradient descent (the seed's). Nesterov: momentum. Newton: uses the "
+        "Hessian. Changing the solver starts a new run (Back returns to this one).",
+    )
+    auto = st.toggle(
+        "auto 1/L",
         **state.widget("w.train.lr_auto"),
+        disabled=newton,
         help="1/L never overshoots: L bounds the curvature of the loss on this data.",
     )
-    lr_col.number_input(
+    st.number_input(
         "Learning rate",
         min_value=LR_RANGE[0],
         max_value=LR_RANGE[1],
-        format="%g",
-        disabled=auto,
+        format="%.4g",
+        disabled=auto or newton,
+        width=130,
         **state.widget("w.train.lr"),
-        help="Step size of gradient descent. The seed note uses 0.5; try 1e6 to see divergence. "
-        "Changing it mid-run keeps the run.",
+        help="Step size of gradient descent; changing it keeps the run. While auto is on "
+        "this shows 1/L, the rate in use.",
     )
-    c_col.selectbox(
-        "L2 penalty C",
-        c_choices,
-        format_func=lambda c: "none (C = ∞)" if math.isinf(c) else f"C = {c:g}",
-        **state.widget("w.train.C"),
-        help="Inverse strength of the penalty ||W||²/(2Cn), scikit-learn's meaning. "
-        "The seed has none; scikit-learn's default is C = 1. Changing it restarts the run.",
-    )
-    solver_col.radio(
-        "Solver",
-        ["gd", "nesterov"],
-        format_func={"gd": "gradient descent", "nesterov": "Nesterov"}.get,
-        **state.widget("w.train.solver"),
-        help="Plain gradient descent (the seed's) or Nesterov's accelerated method with restart.",
-    )
-    tol_col.select_slider(
-        "Tolerance",
-        tol_choices,
-        format_func=lambda t: f"{t:g}",
-        **state.widget("w.train.tol"),
-        help="Run to convergence stops when the loss changes by less than this (seed: 1e-6).",
-    )
-    iter_col.number_input(
-        "max_iter",
-        min_value=1,
-        max_value=MAX_ITER,
-        step=100,
-        **state.widget("w.train.max_iter"),
-        help="Most iterations of this run (the seed's: 1000).",
+    st.segmented_control(
+        "× the stable limit 2/L",
+        list(state.RATE_PRESETS),
+        disabled=newton,
+        **state.widget("w.train.rate_preset"),
+        help="One click: 0.5× is 1/L (auto); above 1× gradient descent may overshoot; "
+        "'seed 0.5' is the note's rate.",
     )
 
 
-def stability(report: views.Progress) -> None:
-    """Compare the learning rate with the stable limit 2/L, with the numbers."""
-    ratio = report.learning_rate / report.limit
-    L = 2.0 / report.limit
-    if ratio > 1:
-        overshoot = ""
-        if report.curvature is not None:
-            steepness = report.learning_rate * report.curvature
-            overshoot = (
-                f" Here the loss curves with λ = {report.curvature:.3g} (largest Hessian "
-                f"eigenvalue): lr·λ = {steepness:.3g} > 2, so along that direction each step "
-                f"overshoots the minimum by a factor |1 − lr·λ| = {steepness - 1:.3g}, and the "
-                "loss oscillates."
-                if steepness > 2
-                else f" Right here the curvature is λ = {report.curvature:.3g}, low enough for "
-                f"this step (lr·λ = {steepness:.3g} < 2); where it is higher, up to L, the "
-                "steps overshoot."
-            )
-        st.warning(
-            f"**Unstable learning rate.** lr = {report.learning_rate:.4g} is "
-            f"{ratio:.1f}× the stable limit 2/L = {report.limit:.4g} "
-            f"(L = {L:.4g} bounds the curvature of this loss).{overshoot}",
-            icon=":material/warning:",
-        )
+def more_settings() -> None:
+    """The settings a lecture rarely changes, in a popover."""
+    with st.popover("More", icon=":material/tune:", help="Penalty, tolerance, limits, speed"):
         st.button(
-            f"Fix: use the stable rate 1/L = {1 / L:.4g}",
+            "Run to the optimum",
+            key="w.train.optimum",
+            on_click=state.run_to_optimum,
+            type="primary",
+            help="Go on with this solver and rate until a step changes the loss by less than "
+            "1e-15 (tol and max_iter are raised for it). Gradient descent at a stable rate "
+            "lands on scikit-learn's curves, after tens of thousands of steps.",
+        )
+        current = state.settings()  # a linked value outside the usual choices is offered too
+        st.selectbox(
+            "L2 penalty C",
+            sorted({*C_CHOICES, current.C}, reverse=True),
+            format_func=lambda c: "none (C = ∞)" if math.isinf(c) else f"C = {c:g}",
+            **state.widget("w.train.C"),
+            help="Inverse strength of the penalty ||W||²/(2Cn), scikit-learn's meaning. "
+            "Changing it starts a new run.",
+        )
+        st.select_slider(
+            "Tolerance",
+            sorted({*TOL_CHOICES, current.tol}, reverse=True),
+            format_func=lambda t: f"{t:g}",
+            **state.widget("w.train.tol"),
+            help="Converged when a step changes the loss by less than this (seed: 1e-6).",
+        )
+        st.number_input(
+            "max_iter",
+            min_value=1,
+            max_value=MAX_ITER,
+            step=100,
+            **state.widget("w.train.max_iter"),
+            help="Most iterations of this run (the seed's: 1000).",
+        )
+        st.select_slider(
+            "Play speed",
+            list(SPEEDS),
+            **state.widget("w.view.speed"),
+            help="slow 2, normal 5, fast 10 steps a second; turbo 50.",
+        )
+
+
+def buttons(report) -> None:
+    st.button("Step", key="w.train.step", on_click=state.step, args=(1,), type="primary")
+    st.button("Step ×10", key="w.train.step10", on_click=state.step, args=(10,))
+    st.button(
+        "Run to convergence",
+        key="w.train.run",
+        on_click=state.run_to_convergence,
+        help="Until a step changes the loss by less than tol, or max_iter.",
+    )
+    # Two buttons with fixed effects: the browser may deliver a click's trigger twice (in a
+    # timer rerun and in its own), and a toggle would then undo itself.
+    if state.playing():
+        st.button("Pause", key="w.train.pause", on_click=state.set_playing, args=(False,))
+    else:
+        st.button(
+            "Play",
+            key="w.train.play",
+            on_click=state.set_playing,
+            args=(True,),
+            disabled=report.diverged or report.at_max_iter,
+        )
+    st.button("Back", key="w.train.back", on_click=state.back, help="Undo the last action.")
+    st.button("Reset", key="w.train.reset", on_click=state.reset, help="Back to iteration 0.")
+
+
+def metrics(report) -> None:
+    change = report.loss_change
+    st.metric("Iteration", f"{report.n_iter:,}")
+    st.metric(
+        "Loss J",
+        format_number(report.loss),
+        help="Cross-entropy plus penalty at the current parameters.",
+    )
+    st.metric(
+        "Last step ΔJ",
+        "–" if change is None else f"{change:+.2e}",
+        help="How much the last step changed the loss (negative: it fell).",
+    )
+    st.metric(
+        "max |Δp| to target",
+        "–" if report.gap is None else f"{report.gap.max_abs_diff:.1e}",
+        help=f"Largest difference between the from-scratch probabilities and those of "
+        f"{report.reference.label}, on the training points.",
+    )
+    st.metric("Accuracy", f"{report.accuracy:.1%}")
+    st.metric(
+        "Converged",
+        "diverged" if report.diverged else ("yes" if report.converged else "no"),
+        help=f"Whether the last step changed the loss by less than tol = {report.tol:g}.",
+    )
+
+
+def fix_button(report, claim) -> None:
+    """The way out of what the banner describes: a stable rate, or a restart at it."""
+    if claim.key == "diverged":
+        st.button(
+            "Restart at 1/L",
+            key="w.train.restart_stable",
+            on_click=state.restart_with_stable_rate,
+            type="primary",
+            help="A new run with the automatic, stable rate (Back returns to this one).",
+        )
+    elif claim.key in ("unstable-rising", "unstable-falling", "nesterov-unproven"):
+        st.button(
+            f"Fix: 1/L = {format_rate(1 / report.lipschitz)}",
             key="w.train.fix_lr",
             on_click=state.use_stable_learning_rate,
-            help="Keeps the run and continues from here with the automatic learning rate.",
-        )
-    else:
-        st.success(
-            f"**Stable learning rate.** lr = {report.learning_rate:.4g} is {ratio:.2f}× the "
-            f"limit 2/L = {report.limit:.4g}: gradient descent cannot overshoot.",
-            icon=":material/check_circle:",
+            help="Keeps the run and goes on with the automatic learning rate 1/L.",
         )
 
 
-def parameters(model, names: list[str]) -> None:
-    table = {"class": names}
+def charts(report, large: bool) -> None:
+    current, view, dataset = state.run(), state.view(), state.dataset()
+    height = 385 if large else 360
+    model_col, loss_col = st.columns([1, 1] if large else [1.1, 1])
+    reference = report.reference if view.show_target else None
+    model_col.plotly_chart(
+        views.chart(
+            views.model_figure(
+                current.model,
+                dataset,
+                reference=reference,
+                title=f"From scratch, iteration {report.n_iter:,}",
+                large=large,
+                height=height,
+            )
+        ),
+        key="w.train.model_chart",
+        config={"displayModeBar": False},
+    )
+    with loss_col:
+        target_col, log_col, window_col = st.columns([1.1, 1, 1.6], vertical_alignment="center")
+        target_col.toggle(
+            "Target",
+            **state.widget("w.view.target"),
+            help=f"Show {report.reference.label}: dashed curves and J*.",
+        )
+        log_col.toggle(
+            "log y", **state.widget("w.view.log_y"), help="Log scale; with the target, of J − J*."
+        )
+        window_col.segmented_control(
+            "Loss window",
+            list(LOSS_WINDOWS),
+            format_func=WINDOW_LABELS.get,
+            required=True,
+            label_visibility="collapsed",
+            **state.widget("w.view.window"),
+        )
+        st.plotly_chart(
+            views.chart(
+                views.loss_figure(
+                    current.model,
+                    report,
+                    current.schedule,
+                    view,
+                    title=f"Loss, iteration {report.n_iter:,}",
+                    large=large,
+                    height=height - 45,
+                )
+            ),
+            key="w.train.loss_chart",
+            config={"displayModeBar": False},
+        )
+
+
+def parameters(report) -> None:
+    model, names = state.run().model, state.dataset().class_names
+    table = {"class": list(names)}
     for j in range(model.coef_.shape[1]):
         table[f"w{j + 1}"] = model.coef_[:, j]
     table["b"] = model.intercept_
     for j in range(model.coef_.shape[1]):
         table[f"∂J/∂w{j + 1}"] = model.grad_coef_[:, j]
     table["∂J/∂b"] = model.grad_intercept_
-    st.dataframe(table, hide_index=True, width="stretch")
-    st.caption("W and b now; the gradient is the one of the last step (zero before the first).")
-
-
-if not state.classroom():
-    controls()
-
-speed = st.select_slider(
-    "Play speed",
-    list(SPEEDS),
-    **state.widget("w.train.speed", "fast"),
-    help="How fast Play steps: from 2 to 50 iterations per second.",
-)
-interval, steps_per_tick = SPEEDS[speed]
-
-
-ticking = state.playing()  # the fragment's timer is set when the whole page runs
-
-
-@st.fragment(run_every=interval if ticking else None)
-def training_area() -> None:
-    """Buttons, numbers and charts: the only part that reruns while playing."""
-    buttons = st.columns(6)
-    buttons[0].button(
-        "Step", key="w.train.step", on_click=state.step, args=(1,), help="One iteration."
+    st.dataframe(table, hide_index=True)
+    st.caption(
+        f"W and b at iteration {report.n_iter:,}, and the gradient at this point (the next "
+        "step of gradient descent goes against it)."
     )
-    buttons[1].button(
-        "Step ×10", key="w.train.step10", on_click=state.step, args=(10,), help="Ten iterations."
-    )
-    buttons[2].button(
-        "Run to convergence",
-        key="w.train.run",
-        on_click=state.run_to_convergence,
-        help="Until the loss changes by less than tol, or max_iter.",
-    )
-    # Two buttons with fixed effects: the browser may deliver a click's trigger twice (in a
-    # timer rerun and in its own), and a toggle, or a button whose argument follows the
-    # state, would then undo itself.
-    if state.playing():
-        buttons[3].button(
-            "Pause",
-            key="w.train.pause",
-            type="primary",
-            on_click=state.set_playing,
-            args=(False,),
-            help="Stop playing.",
-        )
-    else:
-        buttons[3].button(
-            "Play",
-            key="w.train.play",
-            type="primary",
-            on_click=state.set_playing,
-            args=(True,),
-            help="Keep stepping at the chosen speed.",
-        )
-    buttons[4].button(
-        "Back", key="w.train.back", on_click=state.back, help="Undo the last training action."
-    )
-    buttons[5].button(
-        "Reset", key="w.train.reset", on_click=state.reset, help="Back to iteration 0."
-    )
-    if state.playing() and ticking:
-        state.step(steps_per_tick)
-    if state.playing() != ticking:  # started, paused or stopped by itself: reset the timer
-        st.rerun()
 
-    current = state.run()
-    if current.event is not None:
-        getattr(st, current.event.level)(current.event.text)
-    X, y = state.dataset()
-    model = current.model
-    losses = views.loss_values(model, X, y)
-    report = views.progress(model, X, y, state.settings().tol, losses)
-    metrics = st.columns(4)
-    metrics[0].metric("Iteration", f"{report.n_iter:,}")
-    metrics[1].metric(
-        "Loss J",
-        f"{report.loss:.6f}",
-        delta=None
-        if report.previous_loss is None
-        else f"{report.loss - report.previous_loss:+.2e}",
-        delta_color="inverse",
-        help="Cross-entropy plus penalty at the current parameters.",
-    )
-    metrics[2].metric("Training accuracy", f"{report.accuracy:.1%}")
-    metrics[3].metric(
-        "Converged",
-        "yes" if report.converged else "no",
-        help="Whether the last step changed the loss by less than tol.",
-    )
-    stability(report)
 
+def share_links() -> None:
+    base = str(st.context.url or "").split("?")[0]
+    if not base:
+        return
+    presenter, students = state.share_links(base)
+    with st.expander("Share this run"):
+        st.caption("For students (normal view):")
+        st.code(students, language=None, wrap_lines=True)
+        if state.classroom():
+            st.caption("The presenter's view (classroom mode):")
+            st.code(presenter, language=None, wrap_lines=True)
+
+
+def training_area(summary_slot) -> None:
+    """Everything a training action changes (see ``ui.state``): the part Play reruns."""
+    ticking = state.playing()
+
+    @st.fragment(run_every=state.play_timing()[0] if ticking else None)
+    def area() -> None:
+        if state.playing() and ticking:
+            state.tick()
+        if state.playing() != ticking:  # started, paused or stopped by itself: reset the timer
+            st.rerun()
+        with page.guard():
+            draw(summary_slot)
+
+    area()
+
+
+def draw(summary_slot) -> None:
+    """Everything on the page that a training action or a Play tick changes, in rows that
+    wrap on narrow screens (on a phone the settings row moves below the charts)."""
+    report = state.report()
+    claim = explain.stability(report)
     large = page.large()
-    chart, loss_chart = st.columns([3, 2]) if not large else (st.container(), st.container())
-    chart.plotly_chart(
-        views.model_figure(
-            model, X, y, title=f"From scratch, iteration {report.n_iter:,}", large=large
-        ),
-        key="w.train.model_chart",
-        width="stretch",
-    )
-    with loss_chart:
-        log_scale = st.toggle(
-            "Log scale", **state.widget("w.train.log", False), help="Log y axis for the loss."
-        )
-        st.plotly_chart(
-            figures.loss_history(losses, log_scale=log_scale, large=large),
-            key="w.train.loss_chart",
-            width="stretch",
-        )
-    if not large:
-        parameters(model, views.class_names(model))
-    state.sync_url()
+    with st.container(horizontal=True, vertical_alignment="center", key="train-actions"):
+        st.title("Train", anchor=False, width="content")
+        buttons(report)
+        fix_button(report, claim)
+        more_settings()
+    with st.container(horizontal=True, vertical_alignment="bottom", key="train-settings"):
+        learning_rate_controls(report.solver == "newton")
+    page.show_event()
+    with st.container(horizontal=True, key="train-metrics"):
+        metrics(report)
+    getattr(st, claim.level)(claim.text)
+    charts(report, large)
+    with st.container(key="train-more"):
+        if not large:
+            parameters(report)
+        share_links()
+    page.summary(summary_slot)
+    page.write_url()
 
 
-training_area()
-page.finish()
+def body(summary_slot) -> None:
+    training_area(summary_slot)
+
+
+page.run("Train", body, summary_in_fragment=True)

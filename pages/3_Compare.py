@@ -1,128 +1,95 @@
 """Compare: the from-scratch model against scikit-learn's LogisticRegression."""
 
-import math
-
 import streamlit as st
 
-from ui import figures, page, state, views
+from ui import explain, page, state, views
+from ui.report import format_penalty
 
-page.setup("Compare")
-st.title("Compare with scikit-learn")
+REFERENCE_LABELS = {
+    "same": "same objective as the scratch model",
+    "default": "LogisticRegression() as a user gets it (C = 1)",
+}
 
-current, model = state.settings(), state.run().model
-X, y = state.dataset()
-losses = views.loss_values(model, X, y)
-same = st.toggle(
-    "Same objective as the scratch model",
-    **state.widget("w.compare.same", False),
-    help="Off: scikit-learn as a user gets it, LogisticRegression() with its default C = 1. "
-    "On: scikit-learn with the scratch model's C and a tight tolerance.",
-)
-reference = views.sklearn_model(current.data_key(), current.C, same)
-gap = views.gap(model, reference, X)
 
-penalty = "no penalty" if math.isinf(current.C) else f"C = {current.C:g}"
-cols = st.columns(3)
-cols[0].metric(
-    "max |Δp|",
-    f"{gap.max_abs_diff:.2e}",
-    help="Largest difference between the two models' probabilities over the training points.",
-)
-cols[1].metric(
-    "mean KL(scratch ‖ sklearn)",
-    f"{gap.mean_kl:.2e}",
-    help="Kullback-Leibler divergence per point, in nats.",
-)
-cols[2].metric(
-    "prediction agreement",
-    f"{gap.agreement:.1%}",
-    help="Share of training points where both predict the same class.",
-)
-
-large = page.large()
-if X.shape[1] == 1:
+def body() -> None:
+    st.title("Compare with scikit-learn", anchor=False)
+    st.segmented_control(
+        "Reference",
+        list(REFERENCE_LABELS),
+        format_func=REFERENCE_LABELS.get,
+        required=True,
+        **state.widget("w.view.reference"),
+        help="Same objective: scikit-learn with the scratch model's C and a tight tolerance. "
+        "Default: LogisticRegression() with its own C = 1.",
+    )
+    report, current, dataset = state.report(), state.run(), state.dataset()
+    reference = report.reference
+    cols = st.columns(4)
+    cols[0].metric(
+        "max |Δp|",
+        f"{report.gap.max_abs_diff:.2e}",
+        help="Largest difference between the two models' probabilities on the training points.",
+    )
+    cols[1].metric(
+        "mean KL(scratch ‖ sklearn)",
+        f"{report.gap.mean_kl:.2e}",
+        help="Kullback-Leibler divergence per point, in nats.",
+    )
+    cols[2].metric("prediction agreement", f"{report.gap.agreement:.1%}")
+    cols[3].metric(
+        "J − J*" if report.same_objective else "J (scratch objective)",
+        f"{report.suboptimality:.2e}" if report.same_objective else f"{report.loss:.6f}",
+        help="The scratch loss minus scikit-learn's, both by the scratch objective.",
+    )
+    large = page.large()
+    height = 430 if large else 380
+    two_dimensional = dataset.n_features == 2
+    title = f"From scratch, iteration {report.n_iter:,}, against {reference.label}"
     st.plotly_chart(
-        views.model_figure(
-            model,
-            X,
-            y,
-            reference=reference,
-            title=f"From scratch (solid, iteration {model.n_iter_:,}) vs scikit-learn (dashed)",
-            large=large,
+        views.chart(
+            views.model_figure(
+                current.model,
+                dataset,
+                reference=reference,
+                title=title,
+                large=large,
+                height=height + (80 if two_dimensional else 0),
+            )
         ),
         key="w.compare.chart",
-        width="stretch",
+        config={"displayModeBar": False},
     )
-else:
-    scratch_col, sklearn_col = st.columns(2)
-    scratch_col.plotly_chart(
-        views.model_figure(
-            model, X, y, title=f"From scratch, iteration {model.n_iter_:,}", large=large
+    st.subheader("Why they differ", anchor=False)
+    for claim in explain.differences(report, two_dimensional=two_dimensional):
+        getattr(st, claim.level)(claim.text)
+    st.caption(
+        f"scikit-learn's L-BFGS took {reference.n_iter:,} iterations "
+        f"({format_penalty(reference.C)}); the scratch run is at iteration {report.n_iter:,} "
+        f"with {explain.SOLVER_NAMES[report.solver]}."
+    )
+    st.plotly_chart(
+        views.chart(
+            views.loss_figure(
+                current.model,
+                report,
+                current.schedule,
+                state.view(),
+                title="Loss history against J*",
+                large=large,
+                height=height,
+            )
         ),
-        key="w.compare.chart",
-        width="stretch",
+        key="w.compare.loss_chart",
+        config={"displayModeBar": False},
     )
-    sklearn_col.plotly_chart(
-        views.model_figure(reference, X, y, title="scikit-learn", large=large),
-        key="w.compare.sklearn_chart",
-        width="stretch",
+    st.button(
+        "Run to the optimum (tol 1e-15)",
+        key="w.compare.optimum",
+        on_click=state.run_to_optimum,
+        help="Go on with this run's solver and rate until a step changes the loss by less "
+        "than 1e-15; with the same objective the gap then closes.",
     )
-
-st.plotly_chart(
-    figures.loss_history(
-        losses,
-        reference=views.sklearn_objective(reference, model, X, y),
-        reference_label="scikit-learn's parameters, scored by the scratch objective",
-        large=large,
-    ),
-    key="w.compare.loss_chart",
-    width="stretch",
-)
-
-st.subheader("Why the curves differ")
-reasons = []
-if not same:
-    reasons.append(
-        f"**Different objectives.** `LogisticRegression()` adds an L2 penalty with C = 1 by "
-        f"default: it pulls the weights towards zero, so its curves are flatter. The scratch "
-        f"model has {penalty}. Switch on *Same objective* to give scikit-learn the same one."
-    )
-if views.sklearn_stopped_early(reference):
-    reasons.append(
-        f"**scikit-learn stopped early too.** Its L-BFGS hit max_iter = {reference.max_iter} "
-        "before converging (it warns, in the server log), so its curves are not quite its own "
-        "optimum either."
-    )
-report = views.progress(model, X, y, current.tol, losses)
-if report.previous_loss is None:
-    reasons.append("**Not trained yet.** The scratch model is at iteration 0: all p = 1/k.")
-elif not report.converged:
-    reasons.append(
-        f"**Not converged.** After {model.n_iter_:,} steps the loss still moves by "
-        f"{abs(report.loss - report.previous_loss):.2e} per step (tol = {current.tol:g}): "
-        "gradient descent approaches the optimum step by step, where scikit-learn's L-BFGS "
-        "uses curvature to get there in a few dozen iterations."
-    )
-if report.learning_rate > report.limit:
-    reasons.append(
-        f"**Unstable learning rate.** lr = {report.learning_rate:g} is above the stable limit "
-        f"2/L = {report.limit:.3g}: the run oscillates around the optimum "
-        "instead of settling on it (see the Train page)."
-    )
-if not reasons:
-    reasons.append(
-        f"Both minimise the same objective ({penalty}) and the scratch run has converged; "
-        "what remains of the gap is the two solvers' tolerances."
-    )
-for reason in reasons:
-    st.markdown(f"- {reason}")
+    page.show_event()
 
 
-st.button(
-    "Converge precisely (Nesterov, auto rate, tol 1e-15)",
-    key="w.compare.converge",
-    on_click=state.converge_precisely,
-    help="A new run that goes all the way to the optimum; with Same objective on, the gap "
-    "drops below 1e-6.",
-)
-page.finish()
+page.run("Compare", body)

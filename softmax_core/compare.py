@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from ._checks import check_real
+from ._checks import check_int, check_real
 
 SAME_OBJECTIVE_TOL = 1e-12
 SAME_OBJECTIVE_MAX_ITER = 10_000
@@ -23,6 +23,7 @@ def fit_sklearn(
     C: float = 1.0,
     *,
     same_objective_as: float | None = None,
+    max_iter: int | None = None,
 ) -> LogisticRegression:
     """Fit scikit-learn's multinomial ``LogisticRegression`` (lbfgs).
 
@@ -38,19 +39,26 @@ def fit_sklearn(
         is then ignored, the tolerance is tight, and for two classes the penalty is
         converted (scikit-learn's single binomial vector carries the penalty of two
         symmetric rows: ``C_sklearn = 2 C``), so that both minimise the same objective.
+    max_iter : int or None, default=None
+        The solver's iteration limit: scikit-learn's default (100), or 10,000 with
+        ``same_objective_as``. A caller with a work budget passes its own.
 
     Returns
     -------
     LogisticRegression
         Fitted.
     """
+    if max_iter is not None:
+        max_iter = check_int("max_iter", max_iter, 1)
     if same_objective_as is None:
         C = check_real("C", C, 0.0, low_open=True, allow_inf=True)
-        return LogisticRegression(C=C).fit(X, y)
+        return LogisticRegression(C=C, max_iter=max_iter or 100).fit(X, y)
     C = check_real("same_objective_as", same_objective_as, 0.0, low_open=True, allow_inf=True)
     if np.unique(np.asarray(y)).size == 2:
         C = 2.0 * C
-    model = LogisticRegression(C=C, tol=SAME_OBJECTIVE_TOL, max_iter=SAME_OBJECTIVE_MAX_ITER)
+    model = LogisticRegression(
+        C=C, tol=SAME_OBJECTIVE_TOL, max_iter=max_iter or SAME_OBJECTIVE_MAX_ITER
+    )
     return model.fit(X, y)
 
 

@@ -1,22 +1,19 @@
-"""What every page does first: page config, state, sidebar, classroom styling, notices."""
+"""What every page does: page config, state, sidebar, styling, notices, the guard, the URL.
+
+A page is a function run by :func:`run`, which sets the page up first, turns an unexpected
+``ValueError`` from the core into a message on the page (never a traceback), and writes the
+run into the address bar last.
+"""
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
 
 import streamlit as st
 
 from . import state
-from .settings import SEED_NOTE
-
-_CLASSROOM_CSS = """
-<style>
-html { font-size: 125%; }
-[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
-[data-testid="stWidgetLabel"] p { font-size: 1.3rem !important; }
-.stApp h1 { font-size: 3.2rem !important; }
-[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 3rem !important; }
-</style>
-"""
-
+from .settings import SEED_NOTE, escape_markdown
 
 PAGES = (
     ("app.py", "Home", ":material/home:"),
@@ -25,10 +22,48 @@ PAGES = (
     ("pages/3_Compare.py", "Compare", ":material/compare:"),
     ("pages/4_Math.py", "Math", ":material/function:"),
 )
+# Room for the lecture on one 720-pixel-high screen: less padding above and between blocks.
+_COMPACT_CSS = """
+<style>
+.block-container { padding: 3.6rem 1.5rem 1rem 1.5rem !important; }
+.stApp h1 { padding: 0 0.6rem 0 0 !important; font-size: 1.9rem !important; }
+[data-testid="stVerticalBlock"] { gap: 0.6rem; }
+[data-testid="stMetric"] { padding: 0 !important; }
+[data-testid="stMetricValue"] { font-size: 1.55rem !important; }
+[data-testid="stButton"] button p, [data-testid="stPageLink"] p,
+[data-testid="stMetricLabel"] p { white-space: nowrap !important; }
+[data-testid="stAlert"] > div { padding-top: 0.4rem; padding-bottom: 0.4rem; }
+@media (max-width: 640px) {
+  .block-container { padding: 3.6rem 0.75rem 1rem 0.75rem !important; }
+  [data-testid="stLayoutWrapper"]:has(> .st-key-train-settings) { order: 2; }
+  [data-testid="stLayoutWrapper"]:has(> .st-key-train-more),
+  .st-key-train-more { order: 3; }
+  .katex-display { overflow-x: auto; overflow-y: hidden; }
+}
+</style>
+"""
+# Projector: larger text, and metric values clearly larger than their labels.
+_CLASSROOM_CSS = """
+<style>
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
+[data-testid="stWidgetLabel"] p, [data-testid="stButton"] button p,
+[data-testid="stPageLink"] p { font-size: 1.2rem !important; }
+[data-testid="stMetric"] [data-testid="stMetricLabel"] p { font-size: 1.15rem !important; }
+[data-testid="stMetric"] [data-testid="stMetricValue"],
+[data-testid="stMetric"] [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p {
+  font-size: 2.4rem !important; line-height: 1.2 !important; }
+.stApp h1 { font-size: 2.2rem !important; }
+</style>
+"""
 
 
-def setup(title: str) -> None:
-    """Configure the page named ``title`` (one of ``PAGES``) and the session; call first."""
+def setup(title: str) -> st.delta_generator.DeltaGenerator:
+    """Configure the page named ``title`` (one of ``PAGES``) and the session.
+
+    Returns the sidebar's slot for the run summary: a page whose training area is a
+    fragment fills it from the fragment (see :mod:`ui.state`); :func:`run` fills it for the
+    others.
+    """
     state.init()
     icon = next(icon for _, label, icon in PAGES if label == title)
     st.set_page_config(
@@ -37,20 +72,17 @@ def setup(title: str) -> None:
         layout="wide",
         initial_sidebar_state="collapsed" if state.classroom() else "auto",
     )
-    if state.classroom():
-        st.html(_CLASSROOM_CSS)
-    _sidebar()
+    st.html(_COMPACT_CSS + (_CLASSROOM_CSS if state.classroom() else ""))
+    slot = _sidebar()
     if state.notices():
         with st.container(border=True):
-            st.warning(
-                " ".join(state.notices()[:1])
-                + "\n\n"
-                + "\n".join(f"- {problem}" for problem in state.notices()[1:])
-            )
+            shown = "\n".join(f"- {escape_markdown(problem)}" for problem in state.notices())
+            st.warning("Some of the link's settings were not valid:\n\n" + shown)
             st.button("Dismiss", key="w.notice.dismiss", on_click=state.dismiss_notices)
+    return slot
 
 
-def _sidebar() -> None:
+def _sidebar() -> st.delta_generator.DeltaGenerator:
     with st.sidebar:
         # Our own links: the built-in ones would call the home page "app".
         for path, label, icon in PAGES:
@@ -59,14 +91,9 @@ def _sidebar() -> None:
         st.toggle(
             "Classroom mode",
             **state.widget("w.classroom"),
-            help="Hide the settings and enlarge text and charts, for a projector.",
+            help="Larger text and charts for a projector; the sidebar starts closed.",
         )
-        current, current_run = state.settings(), state.run()
-        data = "1-D line" if current.kind == "line" else "2-D blobs"
-        st.caption(
-            f"**Run:** {data}, {current.n_samples:,} points, {current.n_classes} classes · "
-            f"iteration {current_run.n_iter:,}"
-        )
+        slot = st.container()
         st.button(
             "Seed note preset",
             key="w.sidebar.seed_preset",
@@ -75,6 +102,12 @@ def _sidebar() -> None:
             help="The seed note's data and run: learning rate 0.5, 1000 iterations, tol 1e-6.",
         )
         st.caption("The address bar holds this run: copy it to share exactly what you see.")
+    return slot
+
+
+def summary(slot: st.delta_generator.DeltaGenerator) -> None:
+    """The run summary in the sidebar, from the session's one report."""
+    slot.caption(state.summary())
 
 
 def large() -> bool:
@@ -82,6 +115,46 @@ def large() -> bool:
     return state.classroom()
 
 
-def finish() -> None:
-    """Call last on every page: the URL follows the state."""
-    state.sync_url()
+def write_url() -> None:
+    """Put the run into the address bar (call where the last change of the run is drawn)."""
+    script = state.url_script()
+    if script is not None:
+        st.html(script, unsafe_allow_javascript=True)
+
+
+_TOAST_ICONS = {"success": "✅", "info": "ℹ️", "warning": "⚠️", "error": "⛔"}
+
+
+def show_event() -> None:
+    """The message about the last action, once, as a toast (it takes no room on the page,
+    so nothing moves under the pointer); what stays true is shown by the page itself."""
+    event = state.take_event()
+    if event is not None:
+        st.toast(event.text, icon=_TOAST_ICONS[event.level], duration="long")
+
+
+@contextlib.contextmanager
+def guard() -> Iterator[None]:
+    """A ``ValueError`` raised by the core inside becomes a message with its text (never a
+    traceback); the session's state is untouched. A fragment's body needs its own guard:
+    when the fragment reruns alone, nothing around it runs."""
+    try:
+        yield
+    except ValueError as error:
+        st.error(escape_markdown(f"Something here could not be computed: {error}"))
+
+
+def run(title: str, body: Callable[..., None], *, summary_in_fragment: bool = False) -> None:
+    """Set up the page, run ``body`` under :func:`guard`, and write the URL.
+
+    With ``summary_in_fragment``, ``body`` receives the sidebar's summary slot and writes the
+    summary and the URL itself (from its fragment)."""
+    slot = setup(title)
+    with guard():
+        if summary_in_fragment:
+            body(slot)
+        else:
+            summary(slot)
+            body()
+    if not summary_in_fragment:
+        write_url()

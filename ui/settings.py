@@ -1,20 +1,22 @@
-"""The settings that define a run, their bounds, and their form in a shareable URL.
+"""The settings that define a run and a view, their bounds, and their form in a shareable URL.
 
 Plain Python, no Streamlit: a URL's query parameters go in as strings and come out as
-``Settings`` plus a list of what was wrong with them. Every value is bounded so that no link
-can make the server work without end.
+``Settings`` and ``View`` plus a list of what was wrong with them. Every value is bounded so
+that no link can make the server work without end, and every message quotes a link's value
+cut short and as plain text (see :func:`quote`), never as markup.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+import re
+from dataclasses import dataclass, field, replace
+
+from softmax_core import SOLVERS
+from softmax_core.data import MAX_CLASSES, MAX_SAMPLES
 
 KINDS = ("line", "blobs")
-SOLVERS = ("gd", "nesterov")
-MAX_SAMPLES = 100_000
 MIN_SAMPLES = 10
-MAX_CLASSES = 6
 MAX_ITER = 100_000
 MAX_SEED = 2**32 - 1
 LR_RANGE = (1e-6, 1e6)
@@ -23,12 +25,20 @@ TOL_RANGE = (0.0, 0.1)
 NOISE_RANGE = (0.0, 1.0)
 # Work of one request, in sample-iterations: about 3 s of training on this machine.
 WORK_BUDGET = 50_000_000
+# Opening a link replays its run once, so it may do more than one click's work.
+REPLAY_FACTOR = 4
 MAX_SCHEDULE_SEGMENTS = 50
+REFERENCES = ("same", "default")
+LOSS_WINDOWS = ("all", "last", "logx")
+LAST_ITERATIONS = 50
+SPEEDS = ("slow", "normal", "fast", "turbo")
+MAX_POINT = MAX_SAMPLES - 1
+QUOTE_LENGTH = 30
 
 
 @dataclass(frozen=True)
 class Settings:
-    """A run: the data set, the trainer, and the learning-rate schedule so far.
+    """A run: the data set and the trainer.
 
     ``learning_rate`` is ``None`` for "auto" (1/L); ``C`` is ``math.inf`` for no penalty.
     The defaults are the seed note's data set and run.
@@ -57,19 +67,50 @@ class Settings:
         """How many iterations one request may run on this data set."""
         return max(1, min(MAX_ITER, WORK_BUDGET // self.n_samples))
 
+    def replay_budget(self) -> int:
+        """How many iterations opening a link may replay on this data set."""
+        return max(1, min(MAX_ITER, REPLAY_FACTOR * WORK_BUDGET // self.n_samples))
+
+
+@dataclass(frozen=True)
+class View:
+    """How the pages show a run (no effect on the run itself).
+
+    ``reference`` is the scikit-learn model drawn as the target: ``"same"`` minimises the
+    scratch model's objective, ``"default"`` is ``LogisticRegression()`` with C = 1.
+    ``loss_window`` shows the whole loss history, its last iterations, or a log x axis.
+    """
+
+    reference: str = "same"
+    show_target: bool = True
+    log_y: bool = False
+    loss_window: str = "all"
+    point: int | None = None
+    speed: str = "fast"
+
 
 SEED_NOTE = Settings()
+DEFAULT_VIEW = View()
+Schedule = list[tuple[float | None, int]]
 
 
 def _format_float(value: float) -> str:
     return repr(float(value))
 
 
-def to_query(settings: Settings, n_iter: int, schedule: list[tuple[float | None, int]]) -> dict:
-    """Query parameters for a run after ``n_iter`` iterations.
+def to_query(
+    settings: Settings,
+    n_iter: int,
+    schedule: Schedule,
+    view: View = DEFAULT_VIEW,
+    *,
+    classroom: bool = False,
+) -> dict[str, str]:
+    """Query parameters for a run after ``n_iter`` iterations, seen with ``view``.
 
     ``schedule`` lists ``(learning_rate, iterations)`` segments; it is written unless the
-    whole run used the current learning rate.
+    whole run used the current learning rate. View options are written only when they
+    differ from the defaults, to keep links short.
     """
     query = {
         "kind": settings.kind,
@@ -88,37 +129,84 @@ def to_query(settings: Settings, n_iter: int, schedule: list[tuple[float | None,
         query["sched"] = ",".join(
             f"{'auto' if lr is None else _format_float(lr)}x{count}" for lr, count in schedule
         )
+    for name, (attribute, _) in _VIEW_PARSERS.items():
+        value = getattr(view, attribute)
+        if value != getattr(DEFAULT_VIEW, attribute):
+            query[name] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+    if classroom:
+        query["classroom"] = "1"
     return query
+
+
+def quote(raw: str, limit: int = QUOTE_LENGTH) -> str:
+    """A link's value as safe plain text: printable characters only, cut to ``limit``."""
+    printable = "".join(ch if ch.isprintable() else "?" for ch in str(raw))
+    return printable if len(printable) <= limit else printable[: limit - 1] + "…"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^\"'&%@/])")
+
+
+def escape_markdown(text: str) -> str:
+    """Backslash-escape every character Streamlit's markdown could treat as markup."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text.replace("\n", " "))
 
 
 class _Problems(list):
     def bad(self, name: str, raw: str, why: str) -> None:
-        shown = raw if len(raw) <= 40 else raw[:37] + "..."
-        self.append(f"{name}={shown!r} ({why})")
+        self.append(f"{name}={quote(raw)!r}: {why}")
+
+
+_INT = re.compile(r"[0-9]{1,12}")
+_FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,3})?")
 
 
 def _parse_int(raw: str, low: int, high: int) -> int:
-    value = int(raw.strip())
-    if not low <= value <= high:
+    # ASCII digits only: Python's int() also takes full-width digits and underscores.
+    text = raw.strip()
+    if not _INT.fullmatch(text) or not low <= int(text) <= high:
         raise ValueError(f"must be a whole number from {low:,} to {high:,}")
-    return value
+    return int(text)
 
 
 def _parse_float(raw: str, low: float, high: float) -> float:
-    value = float(raw.strip())
-    if not math.isfinite(value) or not low <= value <= high:
+    text = raw.strip()
+    if len(text) > QUOTE_LENGTH or not _FLOAT.fullmatch(text):
+        raise ValueError(f"must be a number from {low:g} to {high:g}")
+    value = float(text)
+    if not (math.isfinite(value) and low <= value <= high):
         raise ValueError(f"must be a number from {low:g} to {high:g}")
     return value
 
 
 def _parse_lr(raw: str) -> float | None:
-    return None if raw.strip().lower() == "auto" else _parse_float(raw, *LR_RANGE)
+    if raw.strip().lower() == "auto":
+        return None
+    try:
+        return _parse_float(raw, *LR_RANGE)
+    except ValueError:
+        message = f"must be auto or a number from {LR_RANGE[0]:g} to {LR_RANGE[1]:g}"
+        raise ValueError(message) from None
 
 
 def _parse_choice(raw: str, choices: tuple[str, ...]) -> str:
     if raw not in choices:
         raise ValueError(f"must be one of {', '.join(choices)}")
     return raw
+
+
+_TRUE, _FALSE = ("1", "true", "on"), ("0", "false", "off")
+
+
+def _parse_flag(raw: str) -> bool:
+    text = raw.strip().lower()
+    if text not in _TRUE + _FALSE:
+        raise ValueError("must be 1 or 0")
+    return text in _TRUE
+
+
+def _parse_c(raw: str) -> float:
+    return math.inf if raw.strip() == "none" else _parse_float(raw, *C_RANGE)
 
 
 _PARSERS = {
@@ -128,29 +216,38 @@ _PARSERS = {
     "noise": ("noise", lambda raw: _parse_float(raw, *NOISE_RANGE)),
     "seed": ("seed", lambda raw: _parse_int(raw, 0, MAX_SEED)),
     "lr": ("learning_rate", _parse_lr),
-    "C": ("C", lambda raw: math.inf if raw == "none" else _parse_float(raw, *C_RANGE)),
+    "C": ("C", _parse_c),
     "solver": ("solver", lambda raw: _parse_choice(raw, SOLVERS)),
     "tol": ("tol", lambda raw: _parse_float(raw, *TOL_RANGE)),
     "max_iter": ("max_iter", lambda raw: _parse_int(raw, 1, MAX_ITER)),
 }
+_VIEW_PARSERS = {
+    "ref": ("reference", lambda raw: _parse_choice(raw, REFERENCES)),
+    "target": ("show_target", _parse_flag),
+    "logy": ("log_y", _parse_flag),
+    "window": ("loss_window", lambda raw: _parse_choice(raw, LOSS_WINDOWS)),
+    "point": ("point", lambda raw: _parse_int(raw, 0, MAX_POINT)),
+    "speed": ("speed", lambda raw: _parse_choice(raw, SPEEDS)),
+}
 
 
-def _parse_schedule(raw: str) -> list[tuple[float | None, int]]:
+def _parse_schedule(raw: str) -> Schedule:
     segments = raw.split(",")
     if len(segments) > MAX_SCHEDULE_SEGMENTS:
-        raise ValueError(f"at most {MAX_SCHEDULE_SEGMENTS} segments")
+        raise ValueError(f"has more than {MAX_SCHEDULE_SEGMENTS} segments")
     schedule = []
     for segment in segments:
         lr, sep, count = segment.partition("x")
-        if not sep:
-            raise ValueError("segments look like 0.5x120")
-        schedule.append((_parse_lr(lr), _parse_int(count, 1, MAX_ITER)))
+        try:
+            if not sep:
+                raise ValueError
+            schedule.append((_parse_lr(lr), _parse_int(count, 1, MAX_ITER)))
+        except ValueError:
+            raise ValueError("must be segments like 0.5x120,autox30") from None
     return schedule
 
 
-def truncate_schedule(
-    schedule: list[tuple[float | None, int]], n_iter: int
-) -> list[tuple[float | None, int]]:
+def truncate_schedule(schedule: Schedule, n_iter: int) -> Schedule:
     """The first ``n_iter`` iterations of a learning-rate schedule."""
     kept = []
     for lr, count in schedule:
@@ -167,27 +264,32 @@ class Restored:
 
     settings: Settings
     n_iter: int
-    schedule: list[tuple[float | None, int]]
+    schedule: Schedule
     classroom: bool
     problems: list[str]
+    view: View = field(default=DEFAULT_VIEW)
+
+
+def _parse_all(query: dict[str, str], parsers: dict, problems: _Problems) -> dict:
+    values = {}
+    for name, (attribute, parse) in parsers.items():
+        if name in query:
+            try:
+                values[attribute] = parse(str(query[name]))
+            except ValueError as error:
+                problems.bad(name, str(query[name]), f"{error}; using the default")
+    return values
 
 
 def from_query(query: dict[str, str]) -> Restored:
-    """Settings from URL query parameters; bad values fall back to the defaults.
+    """Settings and view from URL query parameters; bad values fall back to the defaults.
 
     Unknown parameters are ignored. Each value that was rejected is described in
-    ``problems``, for a notice on the page.
+    ``problems``, for a notice on the page (quoted with :func:`quote`).
     """
     problems = _Problems()
-    values = {}
-    for name, (field, parse) in _PARSERS.items():
-        if name in query:
-            try:
-                values[field] = parse(str(query[name]))
-            except ValueError as error:
-                why = str(error) if "must" in str(error) else "not a valid value"
-                problems.bad(name, str(query[name]), why)
-    settings = replace(SEED_NOTE, **values)
+    settings = replace(SEED_NOTE, **_parse_all(query, _PARSERS, problems))
+    view = replace(DEFAULT_VIEW, **_parse_all(query, _VIEW_PARSERS, problems))
     if settings.n_samples < settings.n_classes:
         problems.append("n is smaller than k; using the default data set")
         settings = replace(
@@ -206,19 +308,22 @@ def from_query(query: dict[str, str]) -> Restored:
     elif "sched" in query:
         try:
             parsed = _parse_schedule(str(query["sched"]))
+            if sum(count for _, count in parsed) != n_iter:
+                raise ValueError("does not add up to iter")
+            schedule = parsed
         except ValueError as error:
-            problems.bad("sched", str(query["sched"]), str(error))
-        else:
-            if sum(count for _, count in parsed) == n_iter:
-                schedule = parsed
-            else:
-                problems.bad("sched", str(query["sched"]), "does not add up to iter")
-    if n_iter > settings.step_budget():
+            problems.bad("sched", str(query["sched"]), f"{error}; using the plain rate")
+    if n_iter > settings.replay_budget():
         problems.append(
-            f"iter={n_iter} is more work than one page load may do on {settings.n_samples:,} "
-            f"points; restored the first {settings.step_budget():,} iterations"
+            f"iter={n_iter:,} is more than a link may replay on {settings.n_samples:,} points; "
+            f"restored the first {settings.replay_budget():,} iterations"
         )
-        n_iter = settings.step_budget()
+        n_iter = settings.replay_budget()
         schedule = truncate_schedule(schedule, n_iter)
-    classroom = str(query.get("classroom", "0")) in ("1", "true", "on")
-    return Restored(settings, n_iter, schedule, classroom, list(problems))
+    classroom = False
+    if "classroom" in query:
+        try:
+            classroom = _parse_flag(str(query["classroom"]))
+        except ValueError as error:
+            problems.bad("classroom", str(query["classroom"]), f"{error}; classroom mode off")
+    return Restored(settings, n_iter, schedule, classroom, list(problems), view)

@@ -1,40 +1,70 @@
 """The app's session state: the only module that reads or writes ``st.session_state``.
 
-A session holds its ``Settings``, the data set they define (cached per data settings), and a
-``Run``: the model being trained, a bounded history of snapshots for Back, and the
-learning-rate schedule so far, from which a URL reproduces the run. Widgets are bound to
-settings through :func:`bind`, under explicit ``w.``-prefixed keys; everything else lives
-under ``lab.``-prefixed keys, which survive page switches.
+A session holds its ``Settings`` (the run) and ``View`` (how pages show it), and a ``Run``:
+the model being trained on its prepared data (validated once per data set), the snapshots
+that Back returns to, and the learning-rate schedule from which a URL replays the run. Runs
+that a new one replaced (Reset, a new penalty, solver or data set, a preset) are kept, a
+bounded number of them, so that Back can return to them too.
+
+Who redraws what (no stale display, by design):
+
+- Every action (a button, a setting) runs in a widget callback, before any display is drawn,
+  so the rerun that follows draws the new state everywhere it runs.
+- On the Train page the training area is a fragment (so that Play can rerun it alone). It
+  draws everything a training action can change: the settings widgets, the buttons, the
+  metrics, banners, charts, the sidebar's run summary (written into the sidebar from the
+  fragment) and the URL. What it does not draw (page links, classroom mode, link notices)
+  no training action changes; the actions that do change it run outside the fragment and
+  rerun the whole app.
+- Every number about the run comes from one :class:`~ui.report.RunReport` per state of the
+  run (:func:`report`), built from the model's own facts.
+
+Widgets are bound to the session through :func:`widget`, under explicit ``w.``-prefixed
+keys; everything else lives under ``lab.``-prefixed keys, which survive page switches.
 """
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections import deque
 from dataclasses import dataclass, field, replace
+from urllib.parse import urlencode
 
 import numpy as np
 import streamlit as st
-from sklearn.exceptions import ConvergenceWarning
 
-from softmax_core import (
-    DivergenceWarning,
-    SoftmaxRegression,
-    TrainingSnapshot,
-    make_noisy_blobs,
-    make_noisy_classes,
+from softmax_core import DivergenceWarning, SoftmaxRegression, TrainingData, TrainingSnapshot
+
+from . import data as datasets
+from . import explain, views
+from .report import RunReport, build_report, format_number, format_rate
+from .settings import (
+    DEFAULT_VIEW,
+    MAX_ITER,
+    SEED_NOTE,
+    Schedule,
+    Settings,
+    View,
+    from_query,
+    to_query,
+    truncate_schedule,
 )
 
-from .settings import Settings, from_query, to_query, truncate_schedule
-
 HISTORY_LENGTH = 200
+PAST_RUNS = 10
+# Iterations per Play tick, and seconds between ticks, per speed.
+PLAY_SPEEDS = {"slow": (0.5, 1), "normal": (0.2, 1), "fast": (0.1, 1), "turbo": (0.1, 5)}
 _SETTINGS = "lab.settings"
+_VIEW = "lab.view"
 _RUN = "lab.run"
+_PAST = "lab.past_runs"
 _NOTICES = "lab.notices"
 _CLASSROOM = "lab.classroom"
 _PLAYING = "lab.playing"
 _RUN_COUNTER = "lab.run_counter"
-_VIEW = "lab.view"
+_URL = "lab.url"
+_REPORT = "lab.report"
 
 
 @dataclass
@@ -51,8 +81,9 @@ class Run:
 
     model: SoftmaxRegression
     run_id: int
+    data: TrainingData | None  # dropped while the run waits in the past runs
     history: deque[TrainingSnapshot] = field(default_factory=lambda: deque(maxlen=HISTORY_LENGTH))
-    schedule: list[tuple[float | None, int]] = field(default_factory=list)
+    schedule: Schedule = field(default_factory=list)
     event: Event | None = None
 
     @property
@@ -60,32 +91,32 @@ class Run:
         return self.model.n_iter_
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def load_dataset(
-    kind: str, n_samples: int, n_classes: int, noise: float, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The data set of the given settings (cached: the same settings give the same data)."""
-    if kind == "blobs":
-        return make_noisy_blobs(n_samples, n_classes, noise, random_state=seed)
-    return make_noisy_classes(n_samples, n_classes, noise, random_state=seed)
+# ------------------------------------------------------------------------ reading
 
 
 def init() -> None:
     """Set up a new session from the URL; later calls (reruns, page switches) do nothing."""
     if _SETTINGS in st.session_state:
         return
-    restored = from_query(st.query_params.to_dict())
-    st.session_state[_SETTINGS] = restored.settings
+    query = st.query_params.to_dict()
+    restored = from_query(query)
+    st.session_state[_URL] = query
     st.session_state[_CLASSROOM] = restored.classroom
+    st.session_state[_VIEW] = restored.view
     st.session_state[_PLAYING] = False
+    st.session_state[_PAST] = deque(maxlen=PAST_RUNS)
     st.session_state[_NOTICES] = list(restored.problems)
-    _start_run()
+    settings_ok = _try_start_run(restored.settings)
+    if not settings_ok:
+        _try_start_run(SEED_NOTE)
+        st.session_state[_NOTICES].append("the link's data set could not be made; using the seed")
+        return
     for learning_rate, count in restored.schedule:
         caught = _advance(learning_rate, count, keep_snapshot=False)
         if run().model.diverged_:
             run().event = _divergence_event(caught)
             break
-    _configure_model(restored.settings.learning_rate)
+    _configure_model(settings().learning_rate)
 
 
 def settings() -> Settings:
@@ -93,14 +124,43 @@ def settings() -> Settings:
     return st.session_state[_SETTINGS]
 
 
-def dataset() -> tuple[np.ndarray, np.ndarray]:
-    """``(X, y)`` for the current settings."""
-    return load_dataset(*settings().data_key())
+def view() -> View:
+    """How the pages show the run."""
+    return st.session_state.get(_VIEW, DEFAULT_VIEW)
+
+
+def dataset() -> datasets.Dataset:
+    """The data set of the current settings."""
+    return datasets.load(*settings().data_key())
 
 
 def run() -> Run:
     """The current training run."""
-    return st.session_state[_RUN]
+    current = st.session_state[_RUN]
+    if current.data is None:
+        current.data = _training_data(dataset())
+    return current
+
+
+def report() -> RunReport:
+    """The report of the run as it stands, built once per state of the run and settings."""
+    current, model = run(), run().model
+    key = (current.run_id, model.n_iter_, model.loss_, model.diverged_, settings(), view())
+    cached = st.session_state.get(_REPORT)
+    if cached is None or cached[0] != key:
+        reference = views.reference(settings().data_key(), settings().C, view().reference)
+        rate = settings().learning_rate
+        schedule = current.schedule
+        at_rate = schedule[-1][1] if schedule and schedule[-1][0] == rate else 0
+        built = build_report(
+            model,
+            current.data,
+            auto_rate=rate is None,
+            reference=reference,
+            steps_at_rate=at_rate,
+        )
+        st.session_state[_REPORT] = cached = (key, built)
+    return cached[1]
 
 
 def notices() -> list[str]:
@@ -130,6 +190,18 @@ def set_playing(on: bool) -> None:
     st.session_state[_PLAYING] = bool(on)
 
 
+def play_timing() -> tuple[float, int]:
+    """Seconds between Play ticks and iterations per tick, for the chosen speed."""
+    return PLAY_SPEEDS[view().speed]
+
+
+# --------------------------------------------------------------------- the run
+
+
+def _training_data(data: datasets.Dataset) -> TrainingData:
+    return TrainingData(data.X, data.y, classes=np.arange(data.n_classes))
+
+
 def _new_model(current: Settings) -> SoftmaxRegression:
     return SoftmaxRegression(
         learning_rate="auto" if current.learning_rate is None else current.learning_rate,
@@ -140,42 +212,85 @@ def _new_model(current: Settings) -> SoftmaxRegression:
     )
 
 
-def _start_run() -> None:
-    """A fresh run at iteration 0 on the current data."""
+def _try_start_run(new: Settings) -> bool:
+    """Start a fresh run at iteration 0 with ``new`` settings; on data that cannot be made,
+    change nothing and return False."""
+    try:
+        training = _training_data(datasets.load(*new.data_key()))
+    except ValueError:
+        return False
     counter = st.session_state.get(_RUN_COUNTER, 0) + 1
     st.session_state[_RUN_COUNTER] = counter
-    X, y = dataset()
-    model = _new_model(settings()).advance(X, y, n_steps=0)
-    st.session_state[_RUN] = Run(model=model, run_id=counter)
+    st.session_state[_SETTINGS] = new
+    model = _new_model(new).step(training, n_steps=0)
+    st.session_state[_RUN] = Run(model=model, run_id=counter, data=training)
     st.session_state[_PLAYING] = False
+    return True
+
+
+def _replace_run(new: Settings, reason: str) -> bool:
+    """Keep the current run (for Back) and start a new one; say why."""
+    previous = (settings(), st.session_state[_RUN])
+    try:
+        ok = _try_start_run(new)
+    except ValueError as error:  # the core refused the settings: say so, keep the run
+        run().event = Event("error", f"Those settings cannot be used: {error}")
+        return False
+    if not ok:
+        run().event = Event(
+            "error",
+            "Those data settings cannot make a data set (too few points for the classes); "
+            "the previous data set stays.",
+        )
+        return False
+    archived = previous[1]
+    archived.data = None  # rebuilt on return: the layout of a large data set is big
+    archived.event = None
+    st.session_state[_PAST].append(previous)
+    run().event = Event("info", f"Training restarted from iteration 0 because {reason}.")
+    return True
 
 
 def update_settings(**changes) -> None:
-    """Apply changed settings. New data, a new penalty or a new solver start a new run;
-    a new learning rate, tolerance or iteration limit applies from the next step on."""
+    """Apply changed settings. New data, a new penalty or a new solver start a new run (the
+    old one is kept for Back); a new learning rate, tolerance or iteration limit applies
+    from the next step on, and the model resolves it at once."""
     old = settings()
     new = replace(old, **changes)
     if new == old:
         return
-    st.session_state[_SETTINGS] = new
     if new.run_key() != old.run_key():
-        _start_run()
-        reason = "the data changed" if new.data_key() != old.data_key() else "the objective changed"
-        run().event = Event("info", f"Training restarted from iteration 0 because {reason}.")
-    else:
-        _configure_model(new.learning_rate)
+        _replace_run(new, explain.restart_reason(old, new))
+        return
+    st.session_state[_SETTINGS] = new
+    _configure_model(new.learning_rate)
+    run().event = _setting_event(old, new)
 
 
-def _set_model_params(learning_rate: float | None) -> None:
-    run().model.set_params(
-        learning_rate="auto" if learning_rate is None else learning_rate, tol=settings().tol
-    )
+def _setting_event(old: Settings, new: Settings) -> Event | None:
+    """What a setting that keeps the run changed, from the model's resolved values."""
+    if new.learning_rate != old.learning_rate:
+        rate = format_rate(run().model.learning_rate_)
+        shown = f"1/L = {rate} (auto)" if new.learning_rate is None else rate
+        return Event("info", f"From the next step on, the learning rate is {shown}.")
+    return None
+
+
+def update_view(**changes) -> None:
+    st.session_state[_VIEW] = replace(view(), **changes)
 
 
 def _configure_model(learning_rate: float | None) -> None:
-    """Give the model a learning rate and the current tol; the core resolves "auto" (1/L)."""
-    _set_model_params(learning_rate)
-    run().model.advance(*dataset(), n_steps=0)
+    """Give the model a learning rate and the settings' tol and max_iter; the core resolves
+    "auto" (1/L) at once, so that every display shows the rate in use."""
+    current = settings()
+    current_run = run()
+    current_run.model.set_params(
+        learning_rate="auto" if learning_rate is None else learning_rate,
+        tol=current.tol,
+        max_iter=current.max_iter,
+    )
+    current_run.model.step(current_run.data, n_steps=0)
 
 
 def _record(learning_rate: float | None, count: int) -> None:
@@ -186,33 +301,31 @@ def _record(learning_rate: float | None, count: int) -> None:
         schedule.append((learning_rate, count))
 
 
-def _advance(learning_rate: float | None, n_steps: int, *, keep_snapshot: bool) -> list:
-    """Train ``n_steps`` iterations with ``learning_rate``; return the warnings raised."""
+def _advance(
+    learning_rate: float | None, n_steps: int, *, keep_snapshot: bool, until_converged=False
+) -> list:
+    """Train up to ``n_steps`` iterations with ``learning_rate``; return the warnings."""
     current, model = run(), run().model
     if keep_snapshot:
         current.history.append(model.snapshot())
-    _set_model_params(learning_rate)
+    _configure_model(learning_rate)
     before = model.n_iter_
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model.advance(*dataset(), n_steps=n_steps)
+        model.step(current.data, n_steps, until_converged=until_converged)
     _record(learning_rate, model.n_iter_ - before)
     return caught
 
 
 def _divergence_event(caught: list) -> Event:
     messages = [str(w.message) for w in caught if issubclass(w.category, DivergenceWarning)]
-    text = messages[0] if messages else "Training diverged."
-    return Event(
-        "error",
-        f"{text} Lower the learning rate (below the stable limit 2/L), then press Back or Reset.",
-    )
+    return Event("error", messages[0] if messages else "Training diverged.")
 
 
 def _blocked() -> Event | None:
     model, current = run().model, settings()
     if model.diverged_:
-        return Event("error", "This run diverged. Press Back or Reset before training on.")
+        return Event("error", "This run diverged. Press Back or restart with the stable rate.")
     if model.n_iter_ >= current.max_iter:
         return Event("warning", f"Reached max_iter = {current.max_iter:,}. Raise it to go on.")
     return None
@@ -234,6 +347,11 @@ def step(n_steps: int = 1) -> None:
         set_playing(False)
 
 
+def tick() -> None:
+    """One Play tick: the chosen speed's iterations."""
+    step(play_timing()[1])
+
+
 def run_to_convergence() -> None:
     """Train until the loss changes by less than tol, max_iter, or the work budget."""
     current, model = settings(), run().model
@@ -241,76 +359,74 @@ def run_to_convergence() -> None:
     if blocked:
         run().event = blocked
         return
+    set_playing(False)
     budget = min(current.max_iter - model.n_iter_, current.step_budget())
-    run().history.append(model.snapshot())
-    X, y = dataset()
     before = model.n_iter_
-    model.set_params(
-        learning_rate="auto" if current.learning_rate is None else current.learning_rate,
-        tol=current.tol,
-        max_iter=budget,
-        warm_start=True,
-    )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model.fit(X, y)
-    model.set_params(warm_start=False, max_iter=current.max_iter)
+    caught = _advance(current.learning_rate, budget, keep_snapshot=True, until_converged=True)
     done = model.n_iter_ - before
-    _record(current.learning_rate, done)
+    history = model.loss_history()
     if model.diverged_:
         run().event = _divergence_event(caught)
     elif model.converged_:
+        change = abs(history[-1] - history[-2])
         run().event = Event(
             "success",
-            f"Converged after {done:,} more iterations: the loss changed by less than "
-            f"tol = {current.tol:g}.",
+            f"Converged after {done:,} more iterations: the last step changed the loss by "
+            f"{change:.1e} < tol = {current.tol:g}.",
         )
-    elif any(issubclass(w.category, ConvergenceWarning) for w in caught):
+    else:
         limit = (
             f"max_iter = {current.max_iter:,}"
             if model.n_iter_ >= current.max_iter
             else f"the limit of {current.step_budget():,} iterations per click on this data"
         )
-        unstable = model.learning_rate_ > model.learning_rate_limit_
         run().event = Event(
             "warning",
-            f"Not converged after {done:,} more iterations ({limit})."
-            + (
-                " With a learning rate above the stable limit the loss may never settle."
-                if unstable
-                else " Click again to go on, or try Nesterov."
-            ),
+            f"Not converged after {done:,} more iterations ({limit}): the last step changed "
+            f"the loss by {abs(history[-1] - history[-2]):.1e}, tol = {current.tol:g}.",
         )
 
 
 def back() -> None:
-    """Undo the last training action (Step, Step ×10, Run or one Play tick)."""
+    """Undo the last action: a training step within the run, or the start of a new run."""
+    set_playing(False)
     current = run()
-    if not current.history:
+    if current.history:
+        snapshot = current.history.pop()
+        current.model.restore(snapshot)
+        current.schedule[:] = truncate_schedule(current.schedule, snapshot.n_iter)
+        current.event = Event("info", f"Back to iteration {snapshot.n_iter:,}.")
+        return
+    past = st.session_state[_PAST]
+    if not past:
         current.event = Event("info", "Nothing to undo: this is the start of the history.")
         return
-    snapshot = current.history.pop()
-    current.model.restore(snapshot)
-    current.schedule[:] = truncate_schedule(current.schedule, snapshot.n_iter)
-    current.event = None
+    previous_settings, previous_run = past.pop()
+    st.session_state[_SETTINGS] = previous_settings
+    st.session_state[_RUN] = previous_run
+    _configure_model(settings().learning_rate)
+    previous_run.event = Event(
+        "info", f"Back to the previous run, at iteration {previous_run.n_iter:,}."
+    )
 
 
 def reset() -> None:
-    """Back to iteration 0 with the current settings."""
-    _start_run()
+    """Back to iteration 0 with the current settings (the old run is kept for Back)."""
+    _replace_run(settings(), "you pressed Reset")
 
 
 def apply_settings(new: Settings) -> None:
     """Replace the settings (a preset) and start a new run; widgets follow."""
-    st.session_state[_SETTINGS] = new
-    _start_run()
+    _replace_run(new, "a preset was chosen")
 
 
-def converge_precisely() -> None:
-    """A new run that goes all the way: Nesterov, the automatic rate, tol 1e-15."""
-    apply_settings(
-        replace(settings(), solver="nesterov", learning_rate=None, tol=1e-15, max_iter=100_000)
-    )
+OPTIMUM_TOL = 1e-15
+
+
+def run_to_optimum() -> None:
+    """Go on with this run's solver and rate until a step changes the loss by less than
+    1e-15 (tol and max_iter are raised for that; the run is kept)."""
+    update_settings(tol=OPTIMUM_TOL, max_iter=MAX_ITER)
     run_to_convergence()
 
 
@@ -319,83 +435,171 @@ def use_stable_learning_rate() -> None:
     update_settings(learning_rate=None)
 
 
+def restart_with_stable_rate() -> None:
+    """After a divergence: the automatic rate 1/L, and a new run."""
+    new = replace(settings(), learning_rate=None)
+    _replace_run(new, "the run diverged; it restarted with the stable rate 1/L")
+
+
+def use_learning_rate(value: float | None) -> None:
+    """A one-click rate (None is the automatic 1/L); the run goes on."""
+    update_settings(learning_rate=value)
+
+
 def new_seed() -> None:
     """Draw a new random seed for the data (written to the URL, so still reproducible)."""
-    seed = int(np.random.default_rng().integers(0, 2**31))
-    update_settings(seed=seed)
+    update_settings(seed=int(np.random.default_rng().integers(0, 2**31)))
 
 
-# Widgets bound to a setting: key -> (settings field, how to read it off the settings).
+def take_event() -> Event | None:
+    """The message about the last action, handed out once."""
+    current = run()
+    event, current.event = current.event, None
+    return event
+
+
+# ------------------------------------------------------------------- widgets
+
+# Widgets bound to a setting: key -> the Settings field it shows.
 _SETTING_WIDGETS = {
-    "w.data.kind": ("kind", lambda s: s.kind),
-    "w.data.n_samples": ("n_samples", lambda s: s.n_samples),
-    "w.data.n_classes": ("n_classes", lambda s: s.n_classes),
-    "w.data.noise": ("noise", lambda s: s.noise),
-    "w.data.seed": ("seed", lambda s: s.seed),
-    "w.train.C": ("C", lambda s: s.C),
-    "w.train.solver": ("solver", lambda s: s.solver),
-    "w.train.tol": ("tol", lambda s: s.tol),
-    "w.train.max_iter": ("max_iter", lambda s: s.max_iter),
+    "w.data.kind": "kind",
+    "w.data.n_samples": "n_samples",
+    "w.data.n_classes": "n_classes",
+    "w.data.noise": "noise",
+    "w.data.seed": "seed",
+    "w.train.C": "C",
+    "w.train.solver": "solver",
+    "w.train.tol": "tol",
+    "w.train.max_iter": "max_iter",
 }
-_LR_AUTO, _LR, _CLASSROOM_WIDGET = "w.train.lr_auto", "w.train.lr", "w.classroom"
-DEFAULT_LEARNING_RATE = 0.1  # shown in the number box while the rate is "auto"
+# Widgets bound to a view option: key -> the View field it shows.
+_VIEW_WIDGETS = {
+    "w.view.reference": "reference",
+    "w.view.target": "show_target",
+    "w.view.log_y": "log_y",
+    "w.view.window": "loss_window",
+    "w.view.speed": "speed",
+    "w.math.point": "point",
+}
+_INT_FIELDS = ("n_samples", "n_classes", "seed", "max_iter")
+_LR_AUTO, _LR, _RATE_PRESET, _CLASSROOM_WIDGET = (
+    "w.train.lr_auto",
+    "w.train.lr",
+    "w.train.rate_preset",
+    "w.classroom",
+)
+# One-click learning rates, as multiples of the stable limit 2/L, and the seed's own.
+RATE_PRESETS = {"0.5×": 0.5, "0.99×": 0.99, "1.01×": 1.01, "2×": 2.0, "0.5 (seed)": None}
+SEED_RATE = 0.5
 
 
-def _view_options() -> dict:
-    return st.session_state.setdefault(_VIEW, {})
+def preset_rate(name: str) -> float | None:
+    """The learning rate of a one-click preset: None (auto, 1/L) for 0.5× of 2/L."""
+    factor = RATE_PRESETS[name]
+    if factor is None:
+        return SEED_RATE
+    if factor == 0.5:
+        return None
+    return factor * run().model.learning_rate_limit_
+
+
+def _current_preset() -> str | None:
+    chosen = settings().learning_rate
+    return next((name for name in RATE_PRESETS if preset_rate(name) == chosen), None)
 
 
 def _session_value(key: str, default: object) -> object:
     """What a widget should show: the session's value behind it."""
     if key in _SETTING_WIDGETS:
-        return _SETTING_WIDGETS[key][1](settings())
+        return getattr(settings(), _SETTING_WIDGETS[key])
+    if key in _VIEW_WIDGETS:
+        value = getattr(view(), _VIEW_WIDGETS[key])
+        return default if value is None else value
     if key == _LR_AUTO:
         return settings().learning_rate is None
     if key == _LR:
-        chosen = settings().learning_rate
-        return _view_options().get(_LR, DEFAULT_LEARNING_RATE) if chosen is None else chosen
+        # While "auto", the box shows the rate the model resolved and uses: 1/L.
+        return run().model.learning_rate_
+    if key == _RATE_PRESET:
+        return _current_preset()
     if key == _CLASSROOM_WIDGET:
         return classroom()
-    return _view_options().get(key, default)
+    raise KeyError(key)
 
 
 def _on_widget_change(key: str) -> None:
     value = st.session_state[key]
     if key in _SETTING_WIDGETS:
-        field_name = _SETTING_WIDGETS[key][0]
-        update_settings(**{field_name: int(value) if field_name in _INT_FIELDS else value})
+        name = _SETTING_WIDGETS[key]
+        update_settings(**{name: int(value) if name in _INT_FIELDS else value})
+    elif key in _VIEW_WIDGETS:
+        update_view(**{_VIEW_WIDGETS[key]: value})
     elif key == _LR_AUTO:
-        update_settings(learning_rate=None if value else _session_value(_LR, None))
+        # Off: keep stepping at the rate in use, now as a number the box can change.
+        update_settings(learning_rate=None if value else float(run().model.learning_rate_))
     elif key == _LR:
-        _view_options()[_LR] = float(value)
-        if settings().learning_rate is not None:
-            update_settings(learning_rate=float(value))
+        update_settings(learning_rate=float(value))
+    elif key == _RATE_PRESET:
+        if value is not None:  # clicking the selected preset again changes nothing
+            use_learning_rate(preset_rate(value))
     elif key == _CLASSROOM_WIDGET:
         set_classroom(value)
-    else:
-        _view_options()[key] = value
-
-
-_INT_FIELDS = ("n_samples", "seed", "max_iter")
 
 
 def widget(key: str, default: object = None, *, upper: int | None = None) -> dict:
     """Keyword arguments that bind a widget to the session: its ``key`` and a callback.
 
     The widget shows the session's value on every visit of every page (a setting, or a
-    view option such as the play speed, which starts at ``default``), and a change goes back
-    to the session through the callback, before the page reruns. Pass no ``value=``.
+    view option, which starts at ``default`` when the view has none), and a change goes back
+    to the session through the callback, before anything is drawn. Pass no ``value=``.
     ``upper`` caps a stored number (a row index, when the data set has shrunk).
     """
     value = _session_value(key, default)
-    st.session_state[key] = value if upper is None else min(value, upper)
+    if upper is not None and value is not None:
+        value = min(value, upper)
+    st.session_state[key] = value
     return {"key": key, "on_change": _on_widget_change, "args": (key,)}
 
 
-def sync_url() -> None:
-    """Write the run's settings and progress into the address bar (for sharing, refresh)."""
-    query = to_query(settings(), run().n_iter, run().schedule)
-    if classroom():
-        query["classroom"] = "1"
-    if st.query_params.to_dict() != query:
-        st.query_params.from_dict(query)
+# ----------------------------------------------------------------------- URL
+
+
+def query() -> dict[str, str]:
+    """The query string that reproduces what the session shows."""
+    return to_query(settings(), run().n_iter, run().schedule, view(), classroom=classroom())
+
+
+def share_links(base_url: str) -> tuple[str, str]:
+    """The presenter's link (classroom mode kept) and the students' link (without it)."""
+    current = query()
+    students = {name: value for name, value in current.items() if name != "classroom"}
+    return f"{base_url}?{urlencode(current)}", f"{base_url}?{urlencode(students)}"
+
+
+def url_script() -> str | None:
+    """A script that puts the session's query into the address bar, or None if it is there.
+
+    ``history.replaceState``, not Streamlit's ``st.query_params`` (which pushes a browser
+    history entry per change: a hundred Steps would take a hundred Back presses to leave).
+    The query is built from validated settings only, and written as a JSON string.
+    """
+    wanted = query()
+    if st.session_state.get(_URL) == wanted:
+        return None
+    st.session_state[_URL] = wanted
+    search = json.dumps("?" + urlencode(wanted))
+    return (
+        "<script>window.history.replaceState(window.history.state, '', "
+        f"window.location.pathname + {search});</script>"
+    )
+
+
+def summary() -> str:
+    """The sidebar's one-line summary of the run (from the same report as the page)."""
+    current, facts = settings(), report()
+    data = "1-D line" if current.kind == "line" else "2-D blobs"
+    state = "diverged" if facts.diverged else ("converged" if facts.converged else "training")
+    return (
+        f"**Run:** {data}, {current.n_samples:,} points, {current.n_classes} classes · "
+        f"iteration {facts.n_iter:,} · loss {format_number(facts.loss)} · {state}"
+    )

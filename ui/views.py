@@ -1,12 +1,13 @@
-"""From the session's model and data to the arrays and figures the pages show.
+"""From a model and its data to the arrays and figure specs the pages show.
 
-Every number comes from ``softmax_core``; this module only lays out grids, picks the figure
-for the data's dimension, and caches scikit-learn's fit per data set and penalty.
+Every number comes from ``softmax_core`` (through the model or :mod:`ui.report`); this module
+lays out grids, picks the figure for the data's dimension, and caches scikit-learn's
+reference fit per data set, penalty and objective, bounded by the per-request work budget.
+It does not touch the session (that is :mod:`ui.state`'s job).
 """
 
 from __future__ import annotations
 
-import copy
 import io
 import warnings
 from dataclasses import dataclass
@@ -15,30 +16,24 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
 
-from softmax_core import (
-    ProbabilityGap,
-    SoftmaxRegression,
-    accuracy,
-    fit_sklearn,
-    local_curvature,
-    objective_gradient,
-    probability_gap,
-    softmax,
-    symmetric_parameters,
-)
+from softmax_core import SoftmaxRegression, fit_sklearn, objective_gradient, softmax
+from softmax_core.compare import SAME_OBJECTIVE_MAX_ITER
 
-from . import figures, state
+from . import data as datasets
+from . import figures
+from .report import Reference, RunReport
+from .settings import WORK_BUDGET, Schedule, View
 
 GRID_1D = 300
 GRID_2D = 80
-# The local curvature needs a Hessian over all points; on larger data the bound alone is shown.
-CURVATURE_MAX_SAMPLES = 20_000
+# The home page's converged model: Newton needs about ten iterations; this bounds it.
+HOME_MAX_ITER = 50
 
 
-def class_names(model: SoftmaxRegression | LogisticRegression) -> list[str]:
-    return [str(label) for label in model.classes_]
+def chart(spec: dict) -> go.Figure:
+    """A figure for ``st.plotly_chart`` without plotly's validation (the tests validate)."""
+    return go.Figure(spec, _validate=False)
 
 
 def grid_1d(X: np.ndarray) -> np.ndarray:
@@ -57,106 +52,138 @@ def grid_2d(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return gx, gy, np.column_stack([xx.ravel(), yy.ravel()])
 
 
-def model_figure(
-    model: SoftmaxRegression | LogisticRegression,
-    X: np.ndarray,
-    y: np.ndarray,
-    *,
-    reference: LogisticRegression | None = None,
-    title: str,
-    large: bool,
-) -> go.Figure:
-    """Probability curves (1-D) or decision regions (2-D) of a fitted model over the data.
-
-    ``reference`` (1-D only) adds scikit-learn's curves, dashed.
-    """
-    names = class_names(model)
-    y_index = np.searchsorted(model.classes_, y)
-    if X.shape[1] == 1:
-        grid = grid_1d(X)
-        points = grid.reshape(-1, 1)
-        return figures.probability_curves(
-            grid,
-            model.predict_proba(points),
-            X,
-            y_index,
-            names,
-            reference=None if reference is None else reference.predict_proba(points),
-            title=title,
-            large=large,
-        )
-    gx, gy, points = grid_2d(X)
-    proba = model.predict_proba(points).reshape(gy.size, gx.size, -1)
-    return figures.decision_regions(gx, gy, proba, X, y_index, names, title=title, large=large)
-
-
-def loss_values(model: SoftmaxRegression, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """The loss history plus the objective at the current parameters (the last point)."""
-    return np.array([*model.loss_curve_, model.objective(X, y)])
-
-
-@dataclass(frozen=True)
-class Progress:
-    """What the Train page reports about the current iteration."""
-
-    n_iter: int
-    loss: float
-    previous_loss: float | None
-    accuracy: float
-    learning_rate: float
-    limit: float
-    curvature: float | None
-    converged: bool
-
-
-def progress(
-    model: SoftmaxRegression, X: np.ndarray, y: np.ndarray, tol: float, losses: np.ndarray
-) -> Progress:
-    """The numbers of the current iteration; ``losses`` as from :func:`loss_values`."""
-    curvature = (
-        local_curvature(model.coef_, model.intercept_, X, model.C)
-        if X.shape[0] <= CURVATURE_MAX_SAMPLES
-        else None
-    )
-    previous = float(losses[-2]) if losses.size > 1 else None
-    return Progress(
-        n_iter=model.n_iter_,
-        loss=float(losses[-1]),
-        previous_loss=previous,
-        accuracy=accuracy(y, model.predict(X)),
-        learning_rate=float(model.learning_rate_),
-        limit=float(model.learning_rate_limit_),
-        curvature=curvature,
-        converged=previous is not None and abs(previous - losses[-1]) < tol,
-    )
+def reference_max_iter(n_samples: int, objective: str) -> int:
+    """scikit-learn's iteration limit within one request's work budget."""
+    wanted = SAME_OBJECTIVE_MAX_ITER if objective == "same" else 100
+    return max(1, min(wanted, WORK_BUDGET // n_samples))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def sklearn_model(data_key: tuple, C: float, same_objective: bool) -> LogisticRegression:
-    """scikit-learn's fit on the data set: its default C=1, or the scratch model's objective."""
-    X, y = state.load_dataset(*data_key)
+def reference(data_key: tuple, C: float, objective: str) -> Reference:
+    """scikit-learn's fit on the data set: the scratch objective (``"same"``, for the
+    scratch model's ``C``) or its own default (``"default"``, C = 1)."""
+    dataset = datasets.load(*data_key)
+    max_iter = reference_max_iter(dataset.X.shape[0], objective)
     with warnings.catch_warnings():
-        # The page says so when scikit-learn stops at max_iter (see sklearn_stopped_early).
+        # The pages say so when scikit-learn stops at max_iter (Reference.stopped_early).
         warnings.simplefilter("ignore", ConvergenceWarning)
-        if same_objective:
-            return fit_sklearn(X, y, same_objective_as=C)
-        return fit_sklearn(X, y)
+        if objective == "same":
+            model = fit_sklearn(dataset.X, dataset.y, same_objective_as=C, max_iter=max_iter)
+        else:
+            model = fit_sklearn(dataset.X, dataset.y, max_iter=max_iter)
+    return Reference(model, objective, C if objective == "same" else 1.0)
 
 
-def sklearn_stopped_early(reference: LogisticRegression) -> bool:
-    """Whether scikit-learn's solver stopped at its max_iter rather than converging."""
-    return bool(np.max(reference.n_iter_) >= reference.max_iter)
+def probabilities(model, X: np.ndarray) -> np.ndarray:
+    return model.predict_proba(X)
 
 
-def sklearn_objective(reference: LogisticRegression, model: SoftmaxRegression, X, y) -> float:
-    """scikit-learn's parameters scored by the scratch model's objective (its C)."""
-    coef, intercept = symmetric_parameters(reference)
-    y_encoded = np.searchsorted(model.classes_, y)
-    return objective_gradient(coef, intercept, X, y_encoded, model.C)[0]
+def model_figure(
+    model,
+    dataset: datasets.Dataset,
+    *,
+    reference: Reference | None,
+    title: str,
+    large: bool,
+    height: int,
+) -> dict:
+    """Probability curves (1-D) or decision regions (2-D) of a fitted model over the data;
+    with ``reference``, scikit-learn's curves (dashed) or boundaries (dashed contours)."""
+    names = dataset.class_names
+    label = reference.label if reference is not None else ""
+    if dataset.n_features == 1:
+        grid = grid_1d(dataset.X)
+        points = grid.reshape(-1, 1)
+        return figures.probability_curves(
+            grid,
+            probabilities(model, points),
+            dataset.X,
+            dataset.y,
+            names,
+            reference=None if reference is None else probabilities(reference.model, points),
+            reference_label=label,
+            title=title,
+            x_title=dataset.feature_names[0],
+            large=large,
+            height=height,
+        )
+    gx, gy, points = grid_2d(dataset.X)
+    shape = (gy.size, gx.size, -1)
+    return figures.decision_regions(
+        gx,
+        gy,
+        probabilities(model, points).reshape(shape),
+        dataset.X,
+        dataset.y,
+        names,
+        reference=None
+        if reference is None
+        else probabilities(reference.model, points).reshape(shape),
+        reference_label=label,
+        title=title,
+        feature_names=dataset.feature_names,
+        large=large,
+        height=height,
+    )
 
 
-def gap(model: SoftmaxRegression, reference: LogisticRegression, X) -> ProbabilityGap:
-    return probability_gap(model.predict_proba(X), reference.predict_proba(X))
+def rate_changes(schedule: Schedule) -> list[int]:
+    """The iterations at which the learning rate changed during a run."""
+    boundaries = np.cumsum([count for _, count in schedule])[:-1]
+    return [int(i) for i in boundaries]
+
+
+def loss_figure(
+    model: SoftmaxRegression,
+    report: RunReport,
+    schedule: Schedule,
+    view: View,
+    *,
+    title: str,
+    large: bool,
+    height: int,
+) -> dict:
+    return figures.loss_history(
+        model.loss_history(),
+        reference=report.reference_loss if view.show_target else None,
+        reference_label="J* (target)",
+        rate_changes=rate_changes(schedule),
+        log_y=view.log_y,
+        window=view.loss_window,
+        title=title,
+        large=large,
+        height=height,
+    )
+
+
+def class_counts(dataset: datasets.Dataset) -> dict[str, int]:
+    counts = np.bincount(dataset.y, minlength=dataset.n_classes)
+    return {name: int(count) for name, count in zip(dataset.class_names, counts, strict=True)}
+
+
+def csv_text(dataset: datasets.Dataset) -> str:
+    """The data set as CSV: one column per feature, then the label."""
+    buffer = io.StringIO()
+    header = ",".join([*(f"x{i + 1}" for i in range(dataset.n_features)), "label"])
+    np.savetxt(
+        buffer,
+        np.column_stack([dataset.X, dataset.y]),
+        delimiter=",",
+        header=header,
+        comments="",
+        fmt="%.17g",
+    )
+    return buffer.getvalue()
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def converged_model(data_key: tuple, C: float) -> SoftmaxRegression:
+    """A scratch model trained to its optimum by Newton's method, for the home page."""
+    dataset = datasets.load(*data_key)
+    model = SoftmaxRegression(solver="newton", C=C, tol=1e-12, max_iter=HOME_MAX_ITER)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(dataset.X, dataset.y)
 
 
 @dataclass(frozen=True)
@@ -165,7 +192,7 @@ class PointTrace:
 
     index: int
     x: np.ndarray
-    label: str
+    label: int
     scores: np.ndarray
     proba: np.ndarray
     loss: float
@@ -173,67 +200,22 @@ class PointTrace:
     grad_intercept: np.ndarray
 
 
-def trace_point(model: SoftmaxRegression, X: np.ndarray, y: np.ndarray, index: int) -> PointTrace:
-    x_row = X[index : index + 1]
+def trace_point(model: SoftmaxRegression, dataset: datasets.Dataset, index: int) -> PointTrace:
+    """The forward and backward pass for the point at ``index``: its own loss and gradient
+    (the objective on this one point, without the penalty, which belongs to the whole)."""
+    x_row = dataset.X[index : index + 1]
+    label = dataset.y[index : index + 1]
     scores = model.class_scores(x_row)[0]
-    y_encoded = np.searchsorted(model.classes_, y[index : index + 1])
     loss, grad_coef, grad_intercept = objective_gradient(
-        model.coef_, model.intercept_, x_row, y_encoded
+        model.coef_, model.intercept_, x_row, label
     )
     return PointTrace(
         index=index,
         x=x_row[0],
-        label=str(y[index]),
+        label=int(label[0]),
         scores=scores,
         proba=softmax(scores),
         loss=loss,
         grad_coef=grad_coef,
         grad_intercept=grad_intercept,
-    )
-
-
-def class_counts(y: np.ndarray) -> dict[str, int]:
-    labels, counts = np.unique(y, return_counts=True)
-    return {str(label): int(count) for label, count in zip(labels, counts, strict=True)}
-
-
-def csv_text(X: np.ndarray, y: np.ndarray) -> str:
-    """The data set as CSV: one column per feature, then the label."""
-    buffer = io.StringIO()
-    header = ",".join([*(f"x{i + 1}" for i in range(X.shape[1])), "label"])
-    np.savetxt(
-        buffer, np.column_stack([X, y]), delimiter=",", header=header, comments="", fmt="%.17g"
-    )
-    return buffer.getvalue()
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def converged_model(data_key: tuple, C: float, max_iter: int) -> SoftmaxRegression:
-    """A scratch model trained all the way (Nesterov, auto rate), for the home thumbnail."""
-    X, y = state.load_dataset(*data_key)
-    model = SoftmaxRegression(solver="nesterov", C=C, tol=1e-12, max_iter=max_iter)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(X, y)
-
-
-@dataclass(frozen=True)
-class NextStep:
-    """The gradient at the current parameters and where one more step would take them."""
-
-    grad_coef: np.ndarray
-    grad_intercept: np.ndarray
-    coef: np.ndarray
-    intercept: np.ndarray
-    learning_rate: float
-
-
-def next_step(model: SoftmaxRegression, X: np.ndarray, y: np.ndarray) -> NextStep:
-    """One more iteration on a copy of the model (the run itself is not changed)."""
-    ahead = copy.deepcopy(model)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ahead.partial_fit(X, y)
-    return NextStep(
-        ahead.grad_coef_, ahead.grad_intercept_, ahead.coef_, ahead.intercept_, ahead.learning_rate_
     )

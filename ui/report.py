@@ -1,0 +1,200 @@
+"""One report of a run: every number the pages show about it, computed once per rerun.
+
+Plain Python over the core, no Streamlit. The model owns its facts (iteration, loss,
+converged, diverged, the learning rate in use and its limit); this module only gathers them,
+adds the comparison with scikit-learn's reference fit and the measured trend of the last
+steps, and formats numbers so that every display of one fact reads the same.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from softmax_core import (
+    ProbabilityGap,
+    SoftmaxRegression,
+    TrainingData,
+    objective_gradient,
+    probability_gap,
+    symmetric_parameters,
+)
+
+# The last steps whose loss trend the explanations describe.
+RECENT_STEPS = 20
+# A change of the loss smaller than this share of it is rounding, not a rise.
+RISE_TOLERANCE = 1e-12
+
+
+@dataclass(frozen=True)
+class Reference:
+    """scikit-learn's fit drawn as the target, and what it is.
+
+    ``objective`` is ``"same"`` (the scratch model's objective, tight tolerance) or
+    ``"default"`` (``LogisticRegression()``, C = 1).
+    """
+
+    model: LogisticRegression
+    objective: str
+    C: float  # the scratch-model C it matches ("same"), or scikit-learn's own C = 1
+
+    @property
+    def label(self) -> str:
+        if self.objective == "same":
+            return f"scikit-learn, same objective ({format_penalty(self.C)})"
+        return "scikit-learn default (C = 1)"
+
+    @property
+    def stopped_early(self) -> bool:
+        """Whether its solver stopped at max_iter rather than at its tolerance."""
+        return bool(np.max(self.model.n_iter_) >= self.model.max_iter)
+
+    @property
+    def n_iter(self) -> int:
+        return int(np.max(self.model.n_iter_))
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """The state of a run, as every page shows it."""
+
+    n_iter: int
+    max_iter: int
+    solver: str
+    C: float
+    tol: float
+    loss: float
+    previous_loss: float | None
+    converged: bool
+    diverged: bool
+    learning_rate: float
+    auto_rate: bool
+    limit: float
+    step_size: float
+    n_restarts: int
+    recent_steps: int
+    recent_rises: int
+    accuracy: float
+    norm: float
+    reference: Reference | None = None
+    gap: ProbabilityGap | None = None
+    reference_loss: float | None = None
+    reference_norm: float | None = None
+
+    @property
+    def loss_change(self) -> float | None:
+        return None if self.previous_loss is None else self.loss - self.previous_loss
+
+    @property
+    def lipschitz(self) -> float:
+        return 2.0 / self.limit
+
+    @property
+    def ratio(self) -> float:
+        """The learning rate as a multiple of the stable limit 2/L."""
+        return self.learning_rate / self.limit
+
+    @property
+    def at_max_iter(self) -> bool:
+        return self.n_iter >= self.max_iter
+
+    @property
+    def same_objective(self) -> bool:
+        return self.reference is not None and self.reference.objective == "same"
+
+    @property
+    def suboptimality(self) -> float | None:
+        """``J - J*``: how far the scratch objective is above scikit-learn's, when both
+        minimise the same objective."""
+        if not self.same_objective or self.reference_loss is None:
+            return None
+        return self.loss - self.reference_loss
+
+
+def _recent_trend(history: np.ndarray, steps_at_rate: int | None) -> tuple[int, int]:
+    """How many of the last steps (at the current learning rate) there are, and in how
+    many the loss rose."""
+    window = RECENT_STEPS if steps_at_rate is None else min(RECENT_STEPS, steps_at_rate)
+    window = min(window, history.size - 1)
+    if window <= 0:
+        return 0, 0
+    recent = history[-(window + 1) :]
+    rises = np.diff(recent) > RISE_TOLERANCE * np.maximum(np.abs(recent[:-1]), 1.0)
+    return window, int(np.count_nonzero(rises))
+
+
+def build_report(
+    model: SoftmaxRegression,
+    data: TrainingData,
+    *,
+    auto_rate: bool,
+    reference: Reference | None = None,
+    steps_at_rate: int | None = None,
+) -> RunReport:
+    """The report of ``model`` trained on ``data``, compared with ``reference`` if given.
+
+    ``steps_at_rate`` is how many of the last steps used the current learning rate (the
+    trend describes those only); None means all of them.
+    """
+    history = model.loss_history()
+    recent_steps, recent_rises = _recent_trend(history, steps_at_rate)
+    gap = reference_loss = reference_norm = None
+    if reference is not None:
+        gap = probability_gap(model.predict_proba(data.X), reference.model.predict_proba(data.X))
+        coef, intercept = symmetric_parameters(reference.model)
+        reference_loss = objective_gradient(coef, intercept, data.X, data.y_encoded, model.C)[0]
+        reference_norm = float(np.linalg.norm(coef))
+    return RunReport(
+        n_iter=model.n_iter_,
+        max_iter=model.max_iter,
+        solver=model.solver,
+        C=model.C,
+        tol=model.tol,
+        loss=model.loss_,
+        previous_loss=model.loss_curve_[-1] if model.loss_curve_ else None,
+        converged=model.converged_,
+        diverged=model.diverged_,
+        learning_rate=model.learning_rate_,
+        auto_rate=auto_rate,
+        limit=model.learning_rate_limit_,
+        step_size=model.step_size_,
+        n_restarts=model.n_restarts_,
+        recent_steps=recent_steps,
+        recent_rises=recent_rises,
+        accuracy=float(np.mean(model.predict(data.X) == data.y)),
+        norm=float(np.linalg.norm(model.coef_)),
+        reference=reference,
+        gap=gap,
+        reference_loss=reference_loss,
+        reference_norm=reference_norm,
+    )
+
+
+def format_number(value: float, digits: int = 6) -> str:
+    """A number that fits a metric: fixed point up to 10^5, scientific beyond or below."""
+    if not math.isfinite(value):
+        return str(value)
+    if value != 0 and not 1e-4 <= abs(value) < 1e5:
+        return f"{value:.{max(digits - 3, 2)}e}"
+    return f"{value:.{digits}g}" if abs(value) >= 1 else f"{value:.{digits}f}"
+
+
+def format_ratio(ratio: float) -> str:
+    """A multiple like ``4.28×``, with as many decimals as it takes to stay on the right side
+    of 1 (``1.001×`` above the limit, ``0.999×`` below): one rounding rule for all."""
+    for decimals in range(2, 8):
+        text = f"{ratio:.{decimals}f}"
+        if (float(text) > 1) == (ratio > 1) and (float(text) < 1) == (ratio < 1):
+            return f"{text}×"
+    return f"{ratio!r}×"
+
+
+def format_penalty(C: float) -> str:
+    return "C = ∞" if math.isinf(C) else f"C = {C:g}"
+
+
+def format_rate(value: float) -> str:
+    return f"{value:.4g}"
