@@ -41,6 +41,8 @@ from .training_data import TrainingData, encode_labels
 # The objective starts at log(k) <= log(10); a run whose objective grows a thousandfold
 # beyond where it started is stepping far past the minimum, not oscillating around it.
 EXPLOSION_FACTOR = 1e3
+# What scikit-learn's validate_data sets on the estimator.
+_VALIDATED = ("n_features_in_", "feature_names_in_")
 
 
 class DivergenceWarning(ConvergenceWarning):
@@ -171,6 +173,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         the last one: ``partial_fit`` in a loop then costs a check and a step.
         """
         self._check_params()
+        # validate_data records the new data's shape at once; a refusal must not leave it.
+        validated = {n: getattr(self, n) for n in _VALIDATED if hasattr(self, n)}
         try:
             X, y = validate_data(self, X, y, reset=reset, dtype=np.float64)
             cached = None if reset else getattr(self, "_data_cache", None)
@@ -189,8 +193,11 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 known = self.classes_
             data = TrainingData.from_validated(X, y, known, encode_labels(y, known))
         except ValueError:
-            if reset and not hasattr(self, "coef_") and hasattr(self, "n_features_in_"):
-                del self.n_features_in_  # a failed first call leaves the model unfitted
+            for name in _VALIDATED:
+                if name in validated:
+                    setattr(self, name, validated[name])
+                elif hasattr(self, name):
+                    delattr(self, name)
             raise
         if reset:
             self._forget_fit()
