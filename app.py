@@ -12,11 +12,12 @@ def body() -> None:
         "**4.3× the stable limit**: its loss never settles. Step through that run, see why, "
         "fix it, and watch the from-scratch curves land on scikit-learn's."
     )
-    st.page_link(
-        "pages/2_Train.py",
-        label="**Start here:** step through the seed note's run",
-        icon=":material/play_circle:",
-    )
+    with st.container(key="home-start"):
+        st.page_link(
+            "pages/2_Train.py",
+            label="**Start here:** step through the seed note's run",
+            icon=":material/play_circle:",
+        )
     st.markdown(
         "**Softmax regression** gives each class a linear score and turns the scores into "
         "probabilities that sum to 1 (the softmax). It learns by gradient descent on the "
@@ -26,7 +27,7 @@ def body() -> None:
     large = page.large()
     final = views.converged_model(current.data_key(), current.C)
     reference = views.reference(current.data_key(), current.C, "same")
-    title = "Where training ends: from scratch on scikit-learn"
+    title = "Where training ends"
     st.plotly_chart(
         views.chart(
             views.model_figure(
@@ -46,17 +47,17 @@ def body() -> None:
         f"{final.n_iter_} iterations). Your own run is at iteration {state.run().n_iter:,}."
     )
     st.subheader("Where to go next", anchor=False)
-    cols = st.columns(4)
-    cols[0].page_link(
+    links = st.container(horizontal=True, gap="large")
+    links.page_link(
         "pages/1_Data.py", label="**Data**: noisy classes", icon=":material/scatter_plot:"
     )
-    cols[1].page_link(
+    links.page_link(
         "pages/2_Train.py", label="**Train**: step by step", icon=":material/model_training:"
     )
-    cols[2].page_link(
+    links.page_link(
         "pages/3_Compare.py", label="**Compare** with scikit-learn", icon=":material/compare:"
     )
-    cols[3].page_link("pages/4_Math.py", label="**Math**: one point", icon=":material/function:")
+    links.page_link("pages/4_Math.py", label="**Math**: one point", icon=":material/function:")
 
 
 page.run("Home", body)

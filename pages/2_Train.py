@@ -169,7 +169,7 @@ def fix_button(report, claim) -> None:
 
 def charts(report, large: bool) -> None:
     current, view, dataset = state.run(), state.view(), state.dataset()
-    height = 385 if large else 360
+    height = 345 if large else 360
     model_col, loss_col = st.columns([1, 1] if large else [1.1, 1])
     reference = report.reference if view.show_target else None
     model_col.plotly_chart(

@@ -31,9 +31,9 @@ def body() -> None:
         help="Largest difference between the two models' probabilities on the training points.",
     )
     cols[1].metric(
-        "mean KL(scratch ‖ sklearn)",
+        "mean KL divergence",
         f"{report.gap.mean_kl:.2e}",
-        help="Kullback-Leibler divergence per point, in nats.",
+        help="KL(scratch ‖ scikit-learn) per training point, in nats.",
     )
     cols[2].metric("prediction agreement", f"{report.gap.agreement:.1%}")
     cols[3].metric(
@@ -44,7 +44,7 @@ def body() -> None:
     large = page.large()
     height = 430 if large else 380
     two_dimensional = dataset.n_features == 2
-    title = f"From scratch, iteration {report.n_iter:,}, against {reference.label}"
+    title = f"From scratch, iteration {report.n_iter:,}"
     st.plotly_chart(
         views.chart(
             views.model_figure(

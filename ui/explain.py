@@ -43,7 +43,9 @@ class Claim:
 
 def _trend(report: RunReport) -> str:
     if report.recent_steps == 0:
-        return "No step taken yet."
+        return "No step taken at this rate yet."
+    if report.recent_steps == 1:
+        return f"Measured: the last step {'raised' if report.recent_rises else 'lowered'} it."
     return (
         f"Measured: the loss rose in {report.recent_rises} of the last {report.recent_steps} steps."
     )

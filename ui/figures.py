@@ -280,7 +280,7 @@ def probability_curves(
                 }
             )
     traces += _data_points_1d(X, y_index, names, level=-0.05, large=large)
-    subtitle = f"solid: from scratch · dashed: {reference_label}" if reference is not None else ""
+    subtitle = f"dashed: {reference_label}" if reference is not None else ""
     layout = _layout(
         title, x_title, "predicted probability", large=large, height=height, subtitle=subtitle
     )
@@ -390,7 +390,7 @@ def decision_regions(
                 "marker": _marker(i, large),
             }
         )
-    subtitle = f"dashed: {reference_label}'s boundaries" if reference is not None else ""
+    subtitle = f"dashed: boundaries of {reference_label}" if reference is not None else ""
     layout = _layout(title, *feature_names[:2], large=large, height=height, subtitle=subtitle)
     layout["xaxis"]["range"] = [float(grid_x[0]), float(grid_x[-1])]
     layout["yaxis"].update(

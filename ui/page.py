@@ -30,8 +30,11 @@ _COMPACT_CSS = """
 [data-testid="stVerticalBlock"] { gap: 0.6rem; }
 [data-testid="stMetric"] { padding: 0 !important; }
 [data-testid="stMetricValue"] { font-size: 1.55rem !important; }
-[data-testid="stButton"] button p, [data-testid="stPageLink"] p,
-[data-testid="stMetricLabel"] p { white-space: nowrap !important; }
+[data-testid="stButton"] button p, [data-testid="stPageLink"] p { white-space: nowrap !important; }
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+.st-key-home-start a { background: #0072B2; border-radius: 0.5rem; padding: 0.45rem 1rem; }
+.st-key-home-start a p, .st-key-home-start a span { color: white !important; }
 [data-testid="stAlert"] > div { padding-top: 0.4rem; padding-bottom: 0.4rem; }
 @media (max-width: 640px) {
   .block-container { padding: 3.6rem 0.75rem 1rem 0.75rem !important; }
@@ -41,6 +44,33 @@ _COMPACT_CSS = """
   .katex-display { overflow-x: auto; overflow-y: hidden; }
 }
 </style>
+"""
+# Installed once per page load: copies the newest query carrier (state.url_carrier) into the
+# address bar without a browser history entry, whenever the page changes and whenever
+# another script (Streamlit's own, after a widget interaction or a page switch) rewrites the
+# address from what it knew before the rerun.
+_URL_OBSERVER = """
+<script>
+if (!window.labUrlObserver) {
+  const apply = () => {
+    const carriers = document.querySelectorAll('[data-lab-query]');
+    if (!carriers.length) return;
+    const search = carriers[carriers.length - 1].getAttribute('data-lab-query');
+    if (search !== window.location.search) {
+      window.labReplaceState(window.history.state, '', window.location.pathname + search);
+    }
+  };
+  window.labReplaceState = window.history.replaceState.bind(window.history);
+  for (const name of ['replaceState', 'pushState']) {
+    const original = window.history[name].bind(window.history);
+    window.history[name] = (...args) => { original(...args); setTimeout(apply, 0); };
+  }
+  window.labUrlObserver = new MutationObserver(apply);
+  window.labUrlObserver.observe(document.body, {subtree: true, childList: true, attributes: true,
+                                                attributeFilter: ['data-lab-query']});
+  apply();
+}
+</script>
 """
 # Projector: larger text, and metric values clearly larger than their labels.
 _CLASSROOM_CSS = """
@@ -65,14 +95,15 @@ def setup(title: str) -> st.delta_generator.DeltaGenerator:
     others.
     """
     state.init()
-    icon = next(icon for _, label, icon in PAGES if label == title)
     st.set_page_config(
         page_title=f"{title} · Softmax Lab",
-        page_icon=icon,
+        # An emoji: a Material icon as favicon is fetched from Google's servers.
+        page_icon="📉",
         layout="wide",
         initial_sidebar_state="collapsed" if state.classroom() else "auto",
     )
     st.html(_COMPACT_CSS + (_CLASSROOM_CSS if state.classroom() else ""))
+    st.html(_URL_OBSERVER, unsafe_allow_javascript=True)
     slot = _sidebar()
     if state.notices():
         with st.container(border=True):
@@ -117,12 +148,16 @@ def large() -> bool:
 
 def write_url() -> None:
     """Put the run into the address bar (call where the last change of the run is drawn)."""
-    script = state.url_script()
-    if script is not None:
-        st.html(script, unsafe_allow_javascript=True)
+    st.html(state.url_carrier())
 
 
-_TOAST_ICONS = {"success": "✅", "info": "ℹ️", "warning": "⚠️", "error": "⛔"}
+# Material icons from Streamlit's own font: emoji need a font the machine may lack.
+_TOAST_ICONS = {
+    "success": ":material/check_circle:",
+    "info": ":material/info:",
+    "warning": ":material/warning:",
+    "error": ":material/error:",
+}
 
 
 def show_event() -> None:

@@ -25,7 +25,7 @@ keys; everything else lives under ``lab.``-prefixed keys, which survive page swi
 
 from __future__ import annotations
 
-import json
+import html
 import warnings
 from collections import deque
 from dataclasses import dataclass, field, replace
@@ -576,22 +576,17 @@ def share_links(base_url: str) -> tuple[str, str]:
     return f"{base_url}?{urlencode(current)}", f"{base_url}?{urlencode(students)}"
 
 
-def url_script() -> str | None:
-    """A script that puts the session's query into the address bar, or None if it is there.
+def url_carrier() -> str:
+    """A hidden element that carries the session's query to the address bar.
 
-    ``history.replaceState``, not Streamlit's ``st.query_params`` (which pushes a browser
-    history entry per change: a hundred Steps would take a hundred Back presses to leave).
-    The query is built from validated settings only, and written as a JSON string.
+    The page's URL observer (see :mod:`ui.page`) copies it with ``history.replaceState``;
+    Streamlit's ``st.query_params`` would push a browser history entry per change instead
+    (a hundred Steps would take a hundred Back presses to leave the app). The query is
+    built from validated settings only and HTML-escaped.
     """
     wanted = query()
-    if st.session_state.get(_URL) == wanted:
-        return None
     st.session_state[_URL] = wanted
-    search = json.dumps("?" + urlencode(wanted))
-    return (
-        "<script>window.history.replaceState(window.history.state, '', "
-        f"window.location.pathname + {search});</script>"
-    )
+    return f'<div hidden data-lab-query="{html.escape("?" + urlencode(wanted))}"></div>'
 
 
 def summary() -> str:

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from . import server as server_module
-from .server import CHROMIUM, CHROMIUM_ARGS, OUTPUT, STARTUP_SECONDS, Server, stop_server
+from .server import CHROMIUM, CHROMIUM_ARGS, OUTPUT, ROOT, STARTUP_SECONDS, Server, stop_server
 
-__all__ = ["OUTPUT", "wait_until_idle"]
+__all__ = ["OUTPUT", "ROOT"]
 
 
 def _require_chromium() -> None:
@@ -47,14 +47,6 @@ def start_server(log_name: str) -> Server:
         return server_module.start_server(log_name)
     except RuntimeError as error:
         pytest.fail(str(error), pytrace=False)
-
-
-def wait_until_idle(page, timeout: float = 30_000) -> None:
-    """Wait until the app has rendered and its script is not running."""
-    page.wait_for_selector(
-        '[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout
-    )
-    page.wait_for_selector("h1", timeout=timeout)
 
 
 def wait_for_first_widget(server: Server, browser) -> None:

@@ -1,22 +1,39 @@
-"""The real app in a real browser: every page, every button, links, modes and isolation.
+"""The real app in a real browser: every page, the buttons, links, sessions, the lecture.
 
 Each scenario runs in a fresh browser context (its own cookies, so its own Streamlit
-session). Charts are read through their data (plotly's ``gd.data``), not only as pixels.
+session). Charts are read through plotly's state (``gd._fullData``), not only as pixels.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import shutil
 import time
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from .conftest import OUTPUT, wait_until_idle
+from .browser import (
+    button,
+    chart_traces,
+    click,
+    go_to,
+    iteration,
+    key_selector,
+    metric,
+    no_exception,
+    open_page,
+    query,
+    segmented_choice,
+    settle,
+    toggle_on,
+    wait_for_iteration,
+    wait_until_idle,
+)
+from .conftest import OUTPUT, ROOT
 
 pytestmark = pytest.mark.e2e
-
+SCREENSHOTS = OUTPUT / "screenshots"
 PAGES = {
     "": "Softmax Lab",
     "Data": "Data",
@@ -24,78 +41,6 @@ PAGES = {
     "Compare": "Compare with scikit-learn",
     "Math": "The math behind each step",
 }
-SCREENSHOTS = OUTPUT / "screenshots"
-
-
-def key_selector(key: str) -> str:
-    """CSS selector of the element Streamlit renders for a widget or chart ``key``."""
-    return ".st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key)
-
-
-def no_exception(page) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0, page.content()[:2000]
-
-
-def open_page(context, url: str):
-    page = context.new_page()
-    page.goto(url)
-    wait_until_idle(page)
-    return page
-
-
-def metric(page, label: str) -> str:
-    """The text of the metric with ``label`` (waiting for it to render)."""
-    card = page.locator('[data-testid="stMetric"]').filter(has_text=label)
-    return card.locator('[data-testid="stMetricValue"]').inner_text()
-
-
-def iteration(page) -> int:
-    return int(metric(page, "Iteration").replace(",", ""))
-
-
-def loss_text(page) -> str:
-    return metric(page, "Loss J")
-
-
-def chart_traces(page, key: str) -> list[dict]:
-    """The plotly traces of the chart with ``key``: name, type and numeric x, y values.
-
-    ``gd._fullData`` holds the arrays decoded (``gd.data`` keeps plotly's base64 form).
-    """
-    plot = page.locator(f"{key_selector(key)} .js-plotly-plot")
-    plot.wait_for()
-    return plot.evaluate(
-        """gd => gd._fullData.map(t => ({name: t.name, type: t.type,
-             y: t.y ? Array.from(t.y, Number) : [], x: t.x ? Array.from(t.x, Number) : []}))"""
-    )
-
-
-def button(page, key: str):
-    """The visible button of widget ``key`` (Streamlit also renders a hidden copy)."""
-    return page.locator(f"{key_selector(key)} button:visible").first
-
-
-def click(page, key: str) -> None:
-    button(page, key).click()
-    # The click starts a rerun; wait for it to start (briefly) and then to finish.
-    time.sleep(0.15)
-    wait_until_idle(page)
-
-
-def wait_for_iteration(page, expected: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if iteration(page) == expected:
-                return
-        except ValueError:
-            pass
-        time.sleep(0.05)
-    assert iteration(page) == expected
-
-
-def query(page) -> dict[str, str]:
-    return {name: values[0] for name, values in parse_qs(urlparse(page.url).query).items()}
 
 
 def test_every_page_by_deep_link_on_a_fresh_server(fresh_server, browser):
@@ -118,26 +63,28 @@ def test_generate_data_with_other_settings(app_server, context):
     box = page.locator(f"{key_selector('w.data.n_samples')} input")
     box.fill("240")
     box.press("Enter")
-    time.sleep(0.2)
-    wait_until_idle(page)
+    settle(page)
     page.wait_for_function("() => location.search.includes('n=240')")
-    traces = chart_traces(page, "w.data.chart")
-    assert sum(len(t["x"]) for t in traces) == 240
+    assert sum(len(t["x"]) for t in chart_traces(page, "w.data.chart")) == 240
     page.get_by_text("2-D blobs").click()
     page.wait_for_function("() => location.search.includes('kind=blobs')")
     wait_until_idle(page)
     traces = chart_traces(page, "w.data.chart")
     assert len(traces) == 3 and all(len(t["y"]) > 0 for t in traces)
+    with page.expect_download() as download:  # the CSV is built when someone asks for it
+        button(page, "w.data.download").click()
+    lines = download.value.path().read_text().splitlines()
+    assert lines[0] == "x1,x2,label" and len(lines) == 241
     no_exception(page)
 
 
 def test_step_back_reset_and_run(app_server, context):
     page = open_page(context, f"{app_server.url}/Train")
     assert iteration(page) == 0
-    start_loss = loss_text(page)
+    start_loss = metric(page, "Loss J")
     click(page, "w.train.step")
     wait_for_iteration(page, 1)
-    assert loss_text(page) != start_loss
+    assert metric(page, "Loss J") != start_loss
     losses = next(
         t for t in chart_traces(page, "w.train.loss_chart") if t["name"] == "from scratch"
     )
@@ -148,7 +95,9 @@ def test_step_back_reset_and_run(app_server, context):
     wait_for_iteration(page, 1)
     click(page, "w.train.reset")
     wait_for_iteration(page, 0)
-    assert loss_text(page) == start_loss
+    assert metric(page, "Loss J") == start_loss
+    click(page, "w.train.back")  # Back also returns to the run that Reset replaced
+    wait_for_iteration(page, 1)
     no_exception(page)
 
 
@@ -158,8 +107,7 @@ def test_run_to_convergence_with_a_stable_rate(app_server, context):
     page.wait_for_function("() => location.search.includes('lr=auto')")
     wait_until_idle(page)
     click(page, "w.train.run")
-    page.get_by_text(re.compile("^Converged after")).wait_for(timeout=30_000)
-    wait_until_idle(page)
+    page.get_by_text(re.compile("^Converged after")).wait_for(timeout=30_000)  # the toast
     assert metric(page, "Converged") == "yes"
     assert iteration(page) > 10
     curves = chart_traces(page, "w.train.model_chart")
@@ -182,38 +130,84 @@ def test_play_then_pause(app_server, context):
     no_exception(page)
 
 
-def test_diverging_learning_rate_shows_message(app_server, context):
-    page = open_page(context, f"{app_server.url}/Train?lr=1000000")
-    click(page, "w.train.step")
-    click(page, "w.train.step")
-    page.get_by_text("diverged", exact=False).first.wait_for(timeout=10_000)
-    for key in ("w.train.loss_chart", "w.train.model_chart"):
-        for trace in chart_traces(page, key):
-            assert all(math.isfinite(v) for v in trace["y"]), trace["name"]
+def test_play_on_a_long_run_stays_responsive(app_server, context):
+    """A 40,000-iteration history used to be resent whole at every render, until the
+    session was dropped and Pause was ignored: charts now send at most 2,000 points."""
+    link = f"{app_server.url}/Train?n=10&max_iter=100000&lr=auto&tol=0&iter=40000"
+    page = open_page(context, link)
+    losses = next(
+        t for t in chart_traces(page, "w.train.loss_chart") if t["name"] == "from scratch"
+    )
+    assert len(losses["x"]) <= 2_000 and losses["x"][-1] == 40_000
+    button(page, "w.train.play").click()
+    button(page, "w.train.pause").wait_for(timeout=10_000)
+    time.sleep(2.0)
+    button(page, "w.train.pause").click()
+    button(page, "w.train.play").wait_for(timeout=10_000)
+    wait_until_idle(page)
+    assert iteration(page) > 40_000
     no_exception(page)
+
+
+def test_the_lecture_story_in_four_actions(app_server, browser):
+    """The seed's lr 0.5 oscillates (Step x10), the stable rate fixes it (Fix), and gradient
+    descent at that rate lands on scikit-learn's curves (More, Run to the optimum); on one
+    1280x720 screen, with no page switch. The README's screenshot comes from here."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        page = open_page(context, f"{app_server.url}/Train")
+        click(page, "w.train.step10")  # 1
+        assert "rose in" in page.locator('[data-testid="stAlert"]').first.inner_text()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        time.sleep(0.5)
+        page.screenshot(path=str(SCREENSHOTS / "lecture-1-oscillating.png"))
+        click(page, "w.train.fix_lr")  # 2
+        assert toggle_on(page, "w.train.lr_auto")
+        assert segmented_choice(page, "w.train.rate_preset") == "0.5×"
+        page.locator(".st-key-w-train-more, [data-testid='stPopover']").first.locator(
+            "button"
+        ).first.click()  # 3
+        button(page, "w.train.optimum").wait_for()
+        button(page, "w.train.optimum").click()  # 4
+        settle(page)
+        page.keyboard.press("Escape")
+        wait_until_idle(page)
+        assert float(metric(page, "max |Δp| to target")) < 1e-5
+        traces = chart_traces(page, "w.train.model_chart")
+        solid = [t for t in traces if t["dash"] == "solid" and len(t["y"]) > 100]
+        dashed = [t for t in traces if t["dash"] == "dash"]
+        assert len(solid) == len(dashed) == 3
+        for mine, theirs in zip(solid, dashed, strict=True):
+            assert max(abs(a - b) for a, b in zip(mine["y"], theirs["y"], strict=True)) < 1e-5
+        time.sleep(0.5)
+        page.screenshot(path=str(SCREENSHOTS / "lecture-2-landed.png"))
+        shutil.copy(SCREENSHOTS / "lecture-1-oscillating.png", ROOT / "docs" / "train.png")
+        no_exception(page)
+    finally:
+        context.close()
 
 
 def test_shared_link_reproduces_the_run(app_server, browser):
     first = browser.new_context()
     second = browser.new_context()
     try:
-        page = open_page(first, f"{app_server.url}/Train?n=150&k=4&noise=0.2&seed=3")
+        page = open_page(first, f"{app_server.url}/Train?n=150&k=4&noise=0.2&seed=3&logy=1")
         for _ in range(3):
             click(page, "w.train.step")
         wait_for_iteration(page, 3)
         box = page.locator(f"{key_selector('w.train.lr')} input")
         box.fill("0.05")
         box.press("Enter")
-        time.sleep(0.2)
-        wait_until_idle(page)
+        settle(page)
         click(page, "w.train.step10")
         wait_for_iteration(page, 13)
         page.wait_for_function("() => location.search.includes('iter=13')")
-        link, loss = page.url, loss_text(page)
-        assert query(page)["sched"] == "0.5x3,0.05x10"
+        link, loss = page.url, metric(page, "Loss J")
+        assert query(page)["sched"] == "0.5x3,0.05x10" and query(page)["logy"] == "1"
         other = open_page(second, link)
         assert iteration(other) == 13
-        assert loss_text(other) == loss
+        assert metric(other, "Loss J") == loss
+        assert toggle_on(other, "w.view.log_y")
         no_exception(other)
     finally:
         first.close()
@@ -224,20 +218,21 @@ def test_refresh_restores_the_run(app_server, context):
     page = open_page(context, f"{app_server.url}/Train")
     click(page, "w.train.step10")
     wait_for_iteration(page, 10)
-    loss = loss_text(page)
+    page.wait_for_function("() => location.search.includes('iter=10')")
+    loss = metric(page, "Loss J")
     page.reload()
     wait_until_idle(page)
-    assert iteration(page) == 10 and loss_text(page) == loss
+    assert iteration(page) == 10 and metric(page, "Loss J") == loss
 
 
-def test_classroom_mode(app_server, context):
+def test_classroom_mode_keeps_the_lecture_controls(app_server, context):
     page = open_page(context, f"{app_server.url}/Train?classroom=1")
-    assert page.locator(key_selector("w.train.lr")).count() == 0
-    assert page.locator(key_selector("w.train.step")).count() == 1
-    metric_font = page.locator('[data-testid="stMetricValue"]').first.evaluate(
-        "e => parseFloat(getComputedStyle(e).fontSize)"
+    for key in ("w.train.step", "w.train.rate_preset", "w.train.solver", "w.train.lr"):
+        assert page.locator(key_selector(key)).count() == 1, key
+    value_font = page.locator('[data-testid="stMetricValue"]').first.evaluate(
+        "e => parseFloat(getComputedStyle(e.querySelector('div') || e).fontSize)"
     )
-    assert metric_font >= 50  # 2.25rem (36 px) normally
+    assert value_font >= 36
     assert query(page).get("classroom") == "1"
     no_exception(page)
 
@@ -251,10 +246,12 @@ def test_sessions_are_isolated(app_server, browser):
         wait_for_iteration(small, 10)
         click(large, "w.train.step")
         wait_for_iteration(large, 1)
-        small.reload()
-        large.reload()
-        wait_until_idle(small)
-        wait_until_idle(large)
+        for page, n_iter in ((small, 10), (large, 1)):
+            page.wait_for_function(
+                "n => new URLSearchParams(location.search).get('iter') === String(n)", arg=n_iter
+            )
+            page.reload()
+            wait_until_idle(page)
         assert iteration(small) == 10 and query(small)["n"] == "50"
         assert iteration(large) == 1 and query(large)["n"] == "400" and query(large)["k"] == "5"
     finally:
@@ -262,31 +259,13 @@ def test_sessions_are_isolated(app_server, browser):
             context.close()
 
 
-def test_page_switch_keeps_the_run(app_server, context):
+def test_page_switch_keeps_the_run_and_the_link(app_server, context):
     page = open_page(context, f"{app_server.url}/Train")
     click(page, "w.train.step10")
     wait_for_iteration(page, 10)
-    page.locator('[data-testid="stSidebar"]').get_by_text("Compare", exact=True).click()
-    page.get_by_role("heading", name="Compare with scikit-learn").wait_for()
-    wait_until_idle(page)
-    page.locator('[data-testid="stSidebar"]').get_by_text("Train", exact=True).click()
-    page.get_by_role("heading", name="Train").wait_for()
-    wait_until_idle(page)
+    go_to(page, "Compare", "Compare with scikit-learn")
+    page.wait_for_function("() => location.search.includes('iter=10')")
+    assert query(page)["iter"] == "10"
+    go_to(page, "Train", "Train")
     assert iteration(page) == 10
     no_exception(page)
-
-
-def test_seed_run_screenshot(app_server, browser):
-    """The seed note's run after 30 steps: the picture in the README (docs/train.png)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 1400, "height": 1500})
-    try:
-        page = open_page(context, f"{app_server.url}/Train?iter=30")
-        page.get_by_text("Unstable learning rate").wait_for()
-        page.wait_for_selector(f"{key_selector('w.train.loss_chart')} .js-plotly-plot")
-        time.sleep(0.5)
-        assert iteration(page) == 30
-        page.screenshot(path=str(SCREENSHOTS / "Train-seed-run.png"))
-        no_exception(page)
-    finally:
-        context.close()

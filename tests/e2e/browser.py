@@ -1,0 +1,189 @@
+"""Reading and driving the real app in Chromium: what a person sees, element by element.
+
+Plain functions over Playwright pages, shared by the end-to-end tests. Streamlit renders a
+widget or chart with ``key`` inside an element of class ``st-key-<key>`` (non-alphanumerics
+as ``-``); charts are read through plotly's own state (``gd.layout``, ``gd._fullData``).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from urllib.parse import parse_qs, urlparse
+
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def key_selector(key: str) -> str:
+    """CSS selector of the element Streamlit renders for a widget or chart ``key``."""
+    return ".st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key)
+
+
+def wait_until_idle(page, timeout: float = 30_000) -> None:
+    """Wait until the app has rendered and its script is not running."""
+    page.wait_for_selector(IDLE, timeout=timeout)
+    page.wait_for_selector("h1", timeout=timeout)
+
+
+def open_page(context, url: str):
+    page = context.new_page()
+    page.goto(url)
+    wait_until_idle(page)
+    return page
+
+
+def no_exception(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0, page.content()[:2000]
+
+
+def button(page, key: str):
+    """The visible button of widget ``key`` (Streamlit may render a hidden copy)."""
+    return page.locator(f"{key_selector(key)} button:visible").first
+
+
+def settle(page, pause: float = 0.15) -> None:
+    """Let a rerun that an interaction started begin, then wait for it to finish."""
+    time.sleep(pause)
+    wait_until_idle(page)
+
+
+def click(page, key: str) -> None:
+    button(page, key).click()
+    settle(page)
+
+
+def metric(page, label: str) -> str:
+    card = page.locator('[data-testid="stMetric"]').filter(
+        has=page.locator(
+            '[data-testid="stMetricLabel"]', has_text=re.compile(f"^{re.escape(label)}")
+        )
+    )
+    return card.locator('[data-testid="stMetricValue"]').first.inner_text().strip()
+
+
+def iteration(page) -> int:
+    return int(metric(page, "Iteration").replace(",", ""))
+
+
+def wait_for_iteration(page, expected: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if iteration(page) == expected:
+                return
+        except ValueError:
+            pass
+        time.sleep(0.05)
+    assert iteration(page) == expected
+
+
+def query(page) -> dict[str, str]:
+    return {name: values[0] for name, values in parse_qs(urlparse(page.url).query).items()}
+
+
+def sidebar_summary(page) -> dict[str, str]:
+    """The sidebar's run summary: ``iteration``, ``loss`` and ``state``."""
+    text = (
+        page.locator('[data-testid="stSidebar"] [data-testid="stCaptionContainer"]')
+        .filter(has_text="Run:")
+        .first.inner_text()
+    )
+    found = re.search(r"iteration ([\d,]+) · loss (\S+) · (\w+)", text)
+    assert found, text
+    return {
+        "iteration": found.group(1).replace(",", ""),
+        "loss": found.group(2),
+        "state": found.group(3),
+    }
+
+
+def chart_title(page, key: str) -> str:
+    plot = page.locator(f"{key_selector(key)} .js-plotly-plot")
+    plot.wait_for()
+    return re.sub(r"<[^>]+>", "", plot.evaluate("gd => gd.layout.title.text"))
+
+
+def chart_traces(page, key: str) -> list[dict]:
+    """The plotly traces of the chart with ``key``: name, type and numeric x, y values."""
+    plot = page.locator(f"{key_selector(key)} .js-plotly-plot")
+    plot.wait_for()
+    return plot.evaluate(
+        """gd => gd._fullData.map(t => ({name: t.name, type: t.type,
+             dash: t.line ? t.line.dash : null,
+             y: t.y ? Array.from(t.y, Number) : [], x: t.x ? Array.from(t.x, Number) : []}))"""
+    )
+
+
+def banner(page) -> str:
+    """The text of the alert that talks about the learning rate (the stability banner)."""
+    alerts = page.locator('[data-testid="stAlert"]')
+    texts = [alerts.nth(i).inner_text() for i in range(alerts.count())]
+    found = [t for t in texts if re.search(r"stable limit|Nesterov|Newton|Diverged", t)]
+    assert found, texts
+    return found[0]
+
+
+def input_value(page, key: str) -> str:
+    return page.locator(f"{key_selector(key)} input").first.input_value()
+
+
+def toggle_on(page, key: str) -> bool:
+    return page.locator(f"{key_selector(key)} input[role=switch]").first.is_checked()
+
+
+def segmented_choice(page, key: str) -> str | None:
+    chosen = page.locator(f'{key_selector(key)} [role=radio][aria-checked="true"]')
+    return chosen.first.inner_text().strip() if chosen.count() else None
+
+
+def choose(page, key: str, option: str) -> None:
+    """Click the option of a segmented control."""
+    page.locator(f"{key_selector(key)} [role=radio]").filter(has_text=option).first.click()
+    settle(page)
+
+
+def go_to(page, label: str, heading: str) -> None:
+    """Switch pages through the sidebar's link, as a person does."""
+    page.locator('[data-testid="stSidebar"]').get_by_text(label, exact=True).click()
+    page.get_by_role("heading", name=heading).wait_for()
+    wait_until_idle(page)
+
+
+_SNAPSHOT = """() => {
+  const text = e => (e ? e.innerText.trim() : null);
+  const metrics = {};
+  for (const card of document.querySelectorAll('[data-testid="stMetric"]')) {
+    const label = text(card.querySelector('[data-testid="stMetricLabel"]'));
+    metrics[label] = text(card.querySelector('[data-testid="stMetricValue"]'));
+  }
+  const title = key => {
+    const gd = document.querySelector('.st-key-' + key + ' .js-plotly-plot');
+    return gd && gd.layout ? gd.layout.title.text.replace(/<[^>]+>/g, '') : null;
+  };
+  const captions = [...document.querySelectorAll(
+    '[data-testid="stSidebar"] [data-testid="stCaptionContainer"]')].map(text);
+  const chosen = document.querySelector(
+    '.st-key-w-train-rate_preset [role=radio][aria-checked="true"]');
+  const auto = document.querySelector('.st-key-w-train-lr_auto input[role=switch]');
+  const rate = document.querySelector('.st-key-w-train-lr input');
+  return {
+    metrics,
+    summary: captions.find(c => c && c.includes('Run:')) || null,
+    model_title: title('w-train-model_chart'),
+    loss_title: title('w-train-loss_chart'),
+    alerts: [...document.querySelectorAll('[data-testid="stAlert"]')].map(text),
+    preset: chosen ? text(chosen) : null,
+    auto: auto ? auto.checked : null,
+    rate: rate ? rate.value : null,
+    search: location.search,
+  };
+}"""
+
+
+def snapshot(page) -> dict:
+    """Every display of the Train page read in one go (no rerun can land in between)."""
+    return page.evaluate(_SNAPSHOT)
+
+
+def history_length(page) -> int:
+    return page.evaluate("() => window.history.length")

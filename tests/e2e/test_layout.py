@@ -1,0 +1,189 @@
+"""The lecture on one screen: what a projector at 1280x720, a laptop and a phone show.
+
+Screenshots of every page in classroom mode at 1280x720 and on a 390x844 phone go to
+test-output/screenshots/ (to look at); the assertions measure the rendered page: fonts of
+the charts, text cut off, what lies above the fold, and what the phone shows first.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from .browser import button, click, open_page, wait_until_idle
+from .conftest import OUTPUT
+
+pytestmark = pytest.mark.e2e
+SCREENSHOTS = OUTPUT / "screenshots"
+PAGES = {"": "Home", "Data": "Data", "Train": "Train", "Compare": "Compare", "Math": "Math"}
+PROJECTOR = {"width": 1280, "height": 720}
+PHONE = {"width": 390, "height": 844}
+
+# Texts a person must read whole: buttons, page links, metric labels and values, and every
+# element inside them (Streamlit clips a metric's label on a container, not on the text).
+_CUT_TEXT = """() => [...document.querySelectorAll(
+    '[data-testid="stButton"] button, [data-testid="stButton"] button *, '
+    + '[data-testid="stPageLink"], [data-testid="stPageLink"] *, '
+    + '[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *, '
+    + '[data-testid="stMetricValue"], [data-testid="stMetricValue"] *')]
+  .filter(e => e.getBoundingClientRect().width > 0 && e.getBoundingClientRect().right > 0)
+  .filter(e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible'
+               || getComputedStyle(e).textOverflow === 'ellipsis' && e.scrollWidth > e.clientWidth)
+  .map(e => e.innerText.slice(0, 40) + ' ' + e.scrollWidth + '>' + e.clientWidth)"""
+# Chart titles and subtitles that run past the chart's right edge.
+_CUT_TITLES = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(gd => {
+  const right = gd.getBoundingClientRect().right;
+  return [...gd.querySelectorAll('.gtitle, .gtitle-subtitle, .g-gtitle text')]
+    .filter(t => t.getBoundingClientRect().right > right + 1)
+    .map(t => t.textContent.slice(0, 50)); })"""
+# Font sizes of every text plotly drew (ticks, legends, titles), and line widths of traces.
+_CHART_FONTS = """() => [...document.querySelectorAll('.js-plotly-plot .main-svg text')]
+  .filter(t => t.textContent.trim() && t.getBBox().width > 0)
+  .map(t => ({text: t.textContent.slice(0, 20),
+              size: parseFloat(t.style.fontSize || getComputedStyle(t).fontSize)}))"""
+_LINE_WIDTHS = """() => [...document.querySelectorAll('.js-plotly-plot .scatterlayer .js-line')]
+  .map(p => parseFloat(p.style.strokeWidth || getComputedStyle(p).strokeWidth))"""
+
+
+def settled(page) -> None:
+    page.wait_for_selector(".js-plotly-plot, .katex", timeout=20_000)
+    time.sleep(0.6)  # plotly draws after the rerun
+    wait_until_idle(page)
+
+
+def open_sidebar(page) -> None:
+    expand = page.locator(
+        '[data-testid="stExpandSidebarButton"], [data-testid="stSidebarCollapsedControl"] button'
+    )
+    if expand.count():
+        expand.first.click()
+        time.sleep(0.6)
+
+
+def overlapping(a: dict, b: dict, margin: float = 2.0) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"] - margin
+        and b["x"] < a["x"] + a["width"] - margin
+        and a["y"] < b["y"] + b["height"] - margin
+        and b["y"] < a["y"] + a["height"] - margin
+    )
+
+
+def bottom(page, selector: str) -> float:
+    box = page.locator(selector).first.bounding_box()
+    assert box is not None, selector
+    return box["y"] + box["height"]
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_classroom_projector_pages(app_server, browser, path):
+    """1280x720 in classroom mode, sidebar closed then open: nothing cut off, chart text
+    of 18 px or more, thick lines, metric values larger than their labels."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport=PROJECTOR)
+    try:
+        page = open_page(context, f"{app_server.url}/{path}?classroom=1&iter=30")
+        settled(page)
+        page.screenshot(path=str(SCREENSHOTS / f"{PAGES[path]}-classroom-1280x720.png"))
+        assert page.evaluate(_CUT_TEXT) == []
+        assert page.evaluate(_CUT_TITLES) == []
+        fonts = page.evaluate(_CHART_FONTS)
+        assert fonts or page.locator(".js-plotly-plot").count() == 0
+        small = [f for f in fonts if f["size"] < 18]
+        assert small == [], small
+        widths = page.evaluate(_LINE_WIDTHS)
+        assert all(width >= 3 for width in widths), widths
+        values = page.evaluate(
+            """() => [...document.querySelectorAll('[data-testid="stMetric"]')].map(m => [
+                 m.querySelector('[data-testid="stMetricLabel"] p'),
+                 m.querySelector('[data-testid="stMetricValue"] div')].map(
+                   e => parseFloat(getComputedStyle(e).fontSize)))"""
+        )
+        assert all(value > 1.5 * label for label, value in values), values
+        open_sidebar(page)
+        page.screenshot(path=str(SCREENSHOTS / f"{PAGES[path]}-classroom-1280x720-sidebar.png"))
+        assert page.evaluate(_CUT_TEXT) == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("classroom", [False, True])
+def test_train_fits_the_projector(app_server, browser, classroom):
+    """The lecture's controls and both charts are above the fold at 1280x720."""
+    context = browser.new_context(viewport=PROJECTOR)
+    try:
+        mode = "&classroom=1" if classroom else ""
+        page = open_page(context, f"{app_server.url}/Train?iter=10{mode}")
+        settled(page)
+        for key in ("w.train.step", "w.train.step10", "w.train.play", "w.train.fix_lr"):
+            box = button(page, key).bounding_box()
+            assert box["y"] + box["height"] <= 720, key
+        assert bottom(page, ".st-key-w-train-rate_preset") <= 720
+        for chart in ("w-train-model_chart", "w-train-loss_chart"):
+            assert bottom(page, f".st-key-{chart} .js-plotly-plot") <= 720, chart
+        charts = [
+            page.locator(f".st-key-{c} .js-plotly-plot").bounding_box()
+            for c in ("w-train-model_chart", "w-train-loss_chart")
+        ]
+        assert abs(charts[0]["y"] - charts[1]["y"]) < 60  # side by side
+        name = "Train-classroom" if classroom else "Train"
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-1280x720-fold.png"))
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_phone_pages(app_server, browser, path):
+    """390x844: no toolbar over titles, legends off the axes, nothing cut, equations that
+    scroll; on Train the step buttons sit right above the charts."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    try:
+        page = open_page(context, f"{app_server.url}/{path}?iter=12")
+        settled(page)
+        page.screenshot(path=str(SCREENSHOTS / f"{PAGES[path]}-phone-390x844.png"), full_page=True)
+        assert page.locator(".modebar-container .modebar").count() == 0
+        assert page.evaluate(_CUT_TEXT) == []
+        assert page.evaluate(_CUT_TITLES) == []
+        overflow = page.evaluate("() => document.documentElement.scrollWidth")
+        assert overflow <= PHONE["width"] + 1
+        for plot in page.locator(".js-plotly-plot").all():
+            legend = plot.locator(".legend").first
+            axis = plot.locator(".bglayer .bg").first  # the plotting area
+            if legend.count() and axis.count():
+                lbox, abox = legend.bounding_box(), axis.bounding_box()
+                overlaps = (
+                    lbox["x"] < abox["x"] + abox["width"] - 2
+                    and lbox["y"] < abox["y"] + abox["height"] - 2
+                    and lbox["x"] + lbox["width"] > abox["x"] + 2
+                    and lbox["y"] + lbox["height"] > abox["y"] + 2
+                )
+                assert not overlaps, (lbox, abox)
+        if path == "Math":
+            wide = page.evaluate(
+                """() => [...document.querySelectorAll('.katex-display')].filter(e =>
+                     e.scrollWidth > e.clientWidth && getComputedStyle(e).overflowX !== 'auto')"""
+            )
+            assert wide == []
+        if path == "Train":
+            step = button(page, "w.train.step").bounding_box()
+            chart = page.locator(".st-key-w-train-model_chart").bounding_box()
+            assert chart["y"] - step["y"] < 500  # metrics and the banner between, no settings
+    finally:
+        context.close()
+
+
+def test_steps_push_no_history_entries_and_no_request_leaves_the_machine(app_server, context):
+    requests = []
+    page = context.new_page()
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(f"{app_server.url}/Train")
+    wait_until_idle(page)
+    before = page.evaluate("() => window.history.length")
+    for _ in range(5):
+        click(page, "w.train.step")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('iter') === '5'")
+    assert page.evaluate("() => window.history.length") == before
+    foreign = [url for url in requests if not url.startswith(app_server.url)]
+    assert foreign == []

@@ -1,0 +1,247 @@
+"""Every sentence the app says about a run, checked against the numbers, across the cases.
+
+The grid of the issue: data kind {line, blobs} x classes {2, 3, 5} x C {inf, 1, 0.1} x solver
+{gd, nesterov} x learning rate {0.5x, 0.99x, 1.01x, 2x of 2/L, divergent} x iteration
+{0, 3, converged}. For each state the claims of ``ui.explain`` (the stability banner and
+Compare's reasons, with either reference) are computed as the app computes them, and each
+claim's key is checked against numbers recomputed here independently: the loss history's
+rises, the objective written out with plain exp/log, scikit-learn's parameters scored by it,
+the parameter norms and the model's own flags.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import warnings
+from functools import cache
+
+import numpy as np
+import pytest
+
+from softmax_core import (
+    SoftmaxRegression,
+    TrainingData,
+    fit_sklearn,
+    make_noisy_blobs,
+    make_noisy_classes,
+    stable_learning_rate_limit,
+    symmetric_parameters,
+)
+from ui import explain
+from ui.report import RECENT_STEPS, Reference, build_report, format_ratio
+from ui.settings import SEED_NOTE, Settings
+
+N_SAMPLES = 60
+CONVERGED_MAX_ITER = 3_000
+RATES = {"0.5x": 0.5, "0.99x": 0.99, "1.01x": 1.01, "2x": 2.0, "divergent": None}
+DIVERGENT_RATE = 1e6
+GRID = list(
+    itertools.product(
+        ["line", "blobs"],
+        [2, 3, 5],
+        [np.inf, 1.0, 0.1],
+        ["gd", "nesterov"],
+        list(RATES),
+        ["0", "3", "converged"],
+    )
+)
+
+
+@cache
+def data(kind: str, n_classes: int):
+    if kind == "line":
+        return make_noisy_classes(N_SAMPLES, n_classes, 0.1, random_state=1)
+    return make_noisy_blobs(N_SAMPLES, n_classes, 0.1, random_state=1)
+
+
+@cache
+def references(kind: str, n_classes: int, C: float) -> dict[str, Reference]:
+    X, y = data(kind, n_classes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return {
+            "same": Reference(fit_sklearn(X, y, same_objective_as=C), "same", C),
+            "default": Reference(fit_sklearn(X, y), "default", 1.0),
+        }
+
+
+def trained(kind, n_classes, C, solver, rate, iteration):
+    X, y = data(kind, n_classes)
+    limit = stable_learning_rate_limit(X, C)
+    learning_rate = DIVERGENT_RATE if RATES[rate] is None else RATES[rate] * limit
+    model = SoftmaxRegression(
+        learning_rate=learning_rate, C=C, solver=solver, max_iter=CONVERGED_MAX_ITER
+    )
+    training = TrainingData(X, y, classes=np.arange(n_classes))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if iteration == "converged":
+            model.step(training, CONVERGED_MAX_ITER, until_converged=True)
+        else:
+            model.step(training, int(iteration))
+    return model, training
+
+
+def naive_objective(coef, intercept, X, y, C):
+    scores = X @ coef.T + intercept
+    scores -= scores.max(axis=1, keepdims=True)
+    log_proba = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
+    penalty = 0.0 if np.isinf(C) else np.sum(coef**2) / (2 * C * len(y))
+    return -np.mean(log_proba[np.arange(len(y)), y]) + penalty
+
+
+def rises_among_last_steps(model) -> tuple[int, int]:
+    """Recomputed here: the last steps (all at one rate) and how many raised the loss."""
+    history = np.array([*model.loss_curve_, model.loss_])
+    window = min(RECENT_STEPS, len(history) - 1)
+    recent = history[len(history) - 1 - window :]
+    changes = np.diff(recent)
+    rises = [c > 1e-12 * max(abs(before), 1.0) for c, before in zip(changes, recent, strict=False)]
+    return window, sum(rises)
+
+
+def ratio_in_text(text: str) -> float:
+    return float(re.search(r"is ([0-9.]+)×", text).group(1))
+
+
+@pytest.mark.parametrize(("kind", "n_classes", "C", "solver", "rate", "iteration"), GRID)
+def test_every_claim_matches_the_numbers(kind, n_classes, C, solver, rate, iteration):
+    X, y = data(kind, n_classes)
+    model, training = trained(kind, n_classes, C, solver, rate, iteration)
+    limit = stable_learning_rate_limit(X, C)
+    steps, rises = rises_among_last_steps(model)
+    loss = naive_objective(model.coef_, model.intercept_, X, y, C)
+    assert model.loss_ == pytest.approx(loss, rel=1e-9, abs=1e-12)
+
+    for objective, reference in references(kind, n_classes, C).items():
+        report = build_report(model, training, auto_rate=False, reference=reference)
+        assert (report.recent_steps, report.recent_rises) == (steps, rises)
+        banner = explain.stability(report)
+        claims = explain.differences(report, two_dimensional=kind == "blobs")
+        keys = {key for claim in claims for key in claim.key.split()}
+
+        # The banner.
+        if model.diverged_:
+            assert banner.key == "diverged" and banner.level == "error"
+            assert [claim.key for claim in claims] == ["diverged"]
+            continue
+        assert banner.key != "diverged"
+        ratio = model.learning_rate_ / limit
+        if solver == "gd":
+            expected = (
+                "stable" if ratio <= 1 else ("unstable-rising" if rises else "unstable-falling")
+            )
+            assert banner.key == expected
+            if banner.key == "stable":  # "every step lowers the loss", seen in the history
+                assert rises == 0
+            assert (ratio_in_text(banner.text) > 1) == (ratio > 1)
+            assert (ratio_in_text(banner.text) < 1) == (ratio < 1)
+        else:
+            proven = model.learning_rate_ <= limit / 2
+            assert banner.key == ("nesterov-proven" if proven else "nesterov-unproven")
+            assert f"restarted {model.n_restarts_:,} times" in banner.text
+            assert "every gradient-descent step lowers" not in banner.text
+        assert f"rose in {rises} of the last {steps} steps" in banner.text or steps <= 1
+
+        # Compare's reasons.
+        coef, intercept = symmetric_parameters(reference.model)
+        reference_loss = naive_objective(coef, intercept, X, y, C)
+        gap = loss - reference_loss
+        if objective == "default":
+            flatter = (
+                "reference" if np.linalg.norm(coef) < np.linalg.norm(model.coef_) else "scratch"
+            )
+            assert f"flatter-{flatter}" in keys and "objectives-differ" in keys
+            shape = "decision regions" if kind == "blobs" else "probability curves"
+            assert shape in claims[0].text
+        else:
+            assert "objectives-differ" not in keys
+        assert ("not-trained" in keys) == (model.n_iter_ == 0)
+        if "at-optimum" in keys:
+            assert objective == "same" and abs(gap) <= explain.OPTIMUM_GAP * 1.01
+        if "below-reference" in keys:
+            assert objective == "same" and gap < 0
+        if "oscillating" in keys:
+            assert rises > 0 and solver != "newton"
+        if "stopped-by-tol" in keys:
+            assert model.converged_ and abs(model.loss_ - model.loss_curve_[-1]) < model.tol
+            if objective == "same":
+                assert gap > explain.OPTIMUM_GAP
+                assert f"{gap:.2e}" in next(c.text for c in claims if c.key == "stopped-by-tol")
+        if "max-iter" in keys:
+            assert model.n_iter_ >= model.max_iter and not model.converged_
+        if "converging" in keys:
+            assert not model.converged_ and rises == 0 and model.n_iter_ < model.max_iter
+        assert ("reference-stopped-early" in keys) == (
+            np.max(reference.model.n_iter_) >= reference.model.max_iter
+        )
+        if model.n_iter_ and objective == "same":
+            # Exactly one statement of where the run stands.
+            standing = keys & {
+                "at-optimum",
+                "below-reference",
+                "oscillating",
+                "stopped-by-tol",
+                "max-iter",
+                "converging",
+            }
+            assert len(standing) == 1, keys
+
+
+def test_the_grid_reaches_every_claim():
+    """The grid is only a check if every claim occurs in it."""
+    seen = set()
+    for kind, n_classes, C, solver, rate, iteration in GRID:
+        model, training = trained(kind, n_classes, C, solver, rate, iteration)
+        for reference in references(kind, n_classes, C).values():
+            report = build_report(model, training, auto_rate=False, reference=reference)
+            seen.add(explain.stability(report).key)
+            for claim in explain.differences(report, two_dimensional=kind == "blobs"):
+                seen.update(claim.key.split())
+    assert {
+        "stable",
+        "unstable-rising",
+        "unstable-falling",
+        "nesterov-proven",
+        "nesterov-unproven",
+        "diverged",
+        "objectives-differ",
+        "flatter-reference",
+        "flatter-scratch",
+        "not-trained",
+        "at-optimum",
+        "oscillating",
+        "stopped-by-tol",
+        "max-iter",
+        "converging",
+    } <= seen, seen
+
+
+@pytest.mark.parametrize(
+    ("ratio", "text"),
+    [(4.2808, "4.28×"), (1.0011, "1.001×"), (0.9994, "0.999×"), (1.0, "1.00×"), (0.5, "0.50×")],
+)
+def test_one_rounding_rule_keeps_each_ratio_on_its_side_of_one(ratio, text):
+    assert format_ratio(ratio) == text
+
+
+def test_newton_banner_has_no_learning_rate_claim():
+    X, y = make_noisy_classes()
+    model = SoftmaxRegression(solver="newton").step(TrainingData(X, y), 2)
+    claim = explain.stability(build_report(model, TrainingData(X, y), auto_rate=True))
+    assert claim.key == "newton" and f"s = {model.step_size_:g}" in claim.text
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"n_samples": 200}, "the data changed"),
+        ({"C": 1.0}, "the penalty changed the objective (C = 1)"),
+        ({"solver": "nesterov"}, "the solver changed from gradient descent to Nesterov"),
+        ({"solver": "newton"}, "the solver changed from gradient descent to Newton"),
+    ],
+)
+def test_restart_reasons_name_what_changed(change, reason):
+    new = Settings(**{**SEED_NOTE.__dict__, **change})
+    assert explain.restart_reason(SEED_NOTE, new) == reason
