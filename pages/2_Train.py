@@ -261,12 +261,15 @@ def training_area(summary_slot) -> None:
         if state.playing() != ticking:  # started, paused or stopped by itself: reset the timer
             st.rerun()
         with page.guard():
-            draw(summary_slot)
+            draw()
+        with page.guard():  # drawn even when something above could not be computed
+            page.summary(summary_slot)
+            page.write_url()
 
     area()
 
 
-def draw(summary_slot) -> None:
+def draw() -> None:
     """Everything on the page that a training action or a Play tick changes, in rows that
     wrap on narrow screens (on a phone the settings row moves below the charts)."""
     report = state.report()
@@ -288,8 +291,6 @@ def draw(summary_slot) -> None:
         if not large:
             parameters(report)
         share_links()
-    page.summary(summary_slot)
-    page.write_url()
 
 
 def body(summary_slot) -> None:

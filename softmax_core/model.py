@@ -67,6 +67,8 @@ class TrainingSnapshot(NamedTuple):
     converged: bool
     diverged: bool
     reference_loss: float
+    comparable: bool = True  # whether the last loss change is within one objective
+    seed_order: bool | None = None  # the summation order loss and gradient were taken in
 
 
 def _stack(coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
@@ -224,21 +226,36 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self._evaluate = evaluator(
             data.kernel, self._alpha, seed_order=seed_order, fit_intercept=self.fit_intercept
         )
+        objective = (id(data), self.C, self.fit_intercept)
         if not hasattr(self, "coef_"):
             self._initialise(data)
-        elif (id(data), self.C, self.fit_intercept) != getattr(self, "_evaluated_on", None) or (
-            not np.array_equal(_stack(self.coef_, self.intercept_), self._evaluated_theta)
+        elif (objective, seed_order) != self._evaluated_on_or_none() or not np.array_equal(
+            _stack(self.coef_, self.intercept_), self._evaluated_theta
         ):
-            # New data, a new objective, or parameters set by hand: what the model knows
-            # of J and its gradient is someone else's.
+            # New data, a new objective, parameters set by hand, or another summation order
+            # (a run replayed from a link must compute as the one it reproduces did).
             with np.errstate(over="ignore", invalid="ignore"):
                 loss, grad = self._evaluate(_stack(self.coef_, self.intercept_))
-            if loss != self.loss_:
-                self.converged_ = False  # a change measured across two objectives means nothing
+            if objective != self._evaluated_on_or_none()[0] and loss != self.loss_:
+                self._comparable = False  # a change measured across two objectives
             self.loss_ = loss
             self.grad_coef_, self.grad_intercept_ = grad[:, :-1].copy(), grad[:, -1].copy()
             self._evaluated_theta = _stack(self.coef_, self.intercept_)
-        self._evaluated_on = (id(data), self.C, self.fit_intercept)
+        self._evaluated_on = (objective, seed_order)
+        self._judge_convergence()
+
+    def _evaluated_on_or_none(self) -> tuple:
+        # Not kept when pickled: the data it names are gone then.
+        return getattr(self, "_evaluated_on", (None, None))
+
+    def _judge_convergence(self) -> None:
+        """Converged: the last step changed the objective by less than the tol in force."""
+        self.converged_ = bool(
+            self._comparable
+            and not self.diverged_
+            and self.loss_curve_
+            and abs(self.loss_ - self.loss_curve_[-1]) < self.tol
+        )
 
     def _initialise(self, data: TrainingData) -> None:
         self.classes_ = data.classes
@@ -252,6 +269,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self.loss_ = loss
         self.grad_coef_, self.grad_intercept_ = grad[:, :-1].copy(), grad[:, -1].copy()
         self._evaluated_theta = _stack(self.coef_, self.intercept_)
+        self._comparable = True
         self._reference_loss = loss
         self._momentum = 1.0
         self._run_token = uuid.uuid4().hex
@@ -306,8 +324,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                     self._stop_diverged(step.loss, taken_step=False)
                     break
                 self.loss_curve_.append(self.loss_)
-                self.converged_ = abs(step.loss - self.loss_) < self.tol
                 self.loss_, self.step_size_ = step.loss, step.step_size
+                self._comparable = True
+                self._judge_convergence()
                 self._momentum = step.momentum
                 self.n_restarts_ += step.restarted
                 self.n_iter_ += 1
@@ -509,6 +528,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             converged=self.converged_,
             diverged=self.diverged_,
             reference_loss=self._reference_loss,
+            comparable=self._comparable,
+            seed_order=self._evaluated_on_or_none()[1],
         )
 
     def restore(self, snapshot: TrainingSnapshot) -> SoftmaxRegression:
@@ -535,6 +556,10 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self.converged_ = snapshot.converged
         self.diverged_ = snapshot.diverged
         self._reference_loss = float(snapshot.reference_loss)
+        self._comparable = bool(snapshot.comparable)
+        # The next call evaluates again only if its learning rate needs another summation
+        # order than the snapshot's gradient was taken in.
+        self._evaluated_on = (self._evaluated_on_or_none()[0], snapshot.seed_order)
         self._evaluated_theta = _stack(self.coef_, self.intercept_)
         del self.loss_curve_[snapshot.n_iter :]
         return self
@@ -581,10 +606,14 @@ def _check_snapshot(snapshot: object, model: SoftmaxRegression) -> None:
         raise ValueError("snapshot momentum must be >= 1 and step_size >= 0")
     if not isinstance(snapshot.n_restarts, (int, np.integer)) or snapshot.n_restarts < 0:
         raise ValueError(f"snapshot n_restarts must be >= 0, got {snapshot.n_restarts!r}")
-    for name in ("converged", "diverged"):
+    for name in ("converged", "diverged", "comparable"):
         if not isinstance(getattr(snapshot, name), (bool, np.bool_)):
             raise ValueError(f"snapshot {name} must be a bool")
-    # The run passed through this point: its objective is the history's entry there.
-    recorded = model.loss_curve_[n_iter] if n_iter < model.n_iter_ else model.loss_
-    if snapshot.loss != recorded:
+    # The run passed through this point: its objective is the history's entry there. At the
+    # current iteration it may have been re-evaluated since, in another summation order,
+    # which changes only its last bits.
+    if n_iter < model.n_iter_:
+        if snapshot.loss != model.loss_curve_[n_iter]:
+            raise foreign
+    elif abs(snapshot.loss - model.loss_) > 1e-12 * max(1.0, abs(model.loss_)):
         raise foreign

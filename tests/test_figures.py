@@ -1,12 +1,20 @@
-"""ui.figures: plain arrays in, plotly figures out (no Streamlit)."""
+"""ui.figures: plain arrays in, plain-dict plotly specs out (no Streamlit).
+
+The app draws the specs without plotly's validation (``go.Figure(spec, _validate=False)``),
+so every builder's spec is validated here, in both sizes.
+"""
+
+import itertools
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from ui import figures
-from ui.figures import MARKERS, MAX_POINTS_DRAWN, PALETTE
+from ui.figures import MARKERS, MAX_LOSS_POINTS, MAX_POINTS_DRAWN, PALETTE
 
 NAMES = ["a", "b", "c"]
 
@@ -28,16 +36,110 @@ def proba_table(n_rows, n_classes=3, seed=0):
     return exp / exp.sum(axis=-1, keepdims=True)
 
 
-def check_layout(fig, title, x_title, y_title):
-    assert fig.layout.title.text == title
-    assert fig.layout.xaxis.title.text == x_title
-    assert fig.layout.yaxis.title.text == y_title
+def regions(reference: bool, large: bool, n_classes: int = 3) -> dict:
+    X, y = blob_data(40, n_classes)
+    gx, gy = np.linspace(-3, 3, 20), np.linspace(-2, 2, 15)
+    proba = proba_table(15 * 20, n_classes).reshape(15, 20, n_classes)
+    other = proba_table(15 * 20, n_classes, seed=1).reshape(15, 20, n_classes)
+    names = [str(k) for k in range(n_classes)]
+    return figures.decision_regions(
+        gx, gy, proba, X, y, names, reference=other if reference else None, large=large
+    )
 
 
-def test_palette_and_markers_are_distinct():
-    assert len(set(PALETTE)) == len(PALETTE) >= 6
-    assert len(set(MARKERS)) == len(MARKERS) >= 6
-    assert all(c.startswith("#") and len(c) == 7 for c in PALETTE)
+def curves(reference: bool, large: bool) -> dict:
+    X, y = line_data()
+    grid = np.linspace(-1, 11, 50)
+    ref = proba_table(50, seed=1) if reference else None
+    return figures.probability_curves(
+        grid, proba_table(50), X, y, NAMES, reference=ref, large=large
+    )
+
+
+LOSSES = np.concatenate([np.linspace(1.1, 0.6, 80), 0.6 - np.logspace(-3, -17, 40)])
+BUILDERS = {
+    "scatter-1d": lambda large: figures.data_scatter(*line_data(), NAMES, large=large),
+    "scatter-2d": lambda large: figures.data_scatter(
+        *blob_data(), NAMES, ("x₁", "x₂"), large=large
+    ),
+    "curves": lambda large: curves(False, large),
+    "curves-reference": lambda large: curves(True, large),
+    "regions": lambda large: regions(False, large),
+    "regions-reference": lambda large: regions(True, large),
+    "regions-reference-2-classes": lambda large: regions(True, large, 2),
+    "loss": lambda large: figures.loss_history(LOSSES, large=large),
+    "loss-everything": lambda large: figures.loss_history(
+        LOSSES, reference=0.59, rate_changes=[10, 100], large=large
+    ),
+    "loss-log-gap": lambda large: figures.loss_history(
+        LOSSES, reference=0.6, log_y=True, rate_changes=[100], large=large
+    ),
+    "loss-last": lambda large: figures.loss_history(
+        LOSSES, reference=0.59, window="last", rate_changes=[10, 100], large=large
+    ),
+    "loss-logx": lambda large: figures.loss_history(
+        LOSSES, reference=0.59, window="logx", log_y=True, large=large
+    ),
+    "loss-one-point-logx": lambda large: figures.loss_history(
+        LOSSES[:1], reference=0.59, window="logx", large=large
+    ),
+    "loss-long": lambda large: figures.loss_history(
+        1 + 0.1 * (-1.0) ** np.arange(5000), reference=0.5, rate_changes=[2500], large=large
+    ),
+}
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["normal", "large"])
+@pytest.mark.parametrize("build", BUILDERS.values(), ids=BUILDERS.keys())
+def test_every_spec_is_valid_for_plotly(build, large):
+    spec = build(large)
+    assert set(spec) == {"data", "layout"}
+    figure = go.Figure(spec)  # validating: raises on any unknown or invalid property
+    assert len(figure.data) == len(spec["data"])
+    assert figure.layout.title.text
+
+
+def font_sizes(spec) -> list[float]:
+    """Every font size in the spec."""
+    found = []
+
+    def walk(value, under_font=False):
+        if isinstance(value, dict):
+            for name, item in value.items():
+                if name == "size" and under_font:
+                    found.append(item)
+                walk(item, under_font=name == "font")
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(spec)
+    return found
+
+
+def line_widths(spec) -> list[float]:
+    """The widths of the traces' lines (not marker outlines)."""
+    return [t["line"]["width"] for t in spec["data"] if "width" in t.get("line", {})]
+
+
+@pytest.mark.parametrize("build", BUILDERS.values(), ids=BUILDERS.keys())
+def test_large_mode_has_large_fonts_and_thick_lines(build):
+    spec = build(True)
+    assert font_sizes(spec) and min(font_sizes(spec)) >= 18
+    assert all(width >= 3 for width in line_widths(spec)), line_widths(spec)
+    normal = build(False)
+    assert max(font_sizes(normal)) < max(font_sizes(spec))
+
+
+def test_large_mode_draws_the_rate_change_marks_thick():
+    spec = figures.loss_history(LOSSES, rate_changes=[10, 100], large=True)
+    widths = [s["line"]["width"] for s in spec["layout"]["shapes"]]
+    assert len(widths) == 2 and min(widths) >= 3, widths
+
+
+def test_palette_and_markers_are_distinct_and_cycle():
+    assert len(set(PALETTE)) == len(PALETTE) >= 10
+    assert len(set(MARKERS)) == len(MARKERS) >= 10
     assert [figures.class_colour(i) for i in range(len(PALETTE) + 2)] == [
         *PALETTE,
         PALETTE[0],
@@ -46,155 +148,129 @@ def test_palette_and_markers_are_distinct():
     assert figures.class_marker(len(MARKERS)) == MARKERS[0]
 
 
-def test_thin_keeps_small_data_whole():
-    np.testing.assert_array_equal(figures.thin(5), np.arange(5))
-    np.testing.assert_array_equal(figures.thin(MAX_POINTS_DRAWN), np.arange(MAX_POINTS_DRAWN))
-    assert figures.thin(0).size == 0
-
-
 @given(st.integers(1, 300_000), st.integers(2, 5_000))
-def test_thin_bounds_the_points(n_points, max_points):
+def test_thin_bounds_the_points_and_keeps_both_ends(n_points, max_points):
     keep = figures.thin(n_points, max_points)
-    assert 1 <= keep.size <= max_points
+    assert keep.size == min(n_points, max_points)
     assert keep[0] == 0 and keep[-1] == n_points - 1
     assert np.all(np.diff(keep) > 0)
-    assert keep.size == min(n_points, max_points)
 
 
-def test_thin_default_limit():
-    keep = figures.thin(100_000)
-    assert keep.size == MAX_POINTS_DRAWN
-    assert (keep[0], keep[-1]) == (0, 99_999)
+def test_thinning_a_two_step_oscillation_keeps_its_envelope():
+    i = np.arange(100_000)
+    values = 1.0 + np.exp(-i / 30_000) * (-1.0) ** i  # two-step cycle, shrinking
+    keep = figures.thin_keeping_extremes(values)
+    assert keep[0] == 0 and keep[-1] == values.size - 1
+    assert np.all(np.diff(keep) > 0)
+    # In every one of the (MAX_LOSS_POINTS - 2) / 2 equal stretches of the history the
+    # drawn points reach the stretch's highest and lowest values: the envelope, where an
+    # even thinning would draw one side of it.
+    edges = np.linspace(0, values.size, (MAX_LOSS_POINTS - 2) // 2 + 1).astype(int)
+    drawn = np.full(values.size, np.nan)
+    drawn[keep] = values[keep]
+    for start, stop in itertools.pairwise(edges):
+        assert np.nanmax(drawn[start:stop]) == values[start:stop].max()
+        assert np.nanmin(drawn[start:stop]) == values[start:stop].min()
+    assert keep.size <= MAX_LOSS_POINTS
+
+
+@given(hnp.arrays(float, st.integers(1, 20_000), elements=st.floats(-1e6, 1e6)))
+def test_thinning_keeps_the_extremes_of_any_history(values):
+    keep = figures.thin_keeping_extremes(values, max_points=200)
+    if values.size <= 200:
+        np.testing.assert_array_equal(keep, np.arange(values.size))
+    assert keep.size <= 200
+    assert values[keep].max() == values.max() and values[keep].min() == values.min()
+    assert keep[0] == 0 and keep[-1] == values.size - 1
 
 
 def test_data_scatter_1d():
     X, y = line_data()
-    fig = figures.data_scatter(X, y, NAMES)
-    assert len(fig.data) == 3
-    assert [t.name for t in fig.data] == ["class a", "class b", "class c"]
-    assert [t.marker.color for t in fig.data] == list(PALETTE[:3])
-    assert len({t.marker.symbol for t in fig.data}) == 3
-    for k, data in enumerate(fig.data):
-        np.testing.assert_array_equal(data.x, X[y == k, 0])
-        np.testing.assert_array_equal(data.y, np.full((y == k).sum(), k))
-        assert data.mode == "markers"
-    check_layout(fig, "Generated multi-class data", "x", "y (label)")
-    assert list(fig.layout.yaxis.ticktext) == NAMES
-    assert list(fig.layout.yaxis.tickvals) == [0, 1, 2]
+    spec = figures.data_scatter(X, y, NAMES)
+    assert [t["name"] for t in spec["data"]] == NAMES
+    assert [t["marker"]["color"] for t in spec["data"]] == list(PALETTE[:3])
+    assert len({t["marker"]["symbol"] for t in spec["data"]}) == 3
+    for k, data in enumerate(spec["data"]):
+        np.testing.assert_array_equal(data["x"], X[y == k, 0])
+        np.testing.assert_array_equal(data["y"], np.full((y == k).sum(), k))
+    assert spec["layout"]["yaxis"]["ticktext"] == NAMES
 
 
-def test_data_scatter_2d():
+@pytest.mark.parametrize("feature_names", [("x₁", "x₂"), None], ids=["named", "default"])
+def test_data_scatter_2d(feature_names):
     X, y = blob_data()
-    fig = figures.data_scatter(X, y, NAMES)
-    for k, data in enumerate(fig.data):
-        np.testing.assert_array_equal(data.x, X[y == k, 0])
-        np.testing.assert_array_equal(data.y, X[y == k, 1])
-    check_layout(fig, "Generated multi-class data", "x₁", "x₂")
-    assert fig.layout.yaxis.scaleanchor == "x"
+    extra = {} if feature_names is None else {"feature_names": feature_names}
+    spec = figures.data_scatter(X, y, NAMES, **extra)
+    for k, data in enumerate(spec["data"]):
+        np.testing.assert_array_equal(data["x"], X[y == k, 0])
+        np.testing.assert_array_equal(data["y"], X[y == k, 1])
+    assert spec["layout"]["xaxis"]["title"]["text"] and spec["layout"]["yaxis"]["title"]["text"]
+    assert spec["layout"]["yaxis"]["scaleanchor"] == "x"
 
 
 def test_data_scatter_thins_large_data():
     X, y = line_data(10_000, 4)
-    fig = figures.data_scatter(X, y, list("abcd"))
-    drawn = np.concatenate([t.x for t in fig.data])
+    spec = figures.data_scatter(X, y, list("abcd"))
+    drawn = np.concatenate([t["x"] for t in spec["data"]])
     assert drawn.size == MAX_POINTS_DRAWN
     assert {X[0, 0], X[-1, 0]} <= set(drawn)
-    assert set(drawn) <= set(X[:, 0])
 
 
-def test_data_scatter_class_with_no_points():
-    X, y = line_data(10, 2)
-    fig = figures.data_scatter(X, y, ["a", "b", "c"])
-    assert len(fig.data) == 3
-    assert len(fig.data[2].x) == 0
+def test_probability_curves_solid_and_dashed_per_class():
+    spec = curves(True, False)
+    lines = [t for t in spec["data"] if t["mode"] == "lines"]
+    solid = [t for t in lines if t["line"]["dash"] == "solid"]
+    dashed = [t for t in lines if t["line"]["dash"] == "dash"]
+    assert [t["name"] for t in solid] == NAMES
+    assert [t["name"] for t in dashed] == [f"scikit-learn: P(class {n})" for n in NAMES]
+    for ours, theirs in zip(solid, dashed, strict=True):
+        assert ours["line"]["color"] == theirs["line"]["color"]
+        assert ours["legendgroup"] == theirs["legendgroup"]
+    assert "dashed: scikit-learn" in spec["layout"]["title"]["subtitle"]["text"]
+    assert "subtitle" not in curves(False, False)["layout"]["title"]
 
 
-@pytest.mark.parametrize("large", [False, True])
-def test_large_figures(large):
-    X, y = line_data()
-    fig = figures.data_scatter(X, y, NAMES, large=large)
-    assert fig.layout.height == (620 if large else 480)
-    assert fig.layout.font.size == (20 if large else 13)
-    assert fig.layout.title.font.size == fig.layout.font.size + 4
+def test_boundary_margins_are_zero_exactly_on_a_two_class_boundary():
+    # One row of a grid across the boundary of two classes.
+    p0 = np.array([0.9, 0.7, 0.5, 0.3, 0.1])
+    proba = np.stack([p0, 1 - p0], axis=-1)[np.newaxis]  # shape (1, 5, 2)
+    margins = figures._boundary_margins(proba)
+    np.testing.assert_allclose(margins[0, :, 0], [0.8, 0.4, 0.0, -0.4, -0.8], atol=1e-15)
+    np.testing.assert_array_equal(margins[..., 1], -margins[..., 0])
+    assert margins[0, 2, 0] == margins[0, 2, 1] == 0.0
 
 
-def test_probability_curves_without_reference():
-    X, y = line_data()
-    grid = np.linspace(-1, 11, 50)
-    proba = proba_table(50)
-    fig = figures.probability_curves(grid, proba, X, y, NAMES, title="T")
-    assert len(fig.data) == 3 + 3
-    curves, points = fig.data[:3], fig.data[3:]
-    assert [t.name for t in curves] == [f"from scratch: P(class {n})" for n in NAMES]
-    for k, curve in enumerate(curves):
-        np.testing.assert_array_equal(curve.x, grid)
-        np.testing.assert_array_equal(curve.y, proba[:, k])
-        assert curve.line.dash == "solid"
-        assert curve.line.color == PALETTE[k]
-    assert [t.name for t in points] == [f"data: {n}" for n in NAMES]
-    assert len({t.marker.symbol for t in points}) == 3
-    for k, data in enumerate(points):
-        np.testing.assert_array_equal(data.x, X[y == k, 0])
-        np.testing.assert_array_equal(data.y, -0.05)
-        assert data.marker.color == PALETTE[k]
-    check_layout(fig, "T", "x", "predicted probability")
-    assert tuple(fig.layout.yaxis.range) == (-0.1, 1.1)
-
-
-def test_probability_curves_with_reference():
-    X, y = line_data()
-    grid = np.linspace(-1, 11, 40)
-    proba, reference = proba_table(40), proba_table(40, seed=1)
-    fig = figures.probability_curves(grid, proba, X, y, NAMES, reference=reference)
-    assert len(fig.data) == 2 * 3 + 3
-    for k in range(3):
-        ours, theirs = fig.data[2 * k], fig.data[2 * k + 1]
-        assert ours.name == f"from scratch: P(class {NAMES[k]})"
-        assert theirs.name == f"scikit-learn: P(class {NAMES[k]})"
-        assert (ours.line.dash, theirs.line.dash) == ("solid", "dash")
-        assert ours.line.color == theirs.line.color == PALETTE[k]
-        assert ours.legendgroup == theirs.legendgroup == fig.data[6 + k].legendgroup
-        np.testing.assert_array_equal(theirs.x, grid)
-        np.testing.assert_array_equal(theirs.y, reference[:, k])
-    assert fig.layout.title.text == "Predicted probability of each class"
-
-
-def test_probability_curves_reference_label():
-    X, y = line_data()
-    grid = np.linspace(0, 10, 5)
-    fig = figures.probability_curves(
-        grid, proba_table(5), X, y, NAMES, reference=proba_table(5), reference_label="ref"
+def test_boundary_margins_of_three_classes_with_ties():
+    proba = np.array([[[0.4, 0.4, 0.2], [0.5, 0.3, 0.2], [1 / 3, 1 / 3, 1 / 3]]])
+    margins = figures._boundary_margins(proba)
+    np.testing.assert_allclose(
+        margins[0], [[0.0, 0.0, -0.2], [0.2, -0.2, -0.3], [0.0, 0.0, 0.0]], atol=1e-15
     )
-    assert fig.data[1].name == "ref: P(class a)"
 
 
-def test_decision_regions():
-    X, y = blob_data()
-    gx, gy = np.linspace(-3, 3, 20), np.linspace(-2, 2, 15)
-    proba = proba_table(15 * 20).reshape(15, 20, 3)
-    fig = figures.decision_regions(gx, gy, proba, X, y, NAMES)
-    types = [t.type for t in fig.data]
-    assert types == ["image", "contour", "heatmap", "scatter", "scatter", "scatter"]
-    image, contour, heatmap = fig.data[:3]
-    assert np.asarray(image.z).shape == (15, 20, 3)
-    assert np.asarray(image.z).dtype == np.uint8
-    assert (image.x0, image.y0) == (-3.0, -2.0)
-    assert image.dx == pytest.approx(gx[1] - gx[0])
-    assert image.dy == pytest.approx(gy[1] - gy[0])
-    np.testing.assert_array_equal(contour.z, proba.max(axis=2))
-    np.testing.assert_array_equal(heatmap.z, proba.argmax(axis=2))
-    np.testing.assert_array_equal(heatmap.x, gx)
-    np.testing.assert_array_equal(heatmap.y, gy)
-    points = fig.data[3:]
-    assert [t.name for t in points] == [f"data: {n}" for n in NAMES]
-    assert [t.marker.color for t in points] == list(PALETTE[:3])
-    assert len({t.marker.symbol for t in points}) == 3
-    for k, data in enumerate(points):
-        np.testing.assert_array_equal(data.x, X[y == k, 0])
-        np.testing.assert_array_equal(data.y, X[y == k, 1])
-    check_layout(fig, "Decision regions (shading: class probabilities)", "x₁", "x₂")
-    assert tuple(fig.layout.xaxis.range) == (-3.0, 3.0)
-    assert tuple(fig.layout.yaxis.range) == (-2.0, 2.0)
+@given(
+    hnp.arrays(
+        float, st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(2, 5)),
+        elements=st.floats(0, 1),
+    )
+)  # fmt: skip
+def test_boundary_margins_are_each_class_against_its_best_rival(proba):
+    margins = figures._boundary_margins(proba)
+    for c in range(proba.shape[2]):
+        rival = np.delete(proba, c, axis=2).max(axis=2)
+        np.testing.assert_array_equal(margins[:, :, c], proba[:, :, c] - rival)
+
+
+def test_decision_regions_draw_the_reference_boundaries_as_zero_contours():
+    spec = regions(True, False)
+    contours = [t for t in spec["data"] if t["type"] == "contour"]
+    assert len(contours) == 3
+    for contour in contours:
+        assert contour["contours"]["start"] == contour["contours"]["end"] == 0.0
+        assert contour["contours"]["coloring"] == "none"
+        assert contour["line"]["dash"] == "dash"
+    assert [t["type"] for t in regions(False, False)["data"]][:2] == ["image", "heatmap"]
+    assert not [t for t in regions(False, False)["data"] if t["type"] == "contour"]
 
 
 def test_decision_regions_shading_mixes_class_colours():
@@ -203,48 +279,53 @@ def test_decision_regions_shading_mixes_class_colours():
     proba[..., 1] = 1.0  # certain of class 1 everywhere
     proba[0, 0] = [0.5, 0.5, 0.0]
     X, y = blob_data(6)
-    image = np.asarray(figures.decision_regions(gx, gy, proba, X, y, NAMES).data[0].z)
+    image = figures.decision_regions(gx, gy, proba, X, y, NAMES)["data"][0]["z"]
     rgb = [np.array([int(c[j : j + 2], 16) for j in (1, 3, 5)]) for c in PALETTE[:2]]
     np.testing.assert_array_equal(image[1, 1], np.round(0.55 * rgb[1] + 0.45 * 255))
     np.testing.assert_array_equal(image[0, 0], np.round(0.55 * (rgb[0] + rgb[1]) / 2 + 0.45 * 255))
 
 
-def test_loss_history():
+def test_loss_history_draws_every_iterate_and_j_star():
     losses = np.array([1.1, 0.9, 0.7, 0.65])
-    fig = figures.loss_history(losses)
-    assert len(fig.data) == 1
-    curve = fig.data[0]
-    assert curve.name == "from scratch"
-    np.testing.assert_array_equal(curve.x, np.arange(4))
-    np.testing.assert_array_equal(curve.y, losses)
-    assert curve.mode == "lines+markers"
-    assert curve.line.color == PALETTE[0]
-    check_layout(fig, "Loss history", "iteration", "objective J (cross-entropy + penalty)")
-    assert fig.layout.yaxis.type is None
+    spec = figures.loss_history(losses, reference=0.5, reference_label="J*")
+    curve, line = spec["data"]
+    np.testing.assert_array_equal(curve["x"], np.arange(4))
+    np.testing.assert_array_equal(curve["y"], losses)
+    assert curve["mode"] == "lines+markers"
+    assert (line["name"], line["x"], line["y"]) == ("J*", [0.0, 3.0], [0.5, 0.5])
+    assert line["line"]["dash"] == "dash"
+    assert "type" not in spec["layout"]["yaxis"]
 
 
-def test_loss_history_long_runs_are_lines():
-    fig = figures.loss_history(np.linspace(1, 0.5, 61))
-    assert fig.data[0].mode == "lines"
-    assert figures.loss_history(np.linspace(1, 0.5, 60)).data[0].mode == "lines+markers"
+@pytest.mark.parametrize("window", ["all", "last", "logx"])
+def test_log_y_of_a_gap_at_or_below_zero_is_never_nan(window):
+    """Rounding can put J at or below J*: the gap is floored, never NaN or -inf on a log axis."""
+    losses = np.array([1.1, 0.8, 0.6, 0.6, 0.5999999999999999, 0.59])
+    spec = figures.loss_history(losses, reference=0.6, log_y=True, window=window)
+    values = np.asarray(spec["data"][0]["y"], dtype=float)
+    assert np.all(np.isfinite(values)) and np.all(values > 0)
+    assert values[-1] == 1e-16
+    assert spec["layout"]["yaxis"]["type"] == "log"
+    assert spec["layout"]["yaxis"]["title"]["text"] == "J − J* (log)"
+    assert len(spec["data"]) == 1  # J* is the floor, not a line
 
 
-def test_loss_history_log_scale():
-    fig = figures.loss_history(np.array([1.0, 0.1, 0.01]), log_scale=True)
-    assert fig.layout.yaxis.type == "log"
+def test_last_window_shows_the_last_51_iterates_and_the_marks_in_it():
+    losses = np.linspace(2, 1, 121)
+    spec = figures.loss_history(losses, window="last", rate_changes=[10, 100])
+    np.testing.assert_array_equal(spec["data"][0]["x"], np.arange(70, 121))
+    assert [s["x0"] for s in spec["layout"]["shapes"]] == [100]
 
 
-def test_loss_history_reference_line():
-    fig = figures.loss_history(np.array([1.1, 0.9, 0.7]), reference=0.5, reference_label="opt")
-    assert len(fig.data) == 2
-    line = fig.data[1]
-    assert line.name == "opt"
-    assert tuple(line.x) == (0, 2)
-    assert tuple(line.y) == (0.5, 0.5)
-    assert line.line.dash == "dash"
-    assert line.line.color != fig.data[0].line.color
+def test_log_x_window_starts_at_iteration_one():
+    spec = figures.loss_history(np.linspace(2, 1, 11), window="logx", rate_changes=[0, 5])
+    np.testing.assert_array_equal(spec["data"][0]["x"], np.arange(1, 11))
+    assert spec["layout"]["xaxis"]["type"] == "log"
+    assert [s["x0"] for s in spec["layout"]["shapes"]] == [5]
 
 
-def test_loss_history_single_point_reference_still_spans():
-    fig = figures.loss_history(np.array([1.1]), reference=0.5)
-    assert tuple(fig.data[1].x) == (0, 1)
+def test_long_histories_are_thinned_to_lines():
+    spec = figures.loss_history(np.linspace(1, 0.5, 100_001))
+    assert spec["data"][0]["mode"] == "lines"
+    assert len(spec["data"][0]["x"]) <= MAX_LOSS_POINTS
+    assert figures.loss_history(np.linspace(1, 0.5, 60))["data"][0]["mode"] == "lines+markers"

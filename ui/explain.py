@@ -17,9 +17,11 @@ The facts behind the keys:
 - ``objectives-differ``, with ``flatter-reference`` or ``flatter-scratch``: the reference
   minimises another objective; the model with the smaller ``||W||`` has the flatter
   probabilities.
-- ``not-trained``, ``oscillating``, ``stopped-by-tol``, ``max-iter``, ``converging``,
+- ``not-trained``, ``stopped-by-tol``, ``oscillating`` (gradient descent whose loss rose
+  in the last steps), ``momentum`` (Nesterov's), ``max-iter``, ``converging``,
   ``at-optimum``, ``below-reference``, ``reference-stopped-early``: where the scratch run
-  stands relative to its own objective's optimum, measured by ``J - J*``.
+  stands relative to its own objective's optimum, measured by ``J - J*``; a run that met
+  its tolerance is said to have stopped there, whatever its last steps did.
 """
 
 from __future__ import annotations
@@ -165,7 +167,18 @@ def differences(report: RunReport, *, two_dimensional: bool) -> list[Claim]:
         )
         return claims + _reference_claims(report)
     behind = "" if gap is None else f" It is J − J* = {gap:.2e} above the optimum."
-    if report.recent_rises and report.solver != "newton":
+    if report.converged:
+        claims.append(
+            Claim(
+                "stopped-by-tol",
+                "info",
+                f"**Stopped by the tolerance.** The last step changed the loss by "
+                f"{abs(report.loss_change):.1e} < tol = {report.tol:g}.{behind} For "
+                f"{SOLVER_NAMES[report.solver]} at this rate a small step is not yet the "
+                "optimum: lower tol, or *Run to the optimum*.",
+            )
+        )
+    elif report.recent_rises and report.solver == "gd":
         claims.append(
             Claim(
                 "oscillating",
@@ -176,15 +189,14 @@ def differences(report: RunReport, *, two_dimensional: bool) -> list[Claim]:
                 f"makes the run overshoot instead of settling.{behind}",
             )
         )
-    elif report.converged:
+    elif report.recent_rises:
         claims.append(
             Claim(
-                "stopped-by-tol",
+                "momentum",
                 "info",
-                f"**Stopped by the tolerance.** The last step changed the loss by "
-                f"{abs(report.loss_change):.1e} < tol = {report.tol:g}.{behind} For "
-                f"{SOLVER_NAMES[report.solver]} at this rate a small step is not yet the "
-                "optimum: lower tol, or *Run to the optimum*.",
+                f"**Still converging, with momentum.** The loss rose in {report.recent_rises} "
+                f"of the last {report.recent_steps} steps: Nesterov's momentum carries it past "
+                f"the minimum now and then (restarted {report.n_restarts:,} times).{behind}",
             )
         )
     elif report.at_max_iter:

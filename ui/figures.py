@@ -89,7 +89,8 @@ def thin_keeping_extremes(values: np.ndarray, max_points: int = MAX_LOSS_POINTS)
     n_values = values.shape[0]
     if n_values <= max_points:
         return np.arange(n_values)
-    edges = np.linspace(0, n_values, max_points // 2 + 1).astype(int)
+    # Two points per stretch, plus the first and the last: at most max_points in all.
+    edges = np.linspace(0, n_values, (max_points - 2) // 2 + 1).astype(int)
     keep = {0, n_values - 1}
     for start, stop in itertools.pairwise(edges):
         stretch = values[start:stop]
@@ -177,7 +178,7 @@ def data_scatter(
     X: np.ndarray,
     y_index: np.ndarray,
     names: Sequence[str],
-    feature_names: Sequence[str] = ("x",),
+    feature_names: Sequence[str] | None = None,
     *,
     large: bool = False,
     height: int = 440,
@@ -192,6 +193,8 @@ def data_scatter(
     names : sequence of str
         Class names, one per class.
     """
+    if feature_names is None:
+        feature_names = ("x",) if X.shape[1] == 1 else ("x₁", "x₂")
     keep = thin(X.shape[0])
     X, y_index = X[keep], y_index[keep]
     traces = []
@@ -482,7 +485,7 @@ def loss_history(
             "x1": i,
             "y0": 0,
             "y1": 1,
-            "line": {"color": PALETTE[3], "width": 2, "dash": "dot"},
+            "line": {"color": PALETTE[3], "width": LINE_WIDTH[large] - 0.5, "dash": "dot"},
         }
         for i in shown
     ]

@@ -75,6 +75,14 @@ class Event:
     text: str
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """What Back returns to: the model's state and the settings in force before an action."""
+
+    snapshot: TrainingSnapshot
+    settings: Settings
+
+
 @dataclass
 class Run:
     """One training run on the session's data set."""
@@ -82,7 +90,7 @@ class Run:
     model: SoftmaxRegression
     run_id: int
     data: TrainingData | None  # dropped while the run waits in the past runs
-    history: deque[TrainingSnapshot] = field(default_factory=lambda: deque(maxlen=HISTORY_LENGTH))
+    history: deque[Checkpoint] = field(default_factory=lambda: deque(maxlen=HISTORY_LENGTH))
     schedule: Schedule = field(default_factory=list)
     event: Event | None = None
 
@@ -224,6 +232,9 @@ def _try_start_run(new: Settings) -> bool:
     st.session_state[_SETTINGS] = new
     model = _new_model(new).step(training, n_steps=0)
     st.session_state[_RUN] = Run(model=model, run_id=counter, data=training)
+    point = view().point
+    if point is not None and point >= training.n_samples:  # the data set shrank
+        update_view(point=None)
     st.session_state[_PLAYING] = False
     return True
 
@@ -262,6 +273,7 @@ def update_settings(**changes) -> None:
     if new.run_key() != old.run_key():
         _replace_run(new, explain.restart_reason(old, new))
         return
+    checkpoint()
     st.session_state[_SETTINGS] = new
     _configure_model(new.learning_rate)
     run().event = _setting_event(old, new)
@@ -307,7 +319,7 @@ def _advance(
     """Train up to ``n_steps`` iterations with ``learning_rate``; return the warnings."""
     current, model = run(), run().model
     if keep_snapshot:
-        current.history.append(model.snapshot())
+        checkpoint()
     _configure_model(learning_rate)
     before = model.n_iter_
     with warnings.catch_warnings(record=True) as caught:
@@ -315,6 +327,12 @@ def _advance(
         model.step(current.data, n_steps, until_converged=until_converged)
     _record(learning_rate, model.n_iter_ - before)
     return caught
+
+
+def checkpoint() -> None:
+    """Remember the run's state and the settings, for Back to return to."""
+    current = run()
+    current.history.append(Checkpoint(current.model.snapshot(), settings()))
 
 
 def _divergence_event(caught: list) -> Event:
@@ -352,7 +370,7 @@ def tick() -> None:
     step(play_timing()[1])
 
 
-def run_to_convergence() -> None:
+def run_to_convergence(*, keep_checkpoint: bool = True) -> None:
     """Train until the loss changes by less than tol, max_iter, or the work budget."""
     current, model = settings(), run().model
     blocked = _blocked()
@@ -362,7 +380,9 @@ def run_to_convergence() -> None:
     set_playing(False)
     budget = min(current.max_iter - model.n_iter_, current.step_budget())
     before = model.n_iter_
-    caught = _advance(current.learning_rate, budget, keep_snapshot=True, until_converged=True)
+    caught = _advance(
+        current.learning_rate, budget, keep_snapshot=keep_checkpoint, until_converged=True
+    )
     done = model.n_iter_ - before
     history = model.loss_history()
     if model.diverged_:
@@ -392,10 +412,12 @@ def back() -> None:
     set_playing(False)
     current = run()
     if current.history:
-        snapshot = current.history.pop()
-        current.model.restore(snapshot)
-        current.schedule[:] = truncate_schedule(current.schedule, snapshot.n_iter)
-        current.event = Event("info", f"Back to iteration {snapshot.n_iter:,}.")
+        last = current.history.pop()
+        current.model.restore(last.snapshot)
+        st.session_state[_SETTINGS] = last.settings
+        _configure_model(last.settings.learning_rate)
+        current.schedule[:] = truncate_schedule(current.schedule, last.snapshot.n_iter)
+        current.event = Event("info", f"Back to iteration {last.snapshot.n_iter:,}.")
         return
     past = st.session_state[_PAST]
     if not past:
@@ -426,8 +448,14 @@ OPTIMUM_TOL = 1e-15
 def run_to_optimum() -> None:
     """Go on with this run's solver and rate until a step changes the loss by less than
     1e-15 (tol and max_iter are raised for that; the run is kept)."""
-    update_settings(tol=OPTIMUM_TOL, max_iter=MAX_ITER)
-    run_to_convergence()
+    blocked = _blocked()
+    if blocked and run().model.diverged_:
+        run().event = blocked
+        return
+    checkpoint()  # one action for Back: the new tol and max_iter, and the steps
+    st.session_state[_SETTINGS] = replace(settings(), tol=OPTIMUM_TOL, max_iter=MAX_ITER)
+    _configure_model(settings().learning_rate)
+    run_to_convergence(keep_checkpoint=False)
 
 
 def use_stable_learning_rate() -> None:

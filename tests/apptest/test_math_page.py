@@ -1,13 +1,27 @@
-"""The Math page: the derivation, and live numbers that follow the current model."""
-
-import copy
+"""The Math page: the derivation, one point's live numbers, and the next step of the solver
+in use, each checked against numbers computed here and against what Step then does."""
 
 import numpy as np
 import pytest
 
-from softmax_core import make_noisy_blobs, make_noisy_classes
+from softmax_core import objective_gradient
 
-from .conftest import MATH, TRAIN, click, go, model_of, open_app, set_widget
+from .conftest import (
+    MATH,
+    STEP,
+    STEP10,
+    TRAIN,
+    check_consistency,
+    choose,
+    click,
+    data_of,
+    dataframe,
+    go,
+    model_of,
+    open_app,
+    set_widget,
+    settings_of,
+)
 
 
 def latex(at) -> list[str]:
@@ -43,103 +57,101 @@ def expected_lines(model, X, y, index) -> list[str]:
     ]
 
 
-@pytest.fixture
-def math_app():
-    return open_app(page=MATH)
+def stacked(table, caption: str, n_features: int) -> np.ndarray:
+    """The ``[W | b]`` block of the next-step table under ``caption`` (e.g. ``"next"``)."""
+    names = [f"w{j + 1}" for j in range(n_features)] + ["b"]
+    return np.column_stack([table[f"{name} {caption}"].to_numpy() for name in names])
 
 
-def test_renders_the_derivation(math_app):
-    lines = latex(math_app)
-    assert len(lines) == 7 + 6  # the derivation, then the live numbers
-    assert any(r"\frac{e^{z_j}}" in line for line in lines)
-    assert any("J = log k = 1.0986" in c.value for c in math_app.caption)
-    assert [s.value for s in math_app.subheader] == [
-        "Live: one data point through the model at iteration 0"
-    ]
+def gradient_at(at, theta: np.ndarray) -> np.ndarray:
+    current = settings_of(at)
+    X, y = data_of(current)
+    _, grad_coef, grad_intercept = objective_gradient(theta[:, :-1], theta[:, -1], X, y, current.C)
+    return np.column_stack([grad_coef, grad_intercept])
 
 
-def test_iteration_zero_gives_a_third_each_and_log3(math_app):
-    lines = live(math_app)
+def test_renders_the_derivation_at_iteration_zero():
+    at = open_app(page=MATH)
+    assert any(r"\frac{e^{z_j}}" in line for line in latex(at))
+    assert any("J = log k = 1.0986" in c.value for c in at.caption)
+    lines = live(at)
     # The default point is the middle one, x = 50 * 10 / 99.
     assert lines[0].startswith(r"\mathbf{x} = \begin{pmatrix}5.0505\end{pmatrix}")
-    assert lines[1].endswith(r"\begin{pmatrix}0.0000 & 0.0000 & 0.0000\end{pmatrix}")
     assert lines[2].endswith(r"\begin{pmatrix}0.3333 & 0.3333 & 0.3333\end{pmatrix}")
-    assert lines[3].endswith(r"-\log 0.3333 = 1.0986")
-    X, y = make_noisy_classes()
-    assert lines[:5] == expected_lines(model_of(math_app), X, y, 50)
+    X, y = data_of(settings_of(at))
+    assert lines[:5] == expected_lines(model_of(at), X, y, 50)
+    check_consistency(at)
 
 
-def test_live_numbers_follow_the_model():
-    at = open_app(page=TRAIN)
-    click(at, "w.train.step10")
+@pytest.mark.parametrize(
+    ("query", "point"), [({}, 10), ({"kind": "blobs", "k": "4", "n": "40"}, 7)], ids=["1d", "2d"]
+)
+def test_live_numbers_follow_the_model_and_the_chosen_point(query, point):
+    at = open_app(query, TRAIN)
+    click(at, STEP10)
     go(at, MATH)
-    assert [s.value for s in at.subheader] == [
-        "Live: one data point through the model at iteration 10"
+    set_widget(at, "number_input", "w.math.point", point)
+    X, y = data_of(settings_of(at))
+    assert live(at)[:5] == expected_lines(model_of(at), X, y, point)
+    check_consistency(at)
+
+
+def test_gradient_descent_next_step_is_now_minus_eta_times_the_gradient():
+    at = open_app(page=TRAIN)
+    click(at, STEP10)
+    go(at, MATH)
+    model = model_of(at)
+    table = dataframe(at)
+    now = stacked(table, "now", 1)
+    np.testing.assert_array_equal(now, np.column_stack([model.coef_, model.intercept_]))
+    grad = stacked(table, "∂J/∂· now", 1)
+    np.testing.assert_allclose(grad, gradient_at(at, now), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(stacked(table, "next", 1), now - 0.5 * grad, rtol=1e-12)
+    predicted = stacked(table, "next", 1)
+    go(at, TRAIN)
+    click(at, STEP)
+    model = model_of(at)
+    np.testing.assert_array_equal(np.column_stack([model.coef_, model.intercept_]), predicted)
+    check_consistency(at)
+
+
+def test_5_nesterov_next_step_takes_the_gradient_at_the_look_ahead_point():
+    at = open_app(page=TRAIN)
+    choose(at, "w.train.solver", "nesterov")
+    click(at, STEP10)
+    go(at, MATH)
+    table = dataframe(at)
+    assert list(table.columns) == [
+        "class",
+        *[f"{n} {c}" for c in ("now", "look-ahead y", "∂J/∂· at y", "next") for n in ("w1", "b")],
     ]
-    X, y = make_noisy_classes()
-    model = model_of(at)
-    assert live(at)[:5] == expected_lines(model, X, y, 50)
-    assert not live(at)[2].endswith(r"\begin{pmatrix}0.3333 & 0.3333 & 0.3333\end{pmatrix}")
-
-
-def test_changing_the_point_changes_the_numbers():
-    at = open_app(page=TRAIN)
-    click(at, "w.train.step10")
-    go(at, MATH)
-    before = live(at)
-    set_widget(at, "number_input", "w.math.point", 10)
-    after = live(at)
-    assert after != before
-    X, y = make_noisy_classes()
-    assert after[:5] == expected_lines(model_of(at), X, y, 10)
-    assert after[0].startswith(r"\mathbf{x} = \begin{pmatrix}1.0101\end{pmatrix}")
-
-
-def test_two_dimensional_points():
-    at = open_app({"kind": "blobs", "k": "4", "n": "40"}, MATH)
-    set_widget(at, "number_input", "w.math.point", 7)
-    X, y = make_noisy_blobs(40, 4, 0.1, random_state=0)
-    assert live(at)[:5] == expected_lines(model_of(at), X, y, 7)
-    assert live(at)[2].endswith(r"\begin{pmatrix}0.2500 & 0.2500 & 0.2500 & 0.2500\end{pmatrix}")
-
-
-def test_next_step_table_is_one_gradient_step_ahead():
-    at = open_app(page=TRAIN)
-    click(at, "w.train.step10")
-    go(at, MATH)
-    model = model_of(at)
-    X, y = make_noisy_classes()
-    ahead = copy.deepcopy(model).partial_fit(X, y)
-    table = at.dataframe[0].value
-    np.testing.assert_array_equal(table["w1 now"], model.coef_[:, 0])
-    np.testing.assert_array_equal(table["w1 next"], ahead.coef_[:, 0])
-    np.testing.assert_array_equal(table["∂J/∂w1"], ahead.grad_coef_[:, 0])
-    np.testing.assert_allclose(
-        table["w1 next"], table["w1 now"] - 0.5 * table["∂J/∂w1"], rtol=1e-12
-    )
-    np.testing.assert_array_equal(table["b next"], ahead.intercept_)
-    assert any(m.value == "**The next step** (all 100 points, η = 0.5):" for m in at.markdown)
-    assert model.n_iter_ == 10  # looking ahead does not train the run
-
-
-def test_next_step_matches_what_step_then_does():
-    at = open_app(page=TRAIN)
-    click(at, "w.train.step10")
-    go(at, MATH)
-    predicted = at.dataframe[0].value["w1 next"].to_numpy()
+    now, point = stacked(table, "now", 1), stacked(table, "look-ahead y", 1)
+    grad, after = stacked(table, "∂J/∂· at y", 1), stacked(table, "next", 1)
+    assert not np.allclose(point, now)  # after ten steps the momentum is not zero
+    np.testing.assert_allclose(grad, gradient_at(at, point), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(after, point - 0.5 * grad, rtol=1e-12, atol=1e-15)
+    shown = [m.value for m in at.markdown if m.value.startswith("**The next step, Nesterov**")]
+    assert len(shown) == 1 and "η = 0.5" in shown[0]
     go(at, TRAIN)
-    click(at, "w.train.step")
-    np.testing.assert_array_equal(model_of(at).coef_[:, 0], predicted)
+    click(at, STEP)
+    model = model_of(at)
+    np.testing.assert_array_equal(np.column_stack([model.coef_, model.intercept_]), after)
+    check_consistency(at)
 
 
-def test_next_step_uses_the_chosen_learning_rate():
-    at = open_app(page=TRAIN)
-    click(at, "w.train.step10")
-    set_widget(at, "number_input", "w.train.lr", 0.1)
+def test_newton_next_step_follows_its_direction():
+    at = open_app({"solver": "newton"}, TRAIN)
+    click(at, STEP)
     go(at, MATH)
-    predicted = at.dataframe[0].value["w1 next"].to_numpy()
-    shown = [m.value for m in at.markdown if m.value.startswith("**The next step**")]
+    table = dataframe(at)
+    now, grad = stacked(table, "now", 1), stacked(table, "∂J/∂· now", 1)
+    direction, after = stacked(table, "direction d", 1), stacked(table, "next", 1)
+    np.testing.assert_allclose(grad, gradient_at(at, now), rtol=1e-10, atol=1e-14)
+    step = [m.value for m in at.markdown if m.value.startswith("**The next step, Newton**")]
+    size = float(step[0].split("s = ")[1].rstrip("."))
+    np.testing.assert_allclose(after, now - size * direction, rtol=1e-9, atol=1e-12)
     go(at, TRAIN)
-    click(at, "w.train.step")
-    assert shown == ["**The next step** (all 100 points, η = 0.1):"]
-    np.testing.assert_array_equal(model_of(at).coef_[:, 0], predicted)
+    click(at, STEP)
+    model = model_of(at)
+    np.testing.assert_array_equal(np.column_stack([model.coef_, model.intercept_]), after)
+    check_consistency(at)

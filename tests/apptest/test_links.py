@@ -1,0 +1,313 @@
+"""The address bar holds the run and the view: links reproduce them, the app writes them back
+(with ``history.replaceState``), and a bad link falls back with a short, plain-text notice."""
+
+import math
+from urllib.parse import parse_qsl
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import ui.settings
+from softmax_core import SoftmaxRegression, make_noisy_classes
+from ui.settings import QUOTE_LENGTH, Settings, escape_markdown, from_query, to_query
+
+from .conftest import (
+    APP,
+    COMPARE,
+    DATA,
+    FIX,
+    HOME,
+    MATH,
+    NOTICE,
+    RUN,
+    STEP,
+    STEP10,
+    TIMEOUT,
+    TRAIN,
+    check_consistency,
+    choose,
+    classroom_of,
+    click,
+    go,
+    iteration,
+    metric,
+    model_of,
+    open_app,
+    run_of,
+    set_widget,
+    settings_of,
+    summary,
+    url,
+    url_writer_installed,
+    view_of,
+    written_queries,
+)
+
+LINK = {
+    "n": "50",
+    "k": "4",
+    "noise": "0.2",
+    "seed": "7",
+    "lr": "0.05",
+    "C": "1.0",
+    "solver": "nesterov",
+    "iter": "12",
+}
+
+
+@pytest.mark.parametrize("page", [TRAIN, COMPARE, MATH, DATA, HOME])
+def test_the_page_writes_into_the_address_bar_the_query_the_session_keeps(page):
+    at = open_app(page=TRAIN)
+    click(at, STEP10)
+    go(at, page)
+    expected = to_query(settings_of(at), 10, run_of(at).schedule)
+    assert url(at) == expected
+    assert url_writer_installed(at)
+    assert written_queries(at)[-1:] in ([expected], [])  # nothing: it is there already
+    if page == TRAIN:
+        click(at, STEP)
+        assert written_queries(at)[-1] == url(at)
+        assert url(at)["iter"] == "11"
+
+
+def test_link_reproduces_settings_and_run():
+    at = open_app(LINK, TRAIN)
+    assert settings_of(at) == Settings(
+        n_samples=50, n_classes=4, noise=0.2, seed=7, learning_rate=0.05, C=1.0, solver="nesterov"
+    )
+    reference = SoftmaxRegression(learning_rate=0.05, C=1.0, solver="nesterov")
+    reference.advance(*make_noisy_classes(50, 4, 0.2, random_state=7), n_steps=12)
+    np.testing.assert_array_equal(model_of(at).coef_, reference.coef_)
+    np.testing.assert_array_equal(model_of(at).intercept_, reference.intercept_)
+    assert at.number_input(key="w.train.lr").value == 0.05
+    assert at.selectbox(key="w.train.C").value == 1.0
+    assert at.segmented_control(key="w.train.solver").value == "nesterov"
+    assert {name: url(at)[name] for name in LINK} == LINK
+    check_consistency(at)
+    click(at, STEP10)  # and goes on like the original
+    reference.advance(*make_noisy_classes(50, 4, 0.2, random_state=7), n_steps=10)
+    np.testing.assert_array_equal(model_of(at).coef_, reference.coef_)
+    check_consistency(at)
+
+
+def test_schedule_link_reproduces_a_learning_rate_change():
+    at = open_app({"lr": "0.1", "iter": "30", "sched": "0.5x10,0.1x20"}, TRAIN)
+    by_hand = open_app(page=TRAIN)
+    click(by_hand, STEP10)
+    set_widget(by_hand, "number_input", "w.train.lr", 0.1)
+    click(by_hand, STEP10)
+    click(by_hand, STEP10)
+    np.testing.assert_array_equal(model_of(at).coef_, model_of(by_hand).coef_)
+    assert metric(at, "Loss J") == metric(by_hand, "Loss J")
+    assert url(at) == url(by_hand)
+    check_consistency(at)
+
+
+def test_a_sessions_url_reopens_the_same_run_and_view():
+    at = open_app(page=TRAIN)
+    click(at, STEP10)
+    click(at, "w.train.fix_lr")
+    click(at, STEP)
+    choose(at, "w.train.rate_preset", "2×")
+    set_widget(at, "toggle", "w.view.log_y", True)
+    set_widget(at, "toggle", "w.classroom", True)
+    reopened = open_app(url(at), TRAIN)
+    assert settings_of(reopened) == settings_of(at)
+    assert view_of(reopened) == view_of(at) and classroom_of(reopened)
+    np.testing.assert_array_equal(model_of(reopened).coef_, model_of(at).coef_)
+    assert url(reopened) == url(at)
+    check_consistency(reopened)
+    click(at, STEP)
+    click(reopened, STEP)
+    np.testing.assert_array_equal(model_of(reopened).coef_, model_of(at).coef_)
+
+
+@pytest.mark.parametrize(
+    "actions",
+    [[RUN, FIX], [STEP10, FIX, STEP10], [STEP10, "0.1", STEP10]],
+    ids=["seed-run-then-fix", "fix-between-steps", "0.1-between-steps"],
+)
+def test_a_sessions_url_reopens_exactly_its_run(actions):
+    """The lecture's link: the seed's unstable run amplifies any difference in the replay
+    (a different summation order at iteration 0 gives another run after 1000 steps)."""
+    at = open_app(page=TRAIN)
+    for action in actions:
+        if action == "0.1":
+            set_widget(at, "number_input", "w.train.lr", 0.1)
+        else:
+            click(at, action)
+    reopened = open_app(url(at), TRAIN)
+    assert summary(reopened) == summary(at)
+    assert metric(reopened, "Loss J") == metric(at, "Loss J")
+    np.testing.assert_array_equal(model_of(reopened).coef_, model_of(at).coef_)
+    np.testing.assert_array_equal(model_of(reopened).loss_history(), model_of(at).loss_history())
+    check_consistency(reopened)
+
+
+# Each view setting away from its default: the link, the page and widget that show it, its
+# value there, and the widget's default (None: the page's own default, a row of the data).
+VIEWS = [
+    ({"ref": "default"}, COMPARE, "segmented_control", "w.view.reference", "default", "same"),
+    ({"target": "0"}, TRAIN, "toggle", "w.view.target", False, True),
+    ({"logy": "1"}, TRAIN, "toggle", "w.view.log_y", True, False),
+    ({"window": "last"}, TRAIN, "segmented_control", "w.view.window", "last", "all"),
+    ({"window": "logx"}, TRAIN, "segmented_control", "w.view.window", "logx", "all"),
+    ({"point": "7"}, MATH, "number_input", "w.math.point", 7, None),
+    ({"speed": "turbo"}, TRAIN, "select_slider", "w.view.speed", "turbo", "fast"),
+    ({"classroom": "1"}, DATA, "toggle", "w.classroom", True, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "page", "kind", "key", "value", "default"), VIEWS, ids=[str(v[0]) for v in VIEWS]
+)
+def test_every_view_setting_round_trips_through_a_link(query, page, kind, key, value, default):
+    at = open_app(query, page)
+    assert getattr(at, kind)(key=key).value == value
+    check_consistency(at)
+    for other in (TRAIN, COMPARE, MATH, HOME, DATA, page):
+        go(at, other)
+        assert query.items() <= url(at).items(), other
+        check_consistency(at)
+    assert getattr(at, kind)(key=key).value == value
+    reopened = open_app(url(at), page)
+    assert view_of(reopened) == view_of(at) and classroom_of(reopened) == classroom_of(at)
+    assert getattr(reopened, kind)(key=key).value == value
+    if default is not None:  # back to the default: the link drops it
+        set_widget(at, kind, key, default)
+        assert not query.keys() & url(at).keys()
+        check_consistency(at)
+
+
+@pytest.mark.parametrize("classroom", [False, True], ids=["normal", "classroom"])
+def test_share_links_hold_the_run_for_students_and_the_presenter(classroom):
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.context = {"url": "http://lab.example/Train?kind=line&iter=0"}
+    if classroom:
+        at.query_params["classroom"] = "1"
+    at.switch_page(TRAIN).run()
+    click(at, STEP10)
+    links = [code.value for code in at.code]
+    assert len(links) == (2 if classroom else 1)
+    base, query = links[0].split("?")
+    assert base == "http://lab.example/Train"
+    students = {name: value for name, value in url(at).items() if name != "classroom"}
+    assert dict(parse_qsl(query)) == students
+    if classroom:
+        assert dict(parse_qsl(links[1].split("?")[1])) == url(at)
+        assert url(at)["classroom"] == "1"
+    check_consistency(at)
+
+
+def test_state_survives_page_switches():
+    at = open_app(LINK, TRAIN)
+    click(at, STEP10)
+    coef = model_of(at).coef_.copy()
+    for page in (DATA, COMPARE, MATH, HOME, TRAIN):
+        go(at, page)
+        assert run_of(at).n_iter == 22
+        np.testing.assert_array_equal(model_of(at).coef_, coef)
+        assert url(at)["iter"] == "22"
+        check_consistency(at)
+    click(at, "w.train.back")
+    assert iteration(at) == 12  # the history survived too
+    check_consistency(at)
+
+
+def notice_items(at) -> list[str]:
+    text = next(w.value for w in at.warning if w.value.startswith(NOTICE))
+    return [line.removeprefix("- ") for line in text.split("\n\n", 1)[1].split("\n")]
+
+
+# A link's value, and what its line of the notice must show of it: every character that
+# markdown could read as markup comes backslash-escaped, so the text shows as typed.
+BAD_LINKS = [
+    ({"n": "![](http://host/x.gif)"}, r"n\=\'\!\[\]\(http\:\/\/host\/x\.gif\)\'\:"),
+    ({"sched": "**bold**x1", "iter": "1"}, r"sched\=\'\*\*bold\*\*x1\'\:"),
+    ({"n": "１２"}, r"n\=\'１２\'\: must be a whole number from 10 to 100,000"),
+    ({"classroom": "yes"}, r"classroom\=\'yes\'\: must be 1 or 0; classroom mode off"),
+    ({"n": "<img src=x onerror=alert(1)>"}, r"\<img src\=x onerror\=alert\(1\)\>"),
+    ({"seed": "1_000"}, r"seed\=\'1\_000\'\: must be a whole number"),
+    ({"lr": "1e400"}, r"lr\=\'1e400\'\: must be auto or a number from 1e\-06 to 1e\+06"),
+    ({"kind": "line\nblobs"}, r"kind\=\'line?blobs\'\: must be one of line, blobs"),
+]
+
+
+@pytest.mark.parametrize(("query", "shown"), BAD_LINKS, ids=[str(q) for q, _ in BAD_LINKS])
+def test_a_bad_value_gives_a_short_plain_text_notice_and_the_default(query, shown):
+    at = open_app(query, TRAIN)
+    items = notice_items(at)
+    assert len(items) == 1
+    assert items[0].startswith(shown) or shown in items[0]
+    assert "invalid literal" not in items[0] and "Exceeds the limit" not in items[0]
+    assert at.get("image") == []
+    assert from_query(url(at)).problems == []  # the URL now holds what is used
+    check_consistency(at)
+    click(at, "w.notice.dismiss")
+    assert not [w for w in at.warning if w.value.startswith(NOTICE)]
+    check_consistency(at)
+
+
+@pytest.mark.parametrize("name", ["n", "seed", "lr", "sched", "kind", "iter", "classroom"])
+def test_a_five_thousand_character_value_is_cut(name):
+    raw = "9" * 5000 if name in ("n", "seed", "iter") else "x" * 5000
+    at = open_app({name: raw, "iter": "3"} if name == "sched" else {name: raw}, TRAIN)
+    items = notice_items(at)
+    assert len(items) == 1
+    assert len(items[0]) < 300
+    quoted = escape_markdown(("9" if raw[0] == "9" else "x") * (QUOTE_LENGTH - 1) + "…")
+    assert quoted in items[0]
+    check_consistency(at)
+
+
+def test_every_problem_of_a_tampered_link_is_named_and_the_url_is_clean():
+    bad = {"n": "abc", "k": "99", "lr": "nan", "C": "0", "solver": "sgd", "noise": "2"}
+    at = open_app(bad | {"seed": "-1", "iter": "-5", "window": "none", "ref": "x"}, TRAIN)
+    assert settings_of(at) == Settings()
+    items = notice_items(at)
+    assert [item.split("\\=")[0] for item in items] == [
+        "n", "k", "noise", "seed", "lr", "C", "solver", "ref", "window", "iter"
+    ]  # fmt: skip
+    assert from_query(url(at)).problems == []
+    check_consistency(at)
+
+
+def test_iterations_beyond_the_replay_budget_are_cut_with_a_notice(monkeypatch):
+    """The budget is lowered here (opening a link replays at most 200 million
+    sample-iterations, seconds of work): 4 x 10,000 / 100 points = 400 iterations."""
+    monkeypatch.setattr(ui.settings, "WORK_BUDGET", 10_000)
+    at = open_app({"iter": "500", "lr": "0.1", "sched": "0.5x300,0.1x200"}, TRAIN)
+    assert notice_items(at) == [
+        escape_markdown(
+            "iter=500 is more than a link may replay on 100 points; restored the first "
+            "400 iterations"
+        )
+    ]
+    assert iteration(at) == 400
+    assert run_of(at).schedule == [(0.5, 300), (0.1, 100)]
+    check_consistency(at)
+
+
+def test_unknown_parameters_are_ignored():
+    at = open_app({"utm_source": "mail", "iter": "3"}, TRAIN)
+    assert run_of(at).n_iter == 3
+    assert not [w for w in at.warning if w.value.startswith(NOTICE)]
+    assert "utm_source" not in url(at)
+    check_consistency(at)
+
+
+def test_a_link_that_diverges_opens_diverged_and_says_so():
+    at = open_app({"lr": "1000000", "iter": "5"}, TRAIN)
+    assert model_of(at).diverged_ and iteration(at) == 1
+    assert url(at)["iter"] == "1"
+    check_consistency(at)
+
+
+def test_a_link_with_values_outside_the_choices_keeps_them():
+    at = open_app({"C": "0.5", "tol": "1e-07", "iter": "5"}, TRAIN)
+    assert at.selectbox(key="w.train.C").value == 0.5
+    assert at.select_slider(key="w.train.tol").value == 1e-07
+    assert (url(at)["C"], url(at)["tol"]) == ("0.5", "1e-07")
+    assert math.isclose(settings_of(at).C, 0.5)
+    check_consistency(at)
