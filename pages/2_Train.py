@@ -222,15 +222,9 @@ def charts(report, large: bool) -> None:
 
 
 def parameters(report) -> None:
-    model, names = state.run().model, state.dataset().class_names
-    table = {"class": list(names)}
-    for j in range(model.coef_.shape[1]):
-        table[f"w{j + 1}"] = model.coef_[:, j]
-    table["b"] = model.intercept_
-    for j in range(model.coef_.shape[1]):
-        table[f"∂J/∂w{j + 1}"] = model.grad_coef_[:, j]
-    table["∂J/∂b"] = model.grad_intercept_
-    st.dataframe(table, hide_index=True)
+    st.dataframe(
+        views.parameter_table(state.run().model, state.dataset().class_names), hide_index=True
+    )
     st.caption(
         f"W and b at iteration {report.n_iter:,}, and the gradient at this point (the next "
         "step of gradient descent goes against it)."

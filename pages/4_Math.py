@@ -53,7 +53,7 @@ def derivation(k: int) -> None:
 
 
 def live_point(report) -> None:
-    model, dataset = state.run().model, state.dataset()
+    dataset = state.dataset()
     names = dataset.class_names
     st.subheader(f"Live: one data point at iteration {report.n_iter:,}", anchor=False)
     index = st.number_input(
@@ -64,7 +64,7 @@ def live_point(report) -> None:
         **state.widget("w.math.point", dataset.X.shape[0] // 2, upper=dataset.X.shape[0] - 1),
         help="Pick any training point; the numbers below follow the current model.",
     )
-    point = views.trace_point(model, dataset, index)
+    point = views.trace_point(state.run().model, dataset, index)
     label = names[point.label]
     st.latex(r"\mathbf{x} = " + vector(point.x) + rf",\qquad y = \text{{{label}}}")
     st.latex(r"\mathbf{z} = W\mathbf{x} + \mathbf{b} = " + vector(point.scores))
@@ -84,54 +84,33 @@ def live_point(report) -> None:
 
 def next_step(report) -> None:
     """The next iteration as the core will take it, for the solver in use."""
-    current, names = state.run(), state.dataset().class_names
-    model = current.model
+    current = state.run()
     if report.diverged:
         st.error("This run diverged: there is no next step. Press Back or restart on Train.")
         return
-    preview = model.preview_step(current.data)
-    n_features = model.coef_.shape[1]
-    columns = [f"w{j + 1}" for j in range(n_features)] + ["b"]
-    table = {"class": list(names)}
-    now = np.column_stack([model.coef_, model.intercept_])
+    step, table = views.next_step_table(current.model, current.data, state.dataset().class_names)
     if report.solver == "gd":
         st.markdown(
             f"**The next step** (all {current.data.n_samples:,} points, "
-            f"η = {preview.step_size:.4g}): θ ← θ − η ∇J(θ), from the gradient at the "
+            f"η = {step.step_size:.4g}): θ ← θ − η ∇J(θ), from the gradient at the "
             "current point."
         )
         st.latex(r"\theta_{t+1} = \theta_t - \eta\,\nabla J(\theta_t)")
-        parts = [("now", now), ("∂J/∂· now", preview.point_grad), ("next", preview.theta)]
     elif report.solver == "nesterov":
         st.markdown(
-            f"**The next step, Nesterov** (η = {preview.step_size:.4g}, momentum β = "
-            f"{preview.beta:.4f}): the gradient is taken at the look-ahead point y."
+            f"**The next step, Nesterov** (η = {step.step_size:.4g}, momentum β = "
+            f"{step.beta:.4f}): the gradient is taken at the look-ahead point y."
         )
         st.latex(
             r"y = \theta_t + \beta_t(\theta_t - \theta_{t-1}), \qquad "
             r"\theta_{t+1} = y - \eta\,\nabla J(y)"
         )
-        parts = [
-            ("now", now),
-            ("look-ahead y", preview.point),
-            ("∂J/∂· at y", preview.point_grad),
-            ("next", preview.theta),
-        ]
     else:
         st.markdown(
             f"**The next step, Newton**: the direction d solves H d = ∇J (H the Hessian); the "
-            f"line search chose the step length s = {preview.step_size:g}."
+            f"line search chose the step length s = {step.step_size:g}."
         )
         st.latex(r"\theta_{t+1} = \theta_t - s\,H^{+}\nabla J(\theta_t)")
-        parts = [
-            ("now", now),
-            ("∂J/∂· now", preview.point_grad),
-            ("direction d", preview.direction),
-            ("next", preview.theta),
-        ]
-    for caption, values in parts:
-        for j, name in enumerate(columns):
-            table[f"{name} {caption}"] = values[:, j]
     st.dataframe(table, hide_index=True)
 
 

@@ -15,8 +15,8 @@ class-major layout ``(n_classes, n_samples)``. It takes the parameters stacked a
 ``theta = [W | b]``, shape ``(n_classes, n_features + 1)``, and the design augmented with a
 column of ones, ``[X | 1]`` (laid out once per data set by :func:`kernel_data`, with the
 buffers every call reuses): one product ``theta [X | 1]^T`` gives the scores ``W x_i + b``
-and one product ``(P - Y)^T [X | 1]`` both gradients. Why this layout is fast is measured
-in ``benchmarks/``.
+and one product ``(P - Y)^T [X | 1]`` both gradients (its speed against the seed's
+layout is measured in ``benchmarks/``).
 
 Summation order matters in one case. Above the stable learning-rate limit (the seed's own
 run) gradient descent is chaotic: a rounding difference of 1e-16 grows to 1e-1 within a few

@@ -1,9 +1,9 @@
 """Figure builders: plain arrays in, plotly figure specs (plain dicts) out.
 
 No Streamlit and no math here: every number drawn is passed in, computed by the core. Specs
-are dicts because plotly's ``graph_objects`` validate and copy on every call (measured:
-7.5 ms for one probability chart, of a 20 ms budget per click); the tests check every spec
-against plotly's validator once instead. Classes get a colour (Okabe-Ito first, safe for
+are plain dicts, not plotly ``graph_objects``, which validate and copy at every call (what
+that costs per click is in ``benchmarks/``); the tests check every spec against plotly's
+validator once instead. Classes get a colour (Okabe-Ito first, safe for
 colour-blind readers) and a marker shape of their own, so that no chart relies on colour
 alone. ``large`` is classroom mode: fonts of 20 px, thicker lines.
 """

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from sklearn.exceptions import ConvergenceWarning
 
-from softmax_core import SoftmaxRegression, fit_sklearn, objective_gradient, softmax
+from softmax_core import SoftmaxRegression, Step, fit_sklearn, objective_gradient, softmax
 from softmax_core.compare import SAME_OBJECTIVE_MAX_ITER
 
 from . import data as datasets
@@ -184,6 +184,52 @@ def converged_model(data_key: tuple, C: float) -> SoftmaxRegression:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return model.fit(dataset.X, dataset.y)
+
+
+def parameter_table(model: SoftmaxRegression, names: tuple[str, ...]) -> dict[str, object]:
+    """W and b, and the gradient at the current point, one row per class."""
+    table: dict[str, object] = {"class": list(names)}
+    n_features = model.coef_.shape[1]
+    for j in range(n_features):
+        table[f"w{j + 1}"] = model.coef_[:, j]
+    table["b"] = model.intercept_
+    for j in range(n_features):
+        table[f"∂J/∂w{j + 1}"] = model.grad_coef_[:, j]
+    table["∂J/∂b"] = model.grad_intercept_
+    return table
+
+
+# The columns of the next-step table, per solver: (caption, which array of the step).
+NEXT_STEP_PARTS = {
+    "gd": (("now", "start"), ("∂J/∂· now", "point_grad"), ("next", "theta")),
+    "nesterov": (
+        ("now", "start"),
+        ("look-ahead y", "point"),
+        ("∂J/∂· at y", "point_grad"),
+        ("next", "theta"),
+    ),
+    "newton": (
+        ("now", "start"),
+        ("∂J/∂· now", "point_grad"),
+        ("direction d", "direction"),
+        ("next", "theta"),
+    ),
+}
+
+
+def next_step_table(
+    model: SoftmaxRegression, data, names: tuple[str, ...]
+) -> tuple[Step, dict[str, object]]:
+    """The next iteration as the core will take it (the run is not changed), and its table:
+    per class, the parameters now, what the solver uses, and the parameters after."""
+    step = model.preview_step(data)
+    arrays = {"start": np.column_stack([model.coef_, model.intercept_]), **step._asdict()}
+    columns = [f"w{j + 1}" for j in range(model.coef_.shape[1])] + ["b"]
+    table: dict[str, object] = {"class": list(names)}
+    for caption, part in NEXT_STEP_PARTS[model.solver]:
+        for j, name in enumerate(columns):
+            table[f"{name} {caption}"] = arrays[part][:, j]
+    return step, table
 
 
 @dataclass(frozen=True)
