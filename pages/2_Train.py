@@ -1,10 +1,11 @@
 """Train: step gradient descent one iteration at a time and watch it reach scikit-learn's fit."""
 
+import html
 import math
 
 import streamlit as st
 
-from ui import explain, page, state, views
+from ui import explain, figures, page, state, views
 from ui.report import format_number, format_rate
 from ui.settings import LOSS_WINDOWS, LR_RANGE, MAX_ITER, SPEEDS
 
@@ -12,6 +13,8 @@ C_CHOICES = [math.inf, 100.0, 10.0, 1.0, 0.1, 0.01]
 TOL_CHOICES = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-8, 1e-10, 1e-12, 1e-15]
 SOLVER_LABELS = {"gd": "GD", "nesterov": "Nesterov", "newton": "Newton"}
 WINDOW_LABELS = {"all": "all", "last": "last 50", "logx": "log x"}
+PANEL_LABELS = {"model": "Probabilities", "landscape": "Loss landscape"}
+PLANE_LABELS = {"start": "steepest + start", "steepest": "two steepest"}
 
 
 def learning_rate_controls(newton: bool) -> None:
@@ -168,11 +171,62 @@ def fix_button(report, claim) -> None:
 
 
 def charts(report, large: bool) -> None:
+    height = 380 if large else 360
+    left, right = st.columns([1, 1] if large else [1.1, 1])
+    with left:
+        model_panel(report, large, height)
+    with right:
+        loss_panel(report, large, height)
+
+
+def model_panel(report, large: bool, height: int) -> None:
+    """The model's probabilities, or the loss landscape with the path so far."""
     current, view, dataset = state.run(), state.view(), state.dataset()
-    height = 345 if large else 360
-    model_col, loss_col = st.columns([1, 1] if large else [1.1, 1])
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.segmented_control(
+            "Left chart",
+            list(PANEL_LABELS),
+            format_func=PANEL_LABELS.get,
+            required=True,
+            label_visibility="collapsed",
+            **state.widget("w.view.panel"),
+        )
+        if view.panel == "landscape":
+            st.segmented_control(
+                "Plane",
+                list(PLANE_LABELS),
+                format_func=PLANE_LABELS.get,
+                required=True,
+                label_visibility="collapsed",
+                **state.widget("w.view.plane"),
+                help="The plane through the current parameters spanned by the steepest "
+                "direction and either the way back to the start (shows the whole journey) or "
+                "the second steepest direction. Both are computed once, at the optimum.",
+            )
+    if view.panel == "landscape":
+        directions, optimum = views.plane(state.settings().data_key(), report.C, view.plane)
+        spec, off_plane = views.landscape_figure(
+            current.model,
+            current.data,
+            directions,
+            optimum,
+            kind=view.plane,
+            ghosts=tuple((pin.label, pin.path) for pin in state.pins()),
+            title=f"Loss landscape, iteration {report.n_iter:,}",
+            large=large,
+            height=height - 45,
+        )
+        st.plotly_chart(
+            views.chart(spec), key="w.train.landscape", config={"displayModeBar": False}
+        )
+        curvature = directions.eigenvalues[1]
+        st.caption(
+            f"J on the plane through the current parameters (curvature along the second "
+            f"axis: {curvature:.3g}); the path lies on average {off_plane:.2g} off this plane."
+        )
+        return
     reference = report.reference if view.show_target else None
-    model_col.plotly_chart(
+    st.plotly_chart(
         views.chart(
             views.model_figure(
                 current.model,
@@ -180,23 +234,21 @@ def charts(report, large: bool) -> None:
                 reference=reference,
                 title=f"From scratch, iteration {report.n_iter:,}",
                 large=large,
-                height=height,
+                height=height - 45,
             )
         ),
         key="w.train.model_chart",
         config={"displayModeBar": False},
     )
-    with loss_col:
-        target_col, log_col, window_col = st.columns([1.1, 1, 1.6], vertical_alignment="center")
-        target_col.toggle(
-            "Target",
-            **state.widget("w.view.target"),
-            help=f"Show {report.reference.label}: dashed curves and J*.",
-        )
-        log_col.toggle(
-            "log y", **state.widget("w.view.log_y"), help="Log scale; with the target, of J − J*."
-        )
-        window_col.segmented_control(
+
+
+def loss_panel(report, large: bool, height: int) -> None:
+    current, view = state.run(), state.view()
+    with st.container(horizontal=True, vertical_alignment="center"):
+        # No help icons here (the row is full): the legend and the axis title say it.
+        st.toggle("Target", **state.widget("w.view.target"))
+        st.toggle("log y", **state.widget("w.view.log_y"))
+        st.segmented_control(
             "Loss window",
             list(LOSS_WINDOWS),
             format_func=WINDOW_LABELS.get,
@@ -204,21 +256,45 @@ def charts(report, large: bool) -> None:
             label_visibility="collapsed",
             **state.widget("w.view.window"),
         )
-        st.plotly_chart(
-            views.chart(
-                views.loss_figure(
-                    current.model,
-                    report,
-                    current.schedule,
-                    view,
-                    title=f"Loss, iteration {report.n_iter:,}",
-                    large=large,
-                    height=height - 45,
-                )
-            ),
-            key="w.train.loss_chart",
-            config={"displayModeBar": False},
+        st.button(
+            "",
+            key="w.train.pin",
+            icon=":material/push_pin:",
+            on_click=state.pin_run,
+            help="Pin this run: keep it as a dotted ghost on the loss chart and the landscape, "
+            "to compare (at most 4; the link keeps them).",
         )
+    st.plotly_chart(
+        views.chart(
+            views.loss_figure(
+                current.model,
+                report,
+                current.schedule,
+                view,
+                ghosts=tuple((pin.label, pin.losses) for pin in state.pins()),
+                title=f"Loss, iteration {report.n_iter:,}",
+                large=large,
+                height=height - 45,
+            )
+        ),
+        key="w.train.loss_chart",
+        config={"displayModeBar": False},
+    )
+    pinned_runs()
+
+
+def pinned_runs() -> None:
+    """The key to the dotted ghosts: each pin's colour and name, and a way to clear them."""
+    if not state.pins():
+        return
+    with st.container(horizontal=True, vertical_alignment="center", key="train-pins"):
+        chips = " ".join(
+            f'<span style="color:{figures.ghost_colour(i)};font-weight:600">┈ '
+            f"{html.escape(pin.label)}</span>"
+            for i, pin in enumerate(state.pins())
+        )
+        st.html(f'<div style="font-size:0.9rem">Pinned: {chips}</div>', width="content")
+        st.button("Unpin all", key="w.train.unpin", on_click=state.clear_pins, type="tertiary")
 
 
 def parameters(report) -> None:

@@ -43,6 +43,11 @@ from .training_data import TrainingData, encode_labels
 EXPLOSION_FACTOR = 1e3
 # What scikit-learn's validate_data sets on the estimator.
 _VALIDATED = ("n_features_in_", "feature_names_in_")
+# The path of iterates is kept whole for its first PATH_HEAD points; after that, each time
+# the rest grows past PATH_TAIL points, every third of it is kept and the stride triples.
+# An odd stride keeps both sides of a two-step zigzag; memory stays bounded.
+PATH_HEAD = 1_000
+PATH_TAIL = 1_000
 
 
 class DivergenceWarning(ConvergenceWarning):
@@ -279,6 +284,19 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self.loss_curve_: list[float] = []
         self.converged_ = False
         self.diverged_ = False
+        self._path: list[tuple[int, np.ndarray]] = []
+        self._path_stride = 1
+        self._record_path(0, _stack(self.coef_, self.intercept_))
+
+    def _record_path(self, iteration: int, theta: np.ndarray) -> None:
+        """Keep an iterate of the path (see PATH_HEAD); ``theta`` is not modified later."""
+        if iteration > PATH_HEAD and iteration % self._path_stride:
+            return
+        self._path.append((iteration, theta))
+        if len(self._path) > PATH_HEAD + PATH_TAIL:
+            head, tail = self._path[:PATH_HEAD], self._path[PATH_HEAD:]
+            self._path_stride *= 3
+            self._path = head + [p for p in tail if p[0] % self._path_stride == 0]
 
     # ------------------------------------------------------------- training
 
@@ -331,6 +349,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 self.n_restarts_ += step.restarted
                 self.n_iter_ += 1
                 prev_theta, theta, grad = theta, step.theta, step.grad
+                self._record_path(self.n_iter_, theta)
                 taken += 1
                 if self._exploded(step.loss):
                     self._stop_diverged(step.loss, taken_step=True)
@@ -477,6 +496,21 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         return np.array([*self.loss_curve_, self.loss_])
 
+    def path(self) -> tuple[np.ndarray, np.ndarray]:
+        """The iterates so far, ending at the current parameters (thinned past the first
+        ``PATH_HEAD``: every iterate at a stride of 3, 9, 27, ..., an odd stride).
+
+        Returns
+        -------
+        iterations : ndarray of shape (n_points,), int
+        thetas : ndarray of shape (n_points, n_classes, n_features + 1)
+            The stacked parameters ``[W | b]`` at those iterations.
+        """
+        check_is_fitted(self)
+        points = [(i, theta) for i, theta in self._path if i < self.n_iter_]
+        points.append((self.n_iter_, _stack(self.coef_, self.intercept_)))
+        return np.array([i for i, _ in points]), np.array([theta for _, theta in points])
+
     def class_scores(self, X) -> np.ndarray:
         """Class scores (logits) ``z = X W^T + b``, shape (n_samples, n_classes).
 
@@ -562,6 +596,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self._evaluated_on = (self._evaluated_on_or_none()[0], snapshot.seed_order)
         self._evaluated_theta = _stack(self.coef_, self.intercept_)
         del self.loss_curve_[snapshot.n_iter :]
+        self._path = [(i, theta) for i, theta in self._path if i <= snapshot.n_iter]
         return self
 
     def __getstate__(self) -> dict:

@@ -49,6 +49,11 @@ FONT_SIZE = {False: 13, True: 20}
 LINE_WIDTH = {False: 2.5, True: 4}
 
 
+def ghost_colour(index: int) -> str:
+    """Colour of the pinned run at ``index`` (the first palette colour is this run's)."""
+    return PALETTE[(index + 1) % len(PALETTE)]
+
+
 def class_colour(index: int) -> str:
     """Colour of the class at ``index`` (cycling past the palette's end)."""
     return PALETTE[index % len(PALETTE)]
@@ -284,9 +289,7 @@ def probability_curves(
             )
     traces += _data_points_1d(X, y_index, names, level=-0.05, large=large)
     subtitle = f"dashed: {reference_label}" if reference is not None else ""
-    layout = _layout(
-        title, x_title, "predicted probability", large=large, height=height, subtitle=subtitle
-    )
+    layout = _layout(title, x_title, "probability", large=large, height=height, subtitle=subtitle)
     layout["yaxis"]["range"] = [-0.1, 1.1]
     return {"data": traces, "layout": layout}
 
@@ -408,6 +411,7 @@ def loss_history(
     reference: float | None = None,
     reference_label: str = "J* (target)",
     rate_changes: Sequence[int] = (),
+    ghosts: Sequence[tuple[str, np.ndarray]] = (),
     log_y: bool = False,
     window: str = "all",
     last: int = 50,
@@ -426,6 +430,8 @@ def loss_history(
         that ``J - J*`` is measured from.
     rate_changes : sequence of int
         Iterations at which the learning rate changed: vertical marks.
+    ghosts : sequence of (label, ndarray)
+        Pinned runs' loss histories, drawn faded and dotted.
     log_y : bool
         Logarithmic y axis: of ``J - J*`` when a reference is given (floored at 1e-16,
         since rounding can put it at or below zero), else of ``J``.
@@ -445,7 +451,35 @@ def loss_history(
     keep = thin_keeping_extremes(values)
     x, y = iterations[keep], values[keep]
     width = LINE_WIDTH[large]
-    traces: list[dict] = [
+    traces: list[dict] = []
+    for i, (label, ghost) in enumerate(ghosts):
+        ghost = np.asarray(ghost, dtype=float)
+        ghost_values = np.maximum(ghost - reference, 1e-16) if gap_mode else ghost
+        ghost_x = np.arange(ghost.shape[0])
+        if window == "last":  # the same iterations as this run's window
+            shown = ghost_x >= (iterations[0] if iterations.size else 0)
+        else:
+            shown = ghost_x >= (1 if window == "logx" else 0)
+        ghost_x, ghost_values = ghost_x[shown], ghost_values[shown]
+        ghost_keep = thin_keeping_extremes(ghost_values)
+        traces.append(
+            {
+                "type": "scatter",
+                "x": ghost_x[ghost_keep],
+                "y": ghost_values[ghost_keep],
+                "mode": "lines",
+                "name": label,
+                "showlegend": False,
+                "opacity": 0.6,
+                "line": {
+                    "color": PALETTE[(i + 1) % len(PALETTE)],
+                    "width": width - 1,
+                    "dash": "dot",
+                },
+                "hovertemplate": "iteration %{x}<br>%{y:.6g}<extra>pinned</extra>",
+            }
+        )
+    traces += [
         {
             "type": "scatter",
             "x": x,
@@ -503,4 +537,122 @@ def loss_history(
             }
             for i in shown
         ]
+    return {"data": traces, "layout": layout}
+
+
+def loss_landscape(
+    a: np.ndarray,
+    b: np.ndarray,
+    loss: np.ndarray,
+    path: np.ndarray,
+    optimum: np.ndarray,
+    *,
+    x_title: str,
+    y_title: str,
+    title: str,
+    ghosts: Sequence[tuple[str, np.ndarray]] = (),
+    large: bool = False,
+    height: int = 440,
+) -> dict:
+    """The objective on a plane through the current parameters, with the path so far.
+
+    Parameters
+    ----------
+    a, b : ndarray of shape (n_a,), (n_b,)
+        Plane coordinates of the grid (x and y axes).
+    loss : ndarray of shape (n_b, n_a)
+        J on the grid (rows follow ``b``).
+    path : ndarray of shape (n_points, 2)
+        The run's iterates projected onto the plane; the last is the current point (0, 0).
+    optimum : ndarray of shape (2,)
+        The optimum's projection.
+    ghosts : sequence of (label, ndarray of shape (m, 2))
+        Pinned runs' paths, drawn faded.
+    """
+    width = LINE_WIDTH[large]
+    traces: list[dict] = [
+        {
+            "type": "contour",
+            "x": a,
+            "y": b,
+            "z": np.log10(loss),
+            "colorscale": "Blues",
+            "reversescale": True,
+            "ncontours": 24,
+            "line": {"width": 0.5, "color": "rgba(27,31,36,0.35)"},
+            "showscale": False,
+            "name": "J",
+            "customdata": loss,
+            "hovertemplate": "J = %{customdata:.5g}<extra></extra>",
+        }
+    ]
+    for i, (label, ghost) in enumerate(ghosts):
+        traces.append(
+            {
+                "type": "scatter",
+                "x": ghost[:, 0],
+                "y": ghost[:, 1],
+                "mode": "lines",
+                "name": label,
+                "showlegend": False,
+                "opacity": 0.55,
+                "line": {
+                    "color": PALETTE[(i + 1) % len(PALETTE)],
+                    "width": width - 1,
+                    "dash": "dot",
+                },
+                "hoverinfo": "skip",
+            }
+        )
+    traces += [
+        {
+            "type": "scatter",
+            "x": path[:, 0],
+            "y": path[:, 1],
+            "mode": "lines+markers" if path.shape[0] <= 200 else "lines",
+            "name": "this run",
+            "line": {"color": PALETTE[5], "width": width},
+            "marker": {"size": 5 if not large else 7, "color": PALETTE[5]},
+            "hovertemplate": "%{x:.3g}, %{y:.3g}<extra>path</extra>",
+        },
+        {
+            "type": "scatter",
+            "x": [float(path[0, 0])],
+            "y": [float(path[0, 1])],
+            "mode": "markers+text",
+            "name": "start",
+            "showlegend": False,
+            "text": ["start"],
+            "textposition": "top center",
+            "marker": {"size": 11, "color": "white", "line": {"color": INK, "width": 2}},
+        },
+        {
+            "type": "scatter",
+            "x": [0.0],
+            "y": [0.0],
+            "mode": "markers",
+            "name": "now",
+            "marker": {
+                "size": 14 if large else 12,
+                "color": PALETTE[5],
+                "line": {"color": INK, "width": 2},
+            },
+        },
+        {
+            "type": "scatter",
+            "x": [float(optimum[0])],
+            "y": [float(optimum[1])],
+            "mode": "markers",
+            "name": "optimum",
+            "marker": {
+                "size": 16 if large else 14,
+                "symbol": "star",
+                "color": PALETTE[6],
+                "line": {"color": INK, "width": 1.5},
+            },
+        },
+    ]
+    layout = _layout(title, x_title, y_title, large=large, height=height, legend="top")
+    layout["xaxis"]["range"] = [float(a[0]), float(a[-1])]
+    layout["yaxis"]["range"] = [float(b[0]), float(b[-1])]
     return {"data": traces, "layout": layout}

@@ -81,7 +81,9 @@ _CLASSROOM_CSS = """
 [data-testid="stMetric"] [data-testid="stMetricLabel"] p { font-size: 1.15rem !important; }
 [data-testid="stMetric"] [data-testid="stMetricValue"],
 [data-testid="stMetric"] [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p {
-  font-size: 2.4rem !important; line-height: 1.2 !important; }
+  font-size: 2.1rem !important; line-height: 1.15 !important; }
+[data-testid="stAlert"] [data-testid="stMarkdownContainer"] p { font-size: 1.05rem !important; }
+[data-testid="stVerticalBlock"] { gap: 0.45rem; }
 .stApp h1 { font-size: 2.2rem !important; }
 </style>
 """

@@ -28,10 +28,13 @@ WORK_BUDGET = 50_000_000
 # Opening a link replays its run once, so it may do more than one click's work.
 REPLAY_FACTOR = 4
 MAX_SCHEDULE_SEGMENTS = 50
+MAX_PINS = 4
 REFERENCES = ("same", "default")
 LOSS_WINDOWS = ("all", "last", "logx")
 LAST_ITERATIONS = 50
 SPEEDS = ("slow", "normal", "fast", "turbo")
+PANELS = ("model", "landscape")
+PLANES = ("start", "steepest")
 MAX_POINT = MAX_SAMPLES - 1
 QUOTE_LENGTH = 30
 
@@ -79,6 +82,8 @@ class View:
     ``reference`` is the scikit-learn model drawn as the target: ``"same"`` minimises the
     scratch model's objective, ``"default"`` is ``LogisticRegression()`` with C = 1.
     ``loss_window`` shows the whole loss history, its last iterations, or a log x axis.
+    ``panel`` is what Train shows beside the loss: the model's probabilities or the loss
+    landscape, on the plane of the steepest direction and the ``plane`` one.
     """
 
     reference: str = "same"
@@ -87,6 +92,8 @@ class View:
     loss_window: str = "all"
     point: int | None = None
     speed: str = "fast"
+    panel: str = "model"
+    plane: str = "start"
 
 
 SEED_NOTE = Settings()
@@ -94,8 +101,32 @@ DEFAULT_VIEW = View()
 Schedule = list[tuple[float | None, int]]
 
 
+@dataclass(frozen=True)
+class PinSpec:
+    """A pinned run, as a link carries it: replayed from zero on the session's data."""
+
+    solver: str
+    C: float
+    schedule: tuple[tuple[float | None, int], ...]
+
+    @property
+    def n_iter(self) -> int:
+        return sum(count for _, count in self.schedule)
+
+
 def _format_float(value: float) -> str:
     return repr(float(value))
+
+
+def _format_schedule(schedule) -> str:
+    return ",".join(
+        f"{'auto' if lr is None else _format_float(lr)}x{count}" for lr, count in schedule
+    )
+
+
+def _format_pin(pin: PinSpec) -> str:
+    penalty = "none" if math.isinf(pin.C) else _format_float(pin.C)
+    return f"{pin.solver}~{penalty}~{_format_schedule(pin.schedule)}"
 
 
 def to_query(
@@ -105,6 +136,7 @@ def to_query(
     view: View = DEFAULT_VIEW,
     *,
     classroom: bool = False,
+    pins: tuple[PinSpec, ...] = (),
 ) -> dict[str, str]:
     """Query parameters for a run after ``n_iter`` iterations, seen with ``view``.
 
@@ -126,9 +158,9 @@ def to_query(
         "iter": str(n_iter),
     }
     if len(schedule) > 1 or (schedule and schedule[0][0] != settings.learning_rate):
-        query["sched"] = ",".join(
-            f"{'auto' if lr is None else _format_float(lr)}x{count}" for lr, count in schedule
-        )
+        query["sched"] = _format_schedule(schedule)
+    if pins:
+        query["pins"] = ";".join(_format_pin(pin) for pin in pins)
     for name, (attribute, _) in _VIEW_PARSERS.items():
         value = getattr(view, attribute)
         if value != getattr(DEFAULT_VIEW, attribute):
@@ -228,6 +260,8 @@ _VIEW_PARSERS = {
     "window": ("loss_window", lambda raw: _parse_choice(raw, LOSS_WINDOWS)),
     "point": ("point", lambda raw: _parse_int(raw, 0, MAX_POINT)),
     "speed": ("speed", lambda raw: _parse_choice(raw, SPEEDS)),
+    "panel": ("panel", lambda raw: _parse_choice(raw, PANELS)),
+    "plane": ("plane", lambda raw: _parse_choice(raw, PLANES)),
 }
 
 
@@ -245,6 +279,28 @@ def _parse_schedule(raw: str) -> Schedule:
         except ValueError:
             raise ValueError("must be segments like 0.5x120,autox30") from None
     return schedule
+
+
+def _parse_pins(raw: str, settings: Settings) -> tuple[PinSpec, ...]:
+    """Pins like ``gd~none~0.5x30;nesterov~1.0~autox200``: solver, C and schedule each, at
+    most ``MAX_PINS``, each no more work than one click may do on the data."""
+    parts = raw.split(";")
+    if len(parts) > MAX_PINS:
+        raise ValueError(f"has more than {MAX_PINS} pins")
+    pins = []
+    for part in parts:
+        fields = part.split("~")
+        if len(fields) != 3:
+            raise ValueError("must be pins like gd~none~0.5x30 separated by ;")
+        solver = _parse_choice(fields[0], SOLVERS)
+        C = _parse_c(fields[1])
+        schedule = tuple(_parse_schedule(fields[2]))
+        if sum(count for _, count in schedule) > settings.step_budget():
+            raise ValueError(
+                f"a pin may replay at most {settings.step_budget():,} iterations on this data"
+            )
+        pins.append(PinSpec(solver, C, schedule))
+    return tuple(pins)
 
 
 def truncate_schedule(schedule: Schedule, n_iter: int) -> Schedule:
@@ -268,6 +324,7 @@ class Restored:
     classroom: bool
     problems: list[str]
     view: View = field(default=DEFAULT_VIEW)
+    pins: tuple[PinSpec, ...] = ()
 
 
 def _parse_all(query: dict[str, str], parsers: dict, problems: _Problems) -> dict:
@@ -326,4 +383,10 @@ def from_query(query: dict[str, str]) -> Restored:
             classroom = _parse_flag(str(query["classroom"]))
         except ValueError as error:
             problems.bad("classroom", str(query["classroom"]), f"{error}; classroom mode off")
-    return Restored(settings, n_iter, schedule, classroom, list(problems), view)
+    pins: tuple[PinSpec, ...] = ()
+    if "pins" in query:
+        try:
+            pins = _parse_pins(str(query["pins"]), settings)
+        except ValueError as error:
+            problems.bad("pins", str(query["pins"]), f"{error}; no pins")
+    return Restored(settings, n_iter, schedule, classroom, list(problems), view, pins)

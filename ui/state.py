@@ -42,7 +42,9 @@ from .report import RunReport, build_report, format_number, format_rate
 from .settings import (
     DEFAULT_VIEW,
     MAX_ITER,
+    MAX_PINS,
     SEED_NOTE,
+    PinSpec,
     Schedule,
     Settings,
     View,
@@ -65,6 +67,7 @@ _PLAYING = "lab.playing"
 _RUN_COUNTER = "lab.run_counter"
 _URL = "lab.url"
 _REPORT = "lab.report"
+_PINS = "lab.pins"
 
 
 @dataclass
@@ -81,6 +84,16 @@ class Checkpoint:
 
     snapshot: TrainingSnapshot
     settings: Settings
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A run kept for comparison: drawn faded on the loss chart and the landscape."""
+
+    spec: PinSpec
+    label: str
+    losses: np.ndarray  # J at every iterate
+    path: np.ndarray  # (n_points, n_classes, n_features + 1): the iterates, thinned
 
 
 @dataclass
@@ -119,6 +132,7 @@ def init() -> None:
         _try_start_run(SEED_NOTE)
         st.session_state[_NOTICES].append("the link's data set could not be made; using the seed")
         return
+    st.session_state[_PINS] = [_replay_pin(spec) for spec in restored.pins]
     for learning_rate, count in restored.schedule:
         caught = _advance(learning_rate, count, keep_snapshot=False)
         if run().model.diverged_:
@@ -229,6 +243,8 @@ def _try_start_run(new: Settings) -> bool:
         return False
     counter = st.session_state.get(_RUN_COUNTER, 0) + 1
     st.session_state[_RUN_COUNTER] = counter
+    if _SETTINGS in st.session_state and new.data_key() != settings().data_key():
+        st.session_state[_PINS] = []  # pins compare runs on one data set
     st.session_state[_SETTINGS] = new
     model = _new_model(new).step(training, n_steps=0)
     st.session_state[_RUN] = Run(model=model, run_id=counter, data=training)
@@ -479,6 +495,57 @@ def new_seed() -> None:
     update_settings(seed=int(np.random.default_rng().integers(0, 2**31)))
 
 
+def pins() -> list[Pin]:
+    """The runs kept for comparison (at most ``MAX_PINS``), oldest first."""
+    return st.session_state.get(_PINS, [])
+
+
+_SHORT_SOLVERS = {"gd": "GD", "nesterov": "Nesterov", "newton": "Newton"}
+
+
+def _pin_label(spec: PinSpec) -> str:
+    """A pin's name, short: solver, rate(s), penalty unless none, iterations."""
+    rates = "→".join(
+        "1/L" if lr is None else format_rate(lr)
+        for lr in dict.fromkeys(r for r, _ in spec.schedule)
+    )
+    parts = [_SHORT_SOLVERS[spec.solver]]
+    if spec.solver != "newton" and rates:
+        parts.append(rates)
+    if not np.isinf(spec.C):
+        parts.append(f"C={spec.C:g}")
+    return f"{' '.join(parts)}, {spec.n_iter:,} it."
+
+
+def _make_pin(spec: PinSpec, model: SoftmaxRegression) -> Pin:
+    return Pin(spec, _pin_label(spec), model.loss_history(), model.path()[1])
+
+
+def _replay_pin(spec: PinSpec) -> Pin:
+    """A pin from a link: its run replayed from zero on the session's data."""
+    training = run().data
+    model = SoftmaxRegression(solver=spec.solver, C=spec.C).step(training, n_steps=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a pinned divergence shows in its ghost
+        for learning_rate, count in spec.schedule:
+            model.set_params(learning_rate="auto" if learning_rate is None else learning_rate)
+            model.step(training, count)
+    return _make_pin(spec, model)
+
+
+def pin_run() -> None:
+    """Keep the current run for comparison (the oldest pin goes beyond ``MAX_PINS``)."""
+    current, now = run(), settings()
+    spec = PinSpec(now.solver, now.C, tuple(current.schedule))
+    kept = [pin for pin in pins() if pin.spec != spec][-(MAX_PINS - 1) :]
+    st.session_state[_PINS] = [*kept, _make_pin(spec, current.model)]
+    current.event = Event("info", f"Pinned: {_pin_label(spec)}.")
+
+
+def clear_pins() -> None:
+    st.session_state[_PINS] = []
+
+
 def take_event() -> Event | None:
     """The message about the last action, handed out once."""
     current = run()
@@ -507,6 +574,8 @@ _VIEW_WIDGETS = {
     "w.view.log_y": "log_y",
     "w.view.window": "loss_window",
     "w.view.speed": "speed",
+    "w.view.panel": "panel",
+    "w.view.plane": "plane",
     "w.math.point": "point",
 }
 _INT_FIELDS = ("n_samples", "n_classes", "seed", "max_iter")
@@ -594,7 +663,14 @@ def widget(key: str, default: object = None, *, upper: int | None = None) -> dic
 
 def query() -> dict[str, str]:
     """The query string that reproduces what the session shows."""
-    return to_query(settings(), run().n_iter, run().schedule, view(), classroom=classroom())
+    return to_query(
+        settings(),
+        run().n_iter,
+        run().schedule,
+        view(),
+        classroom=classroom(),
+        pins=tuple(pin.spec for pin in pins()),
+    )
 
 
 def share_links(base_url: str) -> tuple[str, str]:

@@ -17,7 +17,21 @@ import plotly.graph_objects as go
 import streamlit as st
 from sklearn.exceptions import ConvergenceWarning
 
-from softmax_core import SoftmaxRegression, Step, fit_sklearn, objective_gradient, softmax
+from softmax_core import (
+    Directions,
+    SoftmaxRegression,
+    Step,
+    TrainingData,
+    extent_for,
+    fit_sklearn,
+    grid_size_for,
+    loss_surface,
+    objective_gradient,
+    project_path,
+    softmax,
+    steepest_and_start,
+    steepest_directions,
+)
 from softmax_core.compare import SAME_OBJECTIVE_MAX_ITER
 
 from . import data as datasets
@@ -139,6 +153,7 @@ def loss_figure(
     schedule: Schedule,
     view: View,
     *,
+    ghosts: tuple[tuple[str, np.ndarray], ...] = (),
     title: str,
     large: bool,
     height: int,
@@ -148,6 +163,7 @@ def loss_figure(
         reference=report.reference_loss if view.show_target else None,
         reference_label="J* (target)",
         rate_changes=rate_changes(schedule),
+        ghosts=ghosts,
         log_y=view.log_y,
         window=view.loss_window,
         title=title,
@@ -230,6 +246,75 @@ def next_step_table(
         for j, name in enumerate(columns):
             table[f"{name} {caption}"] = arrays[part][:, j]
     return step, table
+
+
+# grid_size^2 * n_samples * n_classes of one landscape: about 60 ms on this machine.
+LANDSCAPE_WORK = 30_000_000
+PLANE_LABELS = {"start": "the start", "steepest": "second steepest direction"}
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def plane(data_key: tuple, C: float, kind: str) -> tuple[Directions, np.ndarray]:
+    """The landscape's directions, computed once per data set, penalty and kind at the
+    optimum (Newton's), and the optimum's stacked parameters ``[W | b]``."""
+    optimum = converged_model(data_key, C)
+    X = datasets.load(*data_key).X
+    if kind == "start":
+        directions = steepest_and_start(optimum.coef_, optimum.intercept_, X, C)
+    else:
+        directions = steepest_directions(optimum.coef_, optimum.intercept_, X, C)
+    return directions, np.column_stack([optimum.coef_, optimum.intercept_])
+
+
+def landscape_figure(
+    model: SoftmaxRegression,
+    training: TrainingData,
+    directions: Directions,
+    optimum: np.ndarray,
+    *,
+    kind: str,
+    ghosts: tuple[tuple[str, np.ndarray], ...] = (),
+    title: str,
+    large: bool,
+    height: int,
+) -> tuple[dict, float]:
+    """J on the plane through the current parameters, the path so far and the optimum;
+    with how far, on average, the path lies off that plane."""
+    _, thetas = model.path()
+    center = thetas[-1]
+    path = project_path(thetas, center, directions)
+    optimum_xy = project_path(optimum[None], center, directions).coords[0]
+    ghost_paths = [(label, project_path(g, center, directions).coords) for label, g in ghosts]
+    every = np.vstack([path.coords, *(g for _, g in ghost_paths)])
+    extent = extent_for(every, optimum_xy, margin=0.15, minimum=0.5)
+    grid = grid_size_for(training.n_samples, training.classes.size, LANDSCAPE_WORK)
+    surface = loss_surface(
+        model.coef_,
+        model.intercept_,
+        training.X,
+        training.y_encoded,
+        model.C,
+        directions,
+        extent,
+        grid,
+        max_work=LANDSCAPE_WORK,
+    )
+    steepest, second = directions.eigenvalues
+    y_title = "toward the start" if kind == "start" else f"second steepest, λ = {second:.3g}"
+    spec = figures.loss_landscape(
+        surface.a,
+        surface.b,
+        surface.loss,
+        path.coords,
+        optimum_xy,
+        x_title=f"steepest direction, λ = {steepest:.3g}",
+        y_title=y_title,
+        title=title,
+        ghosts=ghost_paths,
+        large=large,
+        height=height,
+    )
+    return spec, float(np.mean(path.off_plane))
 
 
 @dataclass(frozen=True)
