@@ -25,8 +25,8 @@ def body() -> None:
     )
     current, dataset = state.settings(), state.dataset()
     large = page.large()
-    final = views.converged_model(current.data_key(), current.C)
-    reference = views.reference(current.data_key(), current.C, "same")
+    final = views.converged_model(dataset, current.C)
+    reference = views.reference(dataset, current.C, "same")
     title = "Where training ends"
     st.plotly_chart(
         views.chart(

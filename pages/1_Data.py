@@ -1,20 +1,34 @@
-"""Data: generate the noisy classes the model will learn from."""
+"""Data: the points the model learns from: generated, real (iris, wine) or your own CSV."""
+
+import functools
 
 import streamlit as st
 
+from softmax_core.datasets import MAX_CSV_BYTES, real_feature_names
 from ui import figures, page, state, views
-from ui.settings import MAX_CLASSES, MAX_SAMPLES, MAX_SEED, MIN_SAMPLES
+from ui.data import REAL_TITLES
+from ui.settings import (
+    GENERATED,
+    HOLDOUT_RANGE,
+    KINDS,
+    MAX_CLASSES,
+    MAX_SAMPLES,
+    MAX_SEED,
+    MIN_SAMPLES,
+    REAL_FEATURE_COUNTS,
+)
+
+KIND_LABELS = {
+    "line": "1-D line (the seed's)",
+    "blobs": "2-D blobs",
+    "iris": "Iris",
+    "wine": "Wine",
+    "upload": "Your CSV",
+}
 
 
-def controls() -> None:
+def generated_controls() -> None:
     left, middle, right = st.columns(3)
-    left.radio(
-        "Shape",
-        ["line", "blobs"],
-        format_func={"line": "1-D line (the seed's)", "blobs": "2-D blobs"}.get,
-        **state.widget("w.data.kind"),
-        help="1-D: x evenly spaced on [0, 10], labels by thresholds. 2-D: Gaussian clusters.",
-    )
     left.number_input(
         "Number of points",
         min_value=MIN_SAMPLES,
@@ -55,13 +69,111 @@ def controls() -> None:
     )
 
 
+def real_controls(kind: str) -> None:
+    names = real_feature_names(kind)
+    st.multiselect(
+        "Features (one or two)",
+        list(range(REAL_FEATURE_COUNTS[kind])),
+        format_func=lambda i: names[i],
+        max_selections=2,
+        **state.widget("w.data.features"),
+        help="One feature: probability curves; two: decision regions. None chosen: the "
+        "default single feature.",
+    )
+    st.caption(
+        f"{REAL_TITLES[kind]}, shipped with scikit-learn (nothing is downloaded): "
+        f"{state.dataset().X.shape[0]} points."
+    )
+
+
+def upload_controls() -> None:
+    st.file_uploader(
+        f"A CSV file with a header row (at most {MAX_CSV_BYTES // 1_000_000} MB)",
+        type=["csv", "txt"],
+        key="w.data.upload",
+        on_change=state.receive_upload,
+        help="One or two numeric feature columns and a label column with 2 to "
+        f"{MAX_CLASSES} classes, at most {MAX_SAMPLES:,} rows. The file stays in your "
+        "session: a link cannot carry it.",
+    )
+    current = state.upload()
+    if current is None:
+        return
+    table, settings = current.table, state.settings()
+    numeric = list(table.numeric_columns())
+    left, right = st.columns(2)
+    columns = left.multiselect(
+        "Feature columns (one or two numeric)",
+        numeric,
+        default=[c for c in settings.upload_columns if c in numeric] or numeric[:1],
+        max_selections=2,
+        key="w.data.upload_columns",
+    )
+    label = right.selectbox(
+        "Label column",
+        list(table.columns),
+        index=list(table.columns).index(settings.upload_label)
+        if settings.upload_label in table.columns
+        else len(table.columns) - 1,
+        key="w.data.upload_label",
+    )
+    st.button(
+        f"Learn from {current.name}",
+        key="w.data.use_upload",
+        on_click=state.use_upload,
+        args=(tuple(columns), label),
+        type="primary",
+    )
+
+
+def split_and_scale() -> None:
+    left, middle, right = st.columns(3)
+    left.toggle(
+        "Standardise features",
+        **state.widget("w.data.standardise"),
+        help="Scale each feature to mean 0 and variance 1 on the training points, as "
+        "StandardScaler in a Pipeline does: the curvature bound L shrinks, so larger steps "
+        "are stable (the seed's lr 0.5 becomes one). Charts keep the original axes.",
+    )
+    middle.slider(
+        "Held out",
+        min_value=HOLDOUT_RANGE[0],
+        max_value=HOLDOUT_RANGE[1],
+        step=0.05,
+        format="%.2f",
+        **state.widget("w.data.holdout"),
+        help="The share of points kept out of training (stratified), to see how the model "
+        "does on points it never saw. Drawn open.",
+    )
+    if state.settings().holdout:
+        right.number_input(
+            "Split seed",
+            min_value=0,
+            max_value=MAX_SEED,
+            step=1,
+            **state.widget("w.data.holdout_seed"),
+        )
+
+
 def body() -> None:
     st.title("Data", anchor=False)
-    st.caption(
-        "Points along a line (the seed note's data set, by default) or 2-D clusters; each "
-        "label jumps to the next class with probability *noise*."
+    st.segmented_control(
+        "Source",
+        list(KINDS),
+        format_func=KIND_LABELS.get,
+        required=True,
+        **state.widget("w.data.kind"),
+        help="Points along a line (the seed note's data set), 2-D clusters, two real data "
+        "sets, or your own file.",
     )
-    controls()
+    kind = state.settings().kind
+    if kind in GENERATED:
+        generated_controls()
+    elif kind != "upload":
+        real_controls(kind)
+    with st.expander("Your own CSV", expanded=kind == "upload"):
+        upload_controls()
+    split_and_scale()
     page.show_event()
     dataset = state.dataset()
     chart_col, summary_col = st.columns([3, 1])
@@ -72,23 +184,29 @@ def body() -> None:
                 dataset.y,
                 dataset.class_names,
                 dataset.feature_names,
+                held_out=dataset.test,
+                chosen=state.view().point,
                 large=page.large(),
             )
         ),
         key="w.data.chart",
         config={"displayModeBar": False},
+        on_select=functools.partial(state.choose_point, "w.data.chart"),
+        selection_mode="points",
     )
     with summary_col:
         st.subheader("Class counts", anchor=False)
         counts = views.class_counts(dataset)
         st.dataframe({"class": list(counts), "points": list(counts.values())}, hide_index=True)
+        if dataset.test.size:
+            st.caption(f"{dataset.train.size:,} training points, {dataset.test.size:,} held out.")
         st.download_button(
             "Download CSV",
             data=lambda: views.csv_text(dataset),  # built only when someone downloads it
             file_name="softmax-lab-data.csv",
             mime="text/csv",
             key="w.data.download",
-            help="The data set exactly as the model sees it.",
+            help="The data set as drawn (original features).",
         )
         st.page_link("pages/2_Train.py", label="Next: train on it →")
 

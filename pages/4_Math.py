@@ -3,18 +3,8 @@
 import numpy as np
 import streamlit as st
 
-from ui import page, state, views
-
-
-def vector(values: np.ndarray) -> str:
-    """A row of numbers in LaTeX."""
-    return r"\begin{pmatrix}" + " & ".join(f"{v:.4f}" for v in values) + r"\end{pmatrix}"
-
-
-def matrix(values: np.ndarray) -> str:
-    """A matrix of numbers in LaTeX."""
-    rows = (" & ".join(f"{v:.4f}" for v in row) for row in values)
-    return r"\begin{pmatrix}" + r" \\ ".join(rows) + r"\end{pmatrix}"
+from ui import explain, figures, page, state, views
+from ui.settings import TEMPERATURE_RANGE
 
 
 def derivation(k: int) -> None:
@@ -66,19 +56,21 @@ def live_point(report) -> None:
     )
     point = views.trace_point(state.run().model, dataset, index)
     label = names[point.label]
-    st.latex(r"\mathbf{x} = " + vector(point.x) + rf",\qquad y = \text{{{label}}}")
-    st.latex(r"\mathbf{z} = W\mathbf{x} + \mathbf{b} = " + vector(point.scores))
-    st.latex(r"\mathbf{p} = \operatorname{softmax}(\mathbf{z}) = " + vector(point.proba))
+    st.latex(r"\mathbf{x} = " + views.latex_vector(point.x) + rf",\qquad y = \text{{{label}}}")
+    st.latex(r"\mathbf{z} = W\mathbf{x} + \mathbf{b} = " + views.latex_vector(point.scores))
+    st.latex(
+        r"\mathbf{p} = \operatorname{softmax}(\mathbf{z}) = " + views.latex_vector(point.proba)
+    )
     st.latex(
         rf"\ell = -\log p_{{{label}}} = -\log {point.proba[point.label]:.4f} = {point.loss:.4f}"
     )
     st.latex(
         r"\frac{\partial \ell}{\partial \mathbf{b}} = \mathbf{p} - \mathbf{e}_y = "
-        + vector(point.grad_intercept)
+        + views.latex_vector(point.grad_intercept)
     )
     st.latex(
         r"\frac{\partial \ell}{\partial W} = (\mathbf{p} - \mathbf{e}_y)\,\mathbf{x}^\top = "
-        + matrix(point.grad_coef)
+        + views.latex_matrix(point.grad_coef)
     )
 
 
@@ -114,6 +106,107 @@ def next_step(report) -> None:
     st.dataframe(table, hide_index=True)
 
 
+def temperature(report) -> None:
+    """softmax(z / T) for the chosen point: sharper below 1, flatter above, same winner."""
+    dataset = state.dataset()
+    index = min(state.view().point or dataset.X.shape[0] // 2, dataset.X.shape[0] - 1)
+    point = views.trace_point(state.run().model, dataset, index)
+    st.subheader("Temperature", anchor=False)
+    st.markdown(
+        "Dividing the scores by a temperature T before the softmax changes how sure the "
+        "probabilities are, never which class wins: below 1 they sharpen towards one-hot, "
+        "above 1 they flatten towards 1/k."
+    )
+    st.latex(r"p_j(T) = \frac{e^{z_j / T}}{\sum_l e^{z_l / T}}")
+    value = st.slider(
+        "Temperature T",
+        min_value=TEMPERATURE_RANGE[0],
+        max_value=TEMPERATURE_RANGE[1],
+        step=0.05,
+        **state.widget("w.view.temperature"),
+    )
+    tempered = views.tempered(point.scores, value)
+    st.plotly_chart(
+        views.chart(
+            figures.probability_bars(
+                point.proba,
+                tempered,
+                dataset.class_names,
+                temperature=value,
+                true_class=point.label,
+                large=page.large(),
+            )
+        ),
+        key="w.math.temperature",
+        config={"displayModeBar": False},
+    )
+    same = int(np.argmax(tempered)) == int(np.argmax(point.proba))
+    st.caption(
+        f"Point {index}: the most probable class is "
+        f"{dataset.class_names[int(np.argmax(tempered))]} at T = {value:g}, "
+        f"{'the same as' if same else 'unlike'} at T = 1."
+    )
+
+
+def step_size(report) -> None:
+    """Where the stable step size comes from, with this run's numbers."""
+    current = state.run()
+    facts = views.step_size_facts(current.model, current.data)
+    st.subheader("How big a step can be", anchor=False)
+    st.markdown(
+        "Along a direction where the loss curves with λ (an eigenvalue of the Hessian), a "
+        "gradient step of size η multiplies the error by 1 − ηλ. It shrinks if |1 − ηλ| < 1, "
+        "and grows, flipping sign each step (the zigzag), if ηλ > 2. No direction curves more "
+        "than L, a bound that comes from the data alone (Böhning): the Hessian of the loss in "
+        "the scores never exceeds 1/2."
+    )
+    st.latex(
+        r"L = \tfrac{1}{2}\,\lambda_{\max}\!\left(\tfrac{1}{n}\tilde X^\top \tilde X\right) "
+        r"+ \tfrac{1}{Cn}"
+        + rf" = \tfrac{{1}}{{2}} \cdot {facts.gram_top:.4g} + \ldots = {facts.lipschitz:.4g},"
+        + rf"\qquad \tfrac{{2}}{{L}} = {facts.limit:.4g}"
+    )
+    cols = st.columns(4)
+    cols[0].metric("η (in use)", f"{facts.learning_rate:.4g}")
+    cols[1].metric(
+        "λ max here", f"{facts.steepest:.4g}", help="Largest curvature at the current point."
+    )
+    cols[2].metric(
+        "|1 − ηλ max|",
+        f"{facts.steep_factor:.3f}",
+        help="Above 1, the error along the steepest direction grows at each step: it zigzags.",
+    )
+    cols[3].metric(
+        "|1 − ηλ min|",
+        f"{facts.flat_factor:.5f}",
+        help="How the error along the flattest direction shrinks per step.",
+    )
+    claim = explain.local_step(report, facts.steepest, facts.learning_rate, facts.limit)
+    getattr(st, claim.level)(claim.text)
+    flattest = float(views.optimum_curvatures(state.dataset(), report.C)[0])
+    per_efold = facts.lipschitz / flattest if flattest > 0 else float("inf")
+    st.markdown(
+        f"Near the optimum the flattest direction curves with λ = {flattest:.3g}. At the "
+        f"stable rate η = 1/L, a step shrinks the error along it by 1 − λ/L = "
+        f"{1 - flattest / facts.lipschitz:.6f}: a factor e every L/λ ≈ {per_efold:,.0f} "
+        "steps. That is why plain gradient descent needs tens of thousands of steps to reach "
+        "the optimum precisely, where Newton's method, which divides by the curvature, needs "
+        "a handful, and scikit-learn's L-BFGS, which estimates it, a few dozen."
+    )
+    if report.solver == "nesterov":
+        preview = current.model.preview_step(current.data)
+        st.latex(
+            r"y = \theta_t + \beta_t(\theta_t - \theta_{t-1}),\quad "
+            r"\theta_{t+1} = y - \eta \nabla J(y),\quad "
+            rf"\beta_t = \frac{{m_t - 1}}{{m_{{t+1}}}} = {preview.beta:.4f}"
+        )
+    if report.solver == "newton":
+        st.latex(
+            r"\theta_{t+1} = \theta_t - s\,H^{+} \nabla J(\theta_t),\quad "
+            rf"s = {report.step_size:g} \text{{ (line search)}}"
+        )
+
+
 def body() -> None:
     st.title("The math behind each step", anchor=False)
     report = state.report()
@@ -121,6 +214,10 @@ def body() -> None:
     st.divider()
     live_point(report)
     next_step(report)
+    st.divider()
+    step_size(report)
+    st.divider()
+    temperature(report)
 
 
 page.run("Math", body)

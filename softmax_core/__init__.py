@@ -6,6 +6,7 @@ from .data import line_thresholds, make_noisy_blobs, make_noisy_classes
 from .diagnostics import (
     accuracy,
     confusion_matrix,
+    curvatures,
     lipschitz_constant,
     local_curvature,
     stable_learning_rate_limit,
@@ -48,6 +49,7 @@ __all__ = [
     "accuracy",
     "confusion_matrix",
     "cross_entropy",
+    "curvatures",
     "extent_for",
     "fit_sklearn",
     "grid_size_for",

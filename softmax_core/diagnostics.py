@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import check_array, check_real
-from .functions import hessian, l2_strength
+from .functions import hessian, l2_strength, zero_sum_basis
 
 # L is floored here so that 1/L and 2/L stay finite for an all-zero design (then J is flat
 # in W, and any step is safe).
@@ -78,6 +78,28 @@ def local_curvature(
     :func:`lipschitz_constant`.
     """
     return float(np.linalg.eigvalsh(hessian(coef, intercept, X, C))[-1])
+
+
+def curvatures(
+    coef: np.ndarray, intercept: np.ndarray, X: np.ndarray, C: float = np.inf
+) -> np.ndarray:
+    """The Hessian's eigenvalues over the parameters that sum to zero over the classes.
+
+    These are the directions training moves along (the class-constant ones change
+    nothing). The largest decides whether a gradient step overshoots (``lr * lambda > 2``);
+    the smallest how slowly gradient descent closes in: the error along it shrinks by
+    ``|1 - lr * lambda_min|`` per step.
+
+    Returns
+    -------
+    ndarray of shape ((n_classes - 1) * (n_features + 1),)
+        Ascending; negative rounding is clipped to 0.
+    """
+    full = hessian(coef, intercept, X, C)
+    n_classes, width = np.shape(coef)[0], np.shape(coef)[1] + 1
+    basis = zero_sum_basis(n_classes, width)
+    reduced = basis.T @ full @ basis
+    return np.maximum(np.linalg.eigvalsh(0.5 * (reduced + reduced.T)), 0.0)
 
 
 def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:

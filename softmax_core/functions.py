@@ -254,6 +254,19 @@ def objective_gradient(
     return loss, np.ascontiguousarray(grad[:, :-1]), grad[:, -1].copy()
 
 
+def zero_sum_basis(n_classes: int, width: int) -> np.ndarray:
+    """Orthonormal basis, as columns, of the stacked parameters that sum to zero over classes.
+
+    Shape ``(n_classes * width, (n_classes - 1) * width)``, in the stacked order. Adding one
+    vector to every class row changes no probability, so the Hessian is singular along the
+    class-constant directions; training from zero stays in this subspace.
+    """
+    centred = np.eye(n_classes)[:, :-1] - 1.0 / n_classes  # k - 1 independent zero-sum columns
+    class_basis = np.linalg.qr(centred)[0]
+    # Each column is a zero-sum class pattern times one unit coordinate of [w | b].
+    return np.kron(class_basis, np.eye(width))
+
+
 def hessian_kn(theta: np.ndarray, data: KernelData, alpha: float) -> np.ndarray:
     """Hessian of ``J`` in the stacked parameters, from the class-major layout.
 

@@ -28,7 +28,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._checks import check_array, check_int, check_labels, check_real
-from .functions import _check_parameters, hessian, l2_strength
+from .functions import _check_parameters, hessian, l2_strength, zero_sum_basis
 
 MIN_GRID_SIZE = 3
 MAX_GRID_SIZE = 201
@@ -65,17 +65,6 @@ class PathProjection(NamedTuple):
 
     coords: np.ndarray  # (n_points, 2): (<theta_t - center, u1>, <theta_t - center, u2>)
     off_plane: np.ndarray  # (n_points,): Euclidean distance of theta_t from the plane
-
-
-def _zero_sum_basis(n_classes: int, width: int) -> np.ndarray:
-    """Orthonormal basis, as columns, of the parameters that sum to zero over the classes.
-
-    Shape ``(n_classes * width, (n_classes - 1) * width)``, in the stacked order.
-    """
-    centred = np.eye(n_classes)[:, :-1] - 1.0 / n_classes  # k - 1 independent zero-sum columns
-    class_basis = np.linalg.qr(centred)[0]
-    # Each column is a zero-sum class pattern times one unit coordinate of [w | b].
-    return np.kron(class_basis, np.eye(width))
 
 
 def _fix_sign(vector: np.ndarray) -> np.ndarray:
@@ -128,7 +117,7 @@ def steepest_directions(
     coef, intercept, X = _check_parameters(coef, intercept, X)
     C = check_real("C", C, 0.0, low_open=True, allow_inf=True)
     n_classes, width = coef.shape[0], coef.shape[1] + 1
-    basis = _zero_sum_basis(n_classes, width)
+    basis = zero_sum_basis(n_classes, width)
     reduced = basis.T @ hessian(coef, intercept, X, C) @ basis
     eigenvalues, eigenvectors = np.linalg.eigh(0.5 * (reduced + reduced.T))
     top = basis @ eigenvectors[:, [-1, -2]]  # eigh sorts ascending
@@ -171,7 +160,7 @@ def steepest_and_start(
     start = check_array("start", start, ndim=2)
     if start.shape != (n_classes, width):
         raise ValueError(f"start must have shape {(n_classes, width)}, got {start.shape}")
-    basis = _zero_sum_basis(n_classes, width)
+    basis = zero_sum_basis(n_classes, width)
     offset = start.ravel() - np.column_stack([coef, intercept]).ravel()
     offset = basis @ (basis.T @ offset)  # the zero-sum part: what training can move along
     u1 = steepest.vectors[0].ravel()

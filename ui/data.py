@@ -1,25 +1,50 @@
-"""The data sets the settings describe, loaded once per distinct settings (cached).
+"""The data sets the settings describe, as the model learns from them.
 
-A :class:`Dataset` has ``X`` of shape ``(n_samples, n_features)``, labels ``y`` encoded as
-``0 .. n_classes - 1`` (every class present), and names for the classes and the features.
+A :class:`Dataset` holds every point as drawn (``X`` of shape ``(n_samples, n_features)``,
+labels ``y`` in ``0 .. n_classes - 1``, every class present), the split into training and
+held-out points, and the scaling of the features that the model sees, fitted on the training
+points only, as a scikit-learn ``Pipeline(StandardScaler(), ...)`` would. Charts draw the
+points on their original axes; the model and scikit-learn's reference learn from
+``X_train`` (scaled). Data sets are cached per settings; an uploaded file's per digest.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import streamlit as st
 
 from softmax_core import make_noisy_blobs, make_noisy_classes
+from softmax_core.datasets import (
+    CsvTable,
+    csv_dataset,
+    default_features,
+    holdout_split,
+    parse_csv,
+)
+from softmax_core.datasets import load_real as load_real_data
+
+from .settings import GENERATED, Settings
+
+# Names of the real data sets' classes and of their default features, as the app shows them.
+REAL_TITLES = {"iris": "Iris (scikit-learn)", "wine": "Wine (scikit-learn)"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Dataset:
+    """Points, labels, names, the held-out split and the features' scaling."""
+
+    key: tuple  # Settings.data_key(): what the caches of fits on this data set are keyed by
     X: np.ndarray
     y: np.ndarray
     class_names: tuple[str, ...]
     feature_names: tuple[str, ...]
+    train: np.ndarray  # indices of the training points, sorted
+    test: np.ndarray  # indices of the held-out points (may be empty)
+    mean: np.ndarray  # (n_features,): subtracted before the model sees a point
+    scale: np.ndarray  # (n_features,): then divided by
 
     @property
     def n_classes(self) -> int:
@@ -29,19 +54,96 @@ class Dataset:
     def n_features(self) -> int:
         return self.X.shape[1]
 
+    @property
+    def standardised(self) -> bool:
+        return bool(np.any(self.mean != 0) or np.any(self.scale != 1))
+
+    def features(self, X: np.ndarray) -> np.ndarray:
+        """Points as the model sees them (scaled when the data set is standardised)."""
+        return (X - self.mean) / self.scale
+
+    @cached_property
+    def X_train(self) -> np.ndarray:
+        return np.ascontiguousarray(self.features(self.X[self.train]))
+
+    @property
+    def y_train(self) -> np.ndarray:
+        return self.y[self.train]
+
+    @cached_property
+    def X_test(self) -> np.ndarray:
+        return np.ascontiguousarray(self.features(self.X[self.test]))
+
+    @property
+    def y_test(self) -> np.ndarray:
+        return self.y[self.test]
+
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def load(kind: str, n_samples: int, n_classes: int, noise: float, seed: int) -> Dataset:
-    """The data set of the given settings (``Settings.data_key()``).
+def _generated(kind: str, n_samples: int, n_classes: int, noise: float, seed: int):
+    if kind == "blobs":
+        X, y = make_noisy_blobs(n_samples, n_classes, noise, random_state=seed)
+        return X, y, tuple(str(i) for i in range(n_classes)), ("x₁", "x₂")
+    X, y = make_noisy_classes(n_samples, n_classes, noise, random_state=seed)
+    return X, y, tuple(str(i) for i in range(n_classes)), ("x",)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _real(kind: str, features: tuple[int, ...]):
+    loaded = load_real_data(kind, features or default_features(kind, 1))
+    return loaded.X, loaded.y, loaded.class_names, loaded.feature_names
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def parsed_upload(digest: str, _raw: bytes) -> CsvTable:
+    """An uploaded file's table, parsed once per content (keyed by its SHA-256 digest).
+
+    Raises
+    ------
+    ValueError
+        If the file is not a readable CSV table; the message says why, for a person.
+    """
+    return parse_csv(_raw)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _uploaded(digest: str, columns: tuple[str, ...], label: str, _table: CsvTable):
+    loaded = csv_dataset(_table, columns, label)
+    return loaded.X, loaded.y, loaded.class_names, loaded.feature_names
+
+
+def load(settings: Settings, upload: CsvTable | None = None) -> Dataset:
+    """The data set of ``settings`` (an uploaded file's table comes from the session).
 
     Raises
     ------
     ValueError
         From the core, if the settings cannot make a data set (the message says why).
     """
-    names = tuple(str(label) for label in range(n_classes))
-    if kind == "blobs":
-        X, y = make_noisy_blobs(n_samples, n_classes, noise, random_state=seed)
-        return Dataset(X, y, names, ("x₁", "x₂"))
-    X, y = make_noisy_classes(n_samples, n_classes, noise, random_state=seed)
-    return Dataset(X, y, names, ("x",))
+    if settings.kind in GENERATED:
+        X, y, names, feature_names = _generated(
+            settings.kind,
+            settings.n_samples,
+            settings.n_classes,
+            settings.noise,
+            settings.seed,
+        )
+    elif settings.kind == "upload":
+        if upload is None or settings.upload is None:
+            raise ValueError("no uploaded file in this session: upload one on the Data page")
+        X, y, names, feature_names = _uploaded(
+            settings.upload, settings.upload_columns, settings.upload_label, upload
+        )
+    else:
+        X, y, names, feature_names = _real(settings.kind, settings.features)
+    return _prepared(settings, X, y, names, feature_names)
+
+
+def _prepared(settings: Settings, X, y, names, feature_names) -> Dataset:
+    train, test = holdout_split(y, settings.holdout, settings.holdout_seed)
+    mean, scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
+    if settings.standardise:
+        mean = X[train].mean(axis=0)
+        spread = X[train].std(axis=0)
+        scale = np.where(spread > 0, spread, 1.0)  # a constant feature stays as it is
+    return Dataset(settings.data_key(), X, y, names, feature_names, train, test, mean, scale)

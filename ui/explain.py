@@ -240,3 +240,55 @@ def restart_reason(old: Settings, new: Settings) -> str:
     if old.C != new.C:
         return f"the penalty changed the objective ({format_penalty(new.C)})"
     return f"the solver changed from {SOLVER_NAMES[old.solver]} to {SOLVER_NAMES[new.solver]}"
+
+
+def local_step(
+    report: RunReport, steepest_here: float, learning_rate: float, limit: float
+) -> Claim:
+    """What the curvature where the run stands says about the next step, with the measured
+    trend where the two could seem to disagree.
+
+    ``steepest_here`` is the Hessian's largest eigenvalue at the current parameters; the
+    bound ``L = 2 / limit`` holds everywhere. Below the limit a step cannot overshoot
+    anywhere; above it, a step overshoots along the steepest direction here when
+    ``lr * lambda > 2``, and otherwise may still, since it is long enough to reach ground
+    curved up to L, as the recent rises show.
+    """
+    product = learning_rate * steepest_here
+    factor = abs(1.0 - product)
+    if report.solver == "newton":
+        return Claim(
+            "local-newton",
+            "info",
+            "Newton's method divides by the curvature: it takes no learning rate, so there is "
+            "nothing to overshoot with.",
+        )
+    if learning_rate <= limit:
+        return Claim(
+            "local-stable",
+            "success",
+            f"η = {format_rate(learning_rate)} is at most 2/L = {format_rate(limit)}: the "
+            f"error shrinks along every direction, here (|1 − ηλ| = {factor:.3f}) and "
+            "anywhere the step can reach.",
+        )
+    if product > 2:
+        return Claim(
+            "local-overshoot",
+            "warning",
+            f"Here ηλ = {product:.3g} > 2: along the steepest direction each step overshoots, "
+            f"multiplying the error by {factor:.3g} and flipping its sign: the zigzag.",
+        )
+    trend = (
+        f" Measured: the loss rose in {report.recent_rises} of the last "
+        f"{report.recent_steps} steps."
+        if report.recent_steps
+        else ""
+    )
+    return Claim(
+        "local-long-step",
+        "warning",
+        f"Here ηλ = {product:.3g} < 2, so the curvature at this point alone would allow the "
+        f"step; but η = {format_rate(learning_rate)} is above 2/L = {format_rate(limit)}, "
+        f"and a step that long reaches ground curved up to L = {format_rate(2 / limit)}, "
+        f"where it overshoots.{trend}",
+    )

@@ -64,10 +64,11 @@ def class_marker(index: int) -> str:
     return MARKERS[index % len(MARKERS)]
 
 
-def _marker(index: int, large: bool) -> dict:
+def _marker(index: int, large: bool, *, held_out: bool = False) -> dict:
+    """Class ``index``'s marker; held-out points are drawn open (outline only)."""
     return {
         "color": class_colour(index),
-        "symbol": class_marker(index),
+        "symbol": class_marker(index) + ("-open" if held_out else ""),
         "size": 11 if large else 9,
         "line": {"color": INK, "width": 1},
     }
@@ -155,28 +156,74 @@ def _layout(
     }
 
 
-def _data_points_1d(
-    X: np.ndarray, y_index: np.ndarray, names: Sequence[str], *, level: float, large: bool
+def _held_out_mask(n_points: int, held_out: np.ndarray | None) -> np.ndarray:
+    mask = np.zeros(n_points, dtype=bool)
+    if held_out is not None:
+        mask[held_out] = True
+    return mask
+
+
+def _class_points(
+    x: np.ndarray,
+    y_plot: np.ndarray,
+    y_index: np.ndarray,
+    names: Sequence[str],
+    *,
+    held_out: np.ndarray | None,
+    large: bool,
+    in_legend: bool,
+    hover: str,
+    prefix: str = "",
 ) -> list[dict]:
-    keep = thin(X.shape[0])
-    x, y_index = X[keep, 0], y_index[keep]
+    """The data points, one trace per class (and one more per class for held-out points,
+    drawn open), thinned to at most ``MAX_POINTS_DRAWN``."""
+    mask = _held_out_mask(x.shape[0], held_out)
+    keep = thin(x.shape[0])
+    x, y_plot, y_index, mask = x[keep], y_plot[keep], y_index[keep], mask[keep]
     traces = []
     for i, name in enumerate(names):
-        members = y_index == i
-        traces.append(
-            {
-                "type": "scatter",
-                "x": x[members],
-                "y": np.full(int(members.sum()), level),
-                "mode": "markers",
-                "name": f"data: {name}",
-                "legendgroup": f"class {name}",
-                "showlegend": False,
-                "marker": _marker(i, large),
-                "hovertemplate": f"x=%{{x:.3f}}<br>label {name}<extra></extra>",
-            }
-        )
+        for is_held_out in (False, True) if mask.any() else (False,):
+            members = (y_index == i) & (mask == is_held_out)
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": x[members],
+                    "y": y_plot[members],
+                    "mode": "markers",
+                    "name": f"{prefix}{name}" + (" (held out)" if is_held_out else ""),
+                    "legendgroup": f"class {name}",
+                    "showlegend": in_legend and not is_held_out,
+                    "marker": _marker(i, large, held_out=is_held_out),
+                    # Each point's row in the data set: a click on it reports it.
+                    "customdata": keep[members],
+                    "hovertemplate": hover.format(name=name)
+                    + (" (held out)" if is_held_out else "")
+                    + "<extra></extra>",
+                }
+            )
     return traces
+
+
+def _data_points_1d(
+    X: np.ndarray,
+    y_index: np.ndarray,
+    names: Sequence[str],
+    *,
+    level: float,
+    large: bool,
+    held_out: np.ndarray | None = None,
+) -> list[dict]:
+    return _class_points(
+        X[:, 0],
+        np.full(X.shape[0], level),
+        y_index,
+        names,
+        held_out=held_out,
+        large=large,
+        in_legend=False,
+        hover="x=%{{x:.3f}}<br>label {name}",
+        prefix="data: ",
+    )
 
 
 def data_scatter(
@@ -185,6 +232,8 @@ def data_scatter(
     names: Sequence[str],
     feature_names: Sequence[str] | None = None,
     *,
+    held_out: np.ndarray | None = None,
+    chosen: int | None = None,
     large: bool = False,
     height: int = 440,
 ) -> dict:
@@ -197,25 +246,24 @@ def data_scatter(
         Class index of each point, into ``names``.
     names : sequence of str
         Class names, one per class.
+    held_out : ndarray of int, optional
+        Indices of held-out points: drawn open.
     """
     if feature_names is None:
         feature_names = ("x",) if X.shape[1] == 1 else ("x₁", "x₂")
-    keep = thin(X.shape[0])
-    X, y_index = X[keep], y_index[keep]
-    traces = []
-    for i, name in enumerate(names):
-        members = y_index == i
-        y_plot = np.full(int(members.sum()), i) if X.shape[1] == 1 else X[members, 1]
-        traces.append(
-            {
-                "type": "scatter",
-                "x": X[members, 0],
-                "y": y_plot,
-                "mode": "markers",
-                "name": name,
-                "marker": _marker(i, large),
-            }
-        )
+    y_plot = y_index.astype(float) if X.shape[1] == 1 else X[:, 1]
+    traces = _class_points(
+        X[:, 0],
+        y_plot,
+        y_index,
+        names,
+        held_out=held_out,
+        large=large,
+        in_legend=True,
+        hover="%{{x:.3g}}, %{{y:.3g}}<br>class {name}",
+    )
+    if chosen is not None:
+        traces.append(highlight(float(X[chosen, 0]), float(y_plot[chosen]), large=large))
     if X.shape[1] == 1:
         layout = _layout(
             "Generated multi-class data", feature_names[0], "label", large=large, height=height
@@ -240,6 +288,8 @@ def probability_curves(
     reference_label: str = "scikit-learn",
     title: str = "Predicted probability of each class",
     x_title: str = "x",
+    held_out: np.ndarray | None = None,
+    chosen: int | None = None,
     large: bool = False,
     height: int = 440,
 ) -> dict:
@@ -287,7 +337,9 @@ def probability_curves(
                     ),
                 }
             )
-    traces += _data_points_1d(X, y_index, names, level=-0.05, large=large)
+    traces += _data_points_1d(X, y_index, names, level=-0.05, large=large, held_out=held_out)
+    if chosen is not None:
+        traces.append(highlight(float(X[chosen, 0]), -0.05, large=large))
     subtitle = f"dashed: {reference_label}" if reference is not None else ""
     layout = _layout(title, x_title, "probability", large=large, height=height, subtitle=subtitle)
     layout["yaxis"]["range"] = [-0.1, 1.1]
@@ -322,6 +374,8 @@ def decision_regions(
     reference_label: str = "scikit-learn",
     title: str = "Decision regions (shading: class probabilities)",
     feature_names: Sequence[str] = ("x₁", "x₂"),
+    held_out: np.ndarray | None = None,
+    chosen: int | None = None,
     large: bool = False,
     height: int = 520,
 ) -> dict:
@@ -383,19 +437,18 @@ def decision_regions(
                     "hoverinfo": "skip",
                 }
             )
-    keep = thin(X.shape[0])
-    for i, name in enumerate(names):
-        members = y_index[keep] == i
-        traces.append(
-            {
-                "type": "scatter",
-                "x": X[keep][members, 0],
-                "y": X[keep][members, 1],
-                "mode": "markers",
-                "name": name,
-                "marker": _marker(i, large),
-            }
-        )
+    traces += _class_points(
+        X[:, 0],
+        X[:, 1],
+        y_index,
+        names,
+        held_out=held_out,
+        large=large,
+        in_legend=True,
+        hover="%{{x:.3g}}, %{{y:.3g}}<br>class {name}",
+    )
+    if chosen is not None:
+        traces.append(highlight(float(X[chosen, 0]), float(X[chosen, 1]), large=large))
     subtitle = f"dashed: boundaries of {reference_label}" if reference is not None else ""
     layout = _layout(title, *feature_names[:2], large=large, height=height, subtitle=subtitle)
     layout["xaxis"]["range"] = [float(grid_x[0]), float(grid_x[-1])]
@@ -412,6 +465,7 @@ def loss_history(
     reference_label: str = "J* (target)",
     rate_changes: Sequence[int] = (),
     ghosts: Sequence[tuple[str, np.ndarray]] = (),
+    heldout: tuple[np.ndarray, np.ndarray] | None = None,
     log_y: bool = False,
     window: str = "all",
     last: int = 50,
@@ -432,6 +486,9 @@ def loss_history(
         Iterations at which the learning rate changed: vertical marks.
     ghosts : sequence of (label, ndarray)
         Pinned runs' loss histories, drawn faded and dotted.
+    heldout : (iterations, losses), optional
+        The cross-entropy on held-out points along the path (no penalty); not with the
+        ``J - J*`` scale.
     log_y : bool
         Logarithmic y axis: of ``J - J*`` when a reference is given (floored at 1e-16,
         since rounding can put it at or below zero), else of ``J``.
@@ -490,6 +547,20 @@ def loss_history(
             "hovertemplate": "iteration %{x}<br>%{y:.6g}<extra></extra>",
         }
     ]
+    if heldout is not None and not gap_mode and x.shape[0]:
+        held_x, held_y = heldout
+        shown = (held_x >= x[0]) & (held_x <= x[-1])
+        traces.append(
+            {
+                "type": "scatter",
+                "x": held_x[shown],
+                "y": held_y[shown],
+                "mode": "lines",
+                "name": "held out (CE)",
+                "line": {"color": PALETTE[2], "width": width, "dash": "dashdot"},
+                "hovertemplate": "iteration %{x}<br>%{y:.6g}<extra>held out</extra>",
+            }
+        )
     if reference is not None and not gap_mode and x.shape[0]:
         traces.append(
             {
@@ -655,4 +726,137 @@ def loss_landscape(
     layout = _layout(title, x_title, y_title, large=large, height=height, legend="top")
     layout["xaxis"]["range"] = [float(a[0]), float(a[-1])]
     layout["yaxis"]["range"] = [float(b[0]), float(b[-1])]
+    return {"data": traces, "layout": layout}
+
+
+def highlight(x: float, y: float, *, large: bool) -> dict:
+    """A ring around the chosen point (``x``, ``y`` in the chart's coordinates)."""
+    return {
+        "type": "scatter",
+        "x": [x],
+        "y": [y],
+        "mode": "markers",
+        "name": "chosen point",
+        "showlegend": False,
+        "marker": {
+            "size": 26 if large else 22,
+            "symbol": "circle-open",
+            "color": INK,
+            "line": {"width": 3, "color": INK},
+        },
+        "hoverinfo": "skip",
+    }
+
+
+def probability_simplex(
+    proba: np.ndarray,
+    y_index: np.ndarray,
+    names: Sequence[str],
+    *,
+    chosen: int | None = None,
+    title: str = "Every point's probabilities",
+    large: bool = False,
+    height: int = 440,
+) -> dict:
+    """Three classes' probabilities as points of a triangle (a ternary plot): each corner
+    is certainty for one class, the centre 1/3 each. Coloured by the true class.
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n_samples, 3)
+    y_index : ndarray of shape (n_samples,)
+    names : sequence of 3 str
+    chosen : int, optional
+        A point to emphasise.
+    """
+    size = FONT_SIZE[large]
+    keep = thin(proba.shape[0])
+    proba, y_index = proba[keep], y_index[keep]
+    traces = []
+    for i, name in enumerate(names):
+        members = y_index == i
+        traces.append(
+            {
+                "type": "scatterternary",
+                "a": proba[members, 0],
+                "b": proba[members, 1],
+                "c": proba[members, 2],
+                "mode": "markers",
+                "name": name,
+                "marker": {**_marker(i, large), "opacity": 0.85},
+                "customdata": keep[members],
+                "hovertemplate": f"class {name}<br>p = (%{{a:.3f}}, %{{b:.3f}}, %{{c:.3f}})"
+                "<extra></extra>",
+            }
+        )
+    if chosen is not None and chosen in set(keep.tolist()):
+        row = int(np.flatnonzero(keep == chosen)[0])
+        traces.append(
+            {
+                "type": "scatterternary",
+                "a": [proba[row, 0]],
+                "b": [proba[row, 1]],
+                "c": [proba[row, 2]],
+                "mode": "markers",
+                "name": "chosen point",
+                "showlegend": False,
+                "marker": {"size": 24, "symbol": "circle-open", "color": INK, "line": {"width": 3}},
+                "hoverinfo": "skip",
+            }
+        )
+    axis = {"tickfont": {"size": size - 2, "color": INK}, "gridcolor": GRID, "linecolor": INK}
+    layout = _layout(title, "", "", large=large, height=height)
+    layout.pop("xaxis")
+    layout.pop("yaxis")
+    layout["ternary"] = {
+        "sum": 1,
+        "aaxis": {**axis, "title": {"text": f"P({names[0]})", "font": {"size": size}}},
+        "baxis": {**axis, "title": {"text": f"P({names[1]})", "font": {"size": size}}},
+        "caxis": {**axis, "title": {"text": f"P({names[2]})", "font": {"size": size}}},
+        "bgcolor": "white",
+    }
+    return {"data": traces, "layout": layout}
+
+
+def probability_bars(
+    proba: np.ndarray,
+    tempered: np.ndarray,
+    names: Sequence[str],
+    *,
+    temperature: float,
+    true_class: int,
+    large: bool = False,
+    height: int = 320,
+) -> dict:
+    """One point's probabilities, softmax(z) and softmax(z / T), side by side per class."""
+    labels = [f"{name}{' (true)' if i == true_class else ''}" for i, name in enumerate(names)]
+    traces = [
+        {
+            "type": "bar",
+            "x": labels,
+            "y": proba,
+            "name": "softmax(z)",
+            "marker": {"color": GRID, "line": {"color": INK, "width": 1}},
+            "hovertemplate": "%{y:.4f}<extra>T = 1</extra>",
+        },
+        {
+            "type": "bar",
+            "x": labels,
+            "y": tempered,
+            "name": f"softmax(z / {temperature:g})",
+            "marker": {"color": [class_colour(i) for i in range(len(names))]},
+            "hovertemplate": f"%{{y:.4f}}<extra>T = {temperature:g}</extra>",
+        },
+    ]
+    layout = _layout(
+        f"Temperature T = {temperature:g}",
+        "class",
+        "probability",
+        large=large,
+        height=height,
+        legend="top",
+    )
+    layout["yaxis"]["range"] = [0, 1.05]
+    layout["xaxis"]["type"] = "category"  # class names like "1" are names, not numbers
+    layout["barmode"] = "group"
     return {"data": traces, "layout": layout}

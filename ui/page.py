@@ -21,6 +21,7 @@ PAGES = (
     ("pages/2_Train.py", "Train", ":material/model_training:"),
     ("pages/3_Compare.py", "Compare", ":material/compare:"),
     ("pages/4_Math.py", "Math", ":material/function:"),
+    ("pages/5_Lessons.py", "Lessons", ":material/school:"),
 )
 # Room for the lecture on one 720-pixel-high screen: less padding above and between blocks.
 _COMPACT_CSS = """

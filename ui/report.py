@@ -83,6 +83,8 @@ class RunReport:
     gap: ProbabilityGap | None = None
     reference_loss: float | None = None
     reference_norm: float | None = None
+    heldout_accuracy: float | None = None  # on the held-out points, if there are any
+    heldout_loss: float | None = None  # their mean cross-entropy (no penalty)
 
     @property
     def loss_change(self) -> float | None:
@@ -133,11 +135,13 @@ def build_report(
     auto_rate: bool,
     reference: Reference | None = None,
     steps_at_rate: int | None = None,
+    heldout: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> RunReport:
     """The report of ``model`` trained on ``data``, compared with ``reference`` if given.
 
     ``steps_at_rate`` is how many of the last steps used the current learning rate (the
-    trend describes those only); None means all of them.
+    trend describes those only); None means all of them. ``heldout`` is ``(X, y_encoded)``
+    of the points kept out of training, as the model sees them.
     """
     history = model.loss_history()
     recent_steps, recent_rises = _recent_trend(history, steps_at_rate)
@@ -147,6 +151,11 @@ def build_report(
         coef, intercept = symmetric_parameters(reference.model)
         reference_loss = objective_gradient(coef, intercept, data.X, data.y_encoded, model.C)[0]
         reference_norm = float(np.linalg.norm(coef))
+    heldout_accuracy = heldout_loss = None
+    if heldout is not None and heldout[1].size:
+        X_test, y_test = heldout
+        heldout_accuracy = float(np.mean(model.predict(X_test) == data.classes[y_test]))
+        heldout_loss = objective_gradient(model.coef_, model.intercept_, X_test, y_test)[0]
     return RunReport(
         n_iter=model.n_iter_,
         max_iter=model.max_iter,
@@ -170,6 +179,8 @@ def build_report(
         gap=gap,
         reference_loss=reference_loss,
         reference_norm=reference_norm,
+        heldout_accuracy=heldout_accuracy,
+        heldout_loss=heldout_loss,
     )
 
 

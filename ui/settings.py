@@ -15,7 +15,12 @@ from dataclasses import dataclass, field, replace
 from softmax_core import SOLVERS
 from softmax_core.data import MAX_CLASSES, MAX_SAMPLES
 
-KINDS = ("line", "blobs")
+KINDS = ("line", "blobs", "iris", "wine", "upload")
+GENERATED = ("line", "blobs")
+# The real data sets shipped with scikit-learn: points and feature columns (a test checks).
+REAL_SIZES = {"iris": 150, "wine": 178}
+REAL_FEATURE_COUNTS = {"iris": 4, "wine": 13}
+HOLDOUT_RANGE = (0.0, 0.5)
 MIN_SAMPLES = 10
 MAX_ITER = 100_000
 MAX_SEED = 2**32 - 1
@@ -33,7 +38,9 @@ REFERENCES = ("same", "default")
 LOSS_WINDOWS = ("all", "last", "logx")
 LAST_ITERATIONS = 50
 SPEEDS = ("slow", "normal", "fast", "turbo")
-PANELS = ("model", "landscape")
+PANELS = ("model", "landscape", "simplex")
+TEMPERATURE_RANGE = (0.05, 20.0)
+MAX_LESSONS, MAX_LESSON_STEPS = 9, 20  # bounds of the URL's numbers (ui.lessons has fewer)
 PLANES = ("start", "steepest")
 MAX_POINT = MAX_SAMPLES - 1
 QUOTE_LENGTH = 30
@@ -44,7 +51,12 @@ class Settings:
     """A run: the data set and the trainer.
 
     ``learning_rate`` is ``None`` for "auto" (1/L); ``C`` is ``math.inf`` for no penalty.
-    The defaults are the seed note's data set and run.
+    The defaults are the seed note's data set and run. ``n_samples`` to ``seed`` describe a
+    generated data set (``kind`` line or blobs); ``features`` picks the columns of a real one
+    (iris, wine; empty: the default single feature); ``upload`` is the digest of an uploaded
+    CSV (it lives in the session only: no link carries it) with the columns chosen from it.
+    ``holdout`` is the share of points held out of training, ``standardise`` scales the
+    features to mean 0 and variance 1 on the training points, as a Pipeline would.
     """
 
     kind: str = "line"
@@ -57,22 +69,53 @@ class Settings:
     solver: str = "gd"
     tol: float = 1e-6
     max_iter: int = 1000
+    features: tuple[int, ...] = ()
+    standardise: bool = False
+    holdout: float = 0.0
+    holdout_seed: int = 0
+    upload: str | None = None
+    upload_columns: tuple[str, ...] = ()
+    upload_label: str = ""
+    upload_rows: int = 0
 
     def data_key(self) -> tuple:
-        """What defines the data set (a change means new data and a new run)."""
-        return (self.kind, self.n_samples, self.n_classes, self.noise, self.seed)
+        """What defines the data set the model learns from (a change means a new run):
+        the points, the held-out split and the scaling of the features."""
+        return (
+            self.kind,
+            self.n_samples,
+            self.n_classes,
+            self.noise,
+            self.seed,
+            self.features,
+            self.standardise,
+            self.holdout,
+            self.holdout_seed,
+            self.upload,
+            self.upload_columns,
+            self.upload_label,
+        )
 
     def run_key(self) -> tuple:
         """What defines the objective and the optimiser (a change means a new run)."""
         return (*self.data_key(), self.C, self.solver)
 
+    @property
+    def n_points(self) -> int:
+        """How many points the data set has (for the work budgets)."""
+        if self.kind in REAL_SIZES:
+            return REAL_SIZES[self.kind]
+        if self.kind == "upload":
+            return max(self.upload_rows, 1)
+        return self.n_samples
+
     def step_budget(self) -> int:
         """How many iterations one request may run on this data set."""
-        return max(1, min(MAX_ITER, WORK_BUDGET // self.n_samples))
+        return max(1, min(MAX_ITER, WORK_BUDGET // self.n_points))
 
     def replay_budget(self) -> int:
         """How many iterations opening a link may replay on this data set."""
-        return max(1, min(MAX_ITER, REPLAY_FACTOR * WORK_BUDGET // self.n_samples))
+        return max(1, min(MAX_ITER, REPLAY_FACTOR * WORK_BUDGET // self.n_points))
 
 
 @dataclass(frozen=True)
@@ -94,6 +137,9 @@ class View:
     speed: str = "fast"
     panel: str = "model"
     plane: str = "start"
+    temperature: float = 1.0
+    lesson: int | None = None  # 0-based; the URL counts from 1
+    lesson_step: int = 0
 
 
 SEED_NOTE = Settings()
@@ -159,9 +205,21 @@ def to_query(
     }
     if len(schedule) > 1 or (schedule and schedule[0][0] != settings.learning_rate):
         query["sched"] = _format_schedule(schedule)
+    if settings.kind in REAL_SIZES and settings.features:
+        query["features"] = ",".join(str(i) for i in settings.features)
+    if settings.standardise:
+        query["std"] = "1"
+    if settings.holdout:
+        query["holdout"] = _format_float(settings.holdout)
+        query["hseed"] = str(settings.holdout_seed)
     if pins:
         query["pins"] = ";".join(_format_pin(pin) for pin in pins)
+    if view.lesson is not None:
+        query["lesson"] = str(view.lesson + 1)
+        query["step"] = str(view.lesson_step + 1)
     for name, (attribute, _) in _VIEW_PARSERS.items():
+        if attribute in ("lesson", "lesson_step"):
+            continue  # written above, counted from 1
         value = getattr(view, attribute)
         if value != getattr(DEFAULT_VIEW, attribute):
             query[name] = ("1" if value else "0") if isinstance(value, bool) else str(value)
@@ -237,6 +295,16 @@ def _parse_flag(raw: str) -> bool:
     return text in _TRUE
 
 
+def _parse_features(raw: str, n_columns: int) -> tuple[int, ...]:
+    parts = raw.split(",")
+    if len(parts) > 2:
+        raise ValueError("must be one or two column numbers")
+    features = tuple(_parse_int(part, 0, n_columns - 1) for part in parts)
+    if len(set(features)) != len(features):
+        raise ValueError("must be two different columns")
+    return features
+
+
 def _parse_c(raw: str) -> float:
     return math.inf if raw.strip() == "none" else _parse_float(raw, *C_RANGE)
 
@@ -252,6 +320,9 @@ _PARSERS = {
     "solver": ("solver", lambda raw: _parse_choice(raw, SOLVERS)),
     "tol": ("tol", lambda raw: _parse_float(raw, *TOL_RANGE)),
     "max_iter": ("max_iter", lambda raw: _parse_int(raw, 1, MAX_ITER)),
+    "std": ("standardise", _parse_flag),
+    "holdout": ("holdout", lambda raw: _parse_float(raw, *HOLDOUT_RANGE)),
+    "hseed": ("holdout_seed", lambda raw: _parse_int(raw, 0, MAX_SEED)),
 }
 _VIEW_PARSERS = {
     "ref": ("reference", lambda raw: _parse_choice(raw, REFERENCES)),
@@ -262,6 +333,9 @@ _VIEW_PARSERS = {
     "speed": ("speed", lambda raw: _parse_choice(raw, SPEEDS)),
     "panel": ("panel", lambda raw: _parse_choice(raw, PANELS)),
     "plane": ("plane", lambda raw: _parse_choice(raw, PLANES)),
+    "temp": ("temperature", lambda raw: _parse_float(raw, *TEMPERATURE_RANGE)),
+    "lesson": ("lesson", lambda raw: _parse_int(raw, 1, MAX_LESSONS) - 1),
+    "step": ("lesson_step", lambda raw: _parse_int(raw, 1, MAX_LESSON_STEPS) - 1),
 }
 
 
@@ -347,6 +421,22 @@ def from_query(query: dict[str, str]) -> Restored:
     problems = _Problems()
     settings = replace(SEED_NOTE, **_parse_all(query, _PARSERS, problems))
     view = replace(DEFAULT_VIEW, **_parse_all(query, _VIEW_PARSERS, problems))
+    if settings.kind == "upload":
+        problems.append(
+            "this link was made with an uploaded file, which never leaves the session that "
+            "uploaded it: upload it again on the Data page (showing the seed's data meanwhile)"
+        )
+        settings = replace(settings, kind=SEED_NOTE.kind)
+    if "features" in query and settings.kind in REAL_SIZES:
+        try:
+            settings = replace(
+                settings,
+                features=_parse_features(
+                    str(query["features"]), REAL_FEATURE_COUNTS[settings.kind]
+                ),
+            )
+        except ValueError as error:
+            problems.bad("features", str(query["features"]), f"{error}; using the default")
     if settings.n_samples < settings.n_classes:
         problems.append("n is smaller than k; using the default data set")
         settings = replace(

@@ -25,6 +25,7 @@ keys; everything else lives under ``lab.``-prefixed keys, which survive page swi
 
 from __future__ import annotations
 
+import hashlib
 import html
 import warnings
 from collections import deque
@@ -35,10 +36,12 @@ import numpy as np
 import streamlit as st
 
 from softmax_core import DivergenceWarning, SoftmaxRegression, TrainingData, TrainingSnapshot
+from softmax_core.datasets import CsvTable
 
 from . import data as datasets
 from . import explain, views
-from .report import RunReport, build_report, format_number, format_rate
+from .lessons import LESSONS
+from .report import RunReport, build_report, format_number, format_rate, format_ratio
 from .settings import (
     DEFAULT_VIEW,
     MAX_ITER,
@@ -48,7 +51,9 @@ from .settings import (
     Schedule,
     Settings,
     View,
+    escape_markdown,
     from_query,
+    quote,
     to_query,
     truncate_schedule,
 )
@@ -68,6 +73,7 @@ _RUN_COUNTER = "lab.run_counter"
 _URL = "lab.url"
 _REPORT = "lab.report"
 _PINS = "lab.pins"
+_UPLOAD = "lab.upload"
 
 
 @dataclass
@@ -104,6 +110,7 @@ class Run:
     run_id: int
     data: TrainingData | None  # dropped while the run waits in the past runs
     history: deque[Checkpoint] = field(default_factory=lambda: deque(maxlen=HISTORY_LENGTH))
+    heldout: dict[int, float] = field(default_factory=dict)  # iteration -> held-out loss
     schedule: Schedule = field(default_factory=list)
     event: Event | None = None
 
@@ -127,10 +134,13 @@ def init() -> None:
     st.session_state[_PLAYING] = False
     st.session_state[_PAST] = deque(maxlen=PAST_RUNS)
     st.session_state[_NOTICES] = list(restored.problems)
-    settings_ok = _try_start_run(restored.settings)
-    if not settings_ok:
+    refused = _try_start_run(restored.settings)
+    if refused is not None:
         _try_start_run(SEED_NOTE)
-        st.session_state[_NOTICES].append("the link's data set could not be made; using the seed")
+        st.session_state[_NOTICES].append(
+            f"the link's data set could not be made ({refused}); using the seed note's"
+        )
+        st.session_state[_PINS] = []
         return
     st.session_state[_PINS] = [_replay_pin(spec) for spec in restored.pins]
     for learning_rate, count in restored.schedule:
@@ -139,6 +149,13 @@ def init() -> None:
             run().event = _divergence_event(caught)
             break
     _configure_model(settings().learning_rate)
+    lesson = restored.view.lesson
+    if lesson is not None and "iter" not in query:  # a slide's link: ?lesson=1&step=3
+        if lesson < len(LESSONS) and restored.view.lesson_step < len(LESSONS[lesson].steps):
+            open_lesson(lesson, restored.view.lesson_step)
+        else:
+            st.session_state[_NOTICES].append("no such lesson step; showing the first")
+            open_lesson(0, 0)
 
 
 def settings() -> Settings:
@@ -153,7 +170,74 @@ def view() -> View:
 
 def dataset() -> datasets.Dataset:
     """The data set of the current settings."""
-    return datasets.load(*settings().data_key())
+    return datasets.load(settings(), upload_table())
+
+
+@dataclass(frozen=True)
+class Upload:
+    """The file uploaded in this session (one at a time; never in a link)."""
+
+    digest: str  # SHA-256 of its bytes: what caches and settings know it by
+    name: str
+    raw: bytes  # at most server.maxUploadSize (1 MB)
+
+    @property
+    def table(self) -> CsvTable:
+        return datasets.parsed_upload(self.digest, self.raw)
+
+
+def upload() -> Upload | None:
+    return st.session_state.get(_UPLOAD)
+
+
+def upload_table() -> CsvTable | None:
+    """The table of the file uploaded in this session, if any."""
+    current = upload()
+    return None if current is None else current.table
+
+
+def receive_upload() -> None:
+    """The file uploader's callback: keep the file if it is a readable table, else say why
+    (the data set in use stays either way)."""
+    file = st.session_state.get("w.data.upload")
+    if file is None:
+        return
+    raw = file.getvalue()
+    name = quote(file.name, 40)
+    try:
+        digest = hashlib.sha256(raw).hexdigest()
+        table = datasets.parsed_upload(digest, raw)
+    except ValueError as error:
+        run().event = Event("error", f"Could not use {name}: {error}. The data set stays.")
+        return
+    st.session_state[_UPLOAD] = Upload(digest, name, raw)
+    use_upload(*_default_columns(table))
+
+
+def _default_columns(table: CsvTable) -> tuple[tuple[str, ...], str]:
+    """A first guess at a table's label column (the last that looks like classes) and
+    features (its first two other numeric columns); the Data page lets a person change it."""
+    label = (table.label_columns() or table.columns)[-1]
+    return tuple(c for c in table.numeric_columns() if c != label)[:2], label
+
+
+def use_upload(columns: tuple[str, ...], label: str) -> None:
+    """Learn from the uploaded file's ``columns`` (one or two) and ``label`` column; settings
+    the file cannot make a data set from change nothing, and say why."""
+    current = upload()
+    if current is None:
+        return
+    if not columns:
+        columns, label = _default_columns(current.table)
+    new = replace(
+        settings(),
+        kind="upload",
+        upload=current.digest,
+        upload_columns=tuple(columns),
+        upload_label=label,
+        upload_rows=len(current.table.rows),
+    )
+    _replace_run(new, f"you chose {current.name}")
 
 
 def run() -> Run:
@@ -170,16 +254,18 @@ def report() -> RunReport:
     key = (current.run_id, model.n_iter_, model.loss_, model.diverged_, settings(), view())
     cached = st.session_state.get(_REPORT)
     if cached is None or cached[0] != key:
-        reference = views.reference(settings().data_key(), settings().C, view().reference)
+        reference = views.reference(dataset(), settings().C, view().reference)
         rate = settings().learning_rate
         schedule = current.schedule
         at_rate = schedule[-1][1] if schedule and schedule[-1][0] == rate else 0
+        data = dataset()
         built = build_report(
             model,
             current.data,
             auto_rate=rate is None,
             reference=reference,
             steps_at_rate=at_rate,
+            heldout=(data.X_test, data.y_test) if data.test.size else None,
         )
         st.session_state[_REPORT] = cached = (key, built)
     return cached[1]
@@ -221,7 +307,8 @@ def play_timing() -> tuple[float, int]:
 
 
 def _training_data(data: datasets.Dataset) -> TrainingData:
-    return TrainingData(data.X, data.y, classes=np.arange(data.n_classes))
+    """The training points as the model sees them (scaled when standardised)."""
+    return TrainingData(data.X_train, data.y_train, classes=np.arange(data.n_classes))
 
 
 def _new_model(current: Settings) -> SoftmaxRegression:
@@ -234,13 +321,14 @@ def _new_model(current: Settings) -> SoftmaxRegression:
     )
 
 
-def _try_start_run(new: Settings) -> bool:
-    """Start a fresh run at iteration 0 with ``new`` settings; on data that cannot be made,
-    change nothing and return False."""
+def _try_start_run(new: Settings) -> str | None:
+    """Start a fresh run at iteration 0 with ``new`` settings; if they cannot make a data set,
+    change nothing and return why (the core's message)."""
     try:
-        training = _training_data(datasets.load(*new.data_key()))
-    except ValueError:
-        return False
+        data = datasets.load(new, upload_table())
+        training = _training_data(data)
+    except ValueError as error:
+        return str(error)
     counter = st.session_state.get(_RUN_COUNTER, 0) + 1
     st.session_state[_RUN_COUNTER] = counter
     if _SETTINGS in st.session_state and new.data_key() != settings().data_key():
@@ -249,25 +337,20 @@ def _try_start_run(new: Settings) -> bool:
     model = _new_model(new).step(training, n_steps=0)
     st.session_state[_RUN] = Run(model=model, run_id=counter, data=training)
     point = view().point
-    if point is not None and point >= training.n_samples:  # the data set shrank
+    if point is not None and point >= data.X.shape[0]:  # the data set shrank
         update_view(point=None)
     st.session_state[_PLAYING] = False
-    return True
+    return None
 
 
 def _replace_run(new: Settings, reason: str) -> bool:
-    """Keep the current run (for Back) and start a new one; say why."""
+    """Keep the current run (for Back) and start a new one; say why. Settings that cannot
+    make a data set change nothing, and the message says why."""
     previous = (settings(), st.session_state[_RUN])
-    try:
-        ok = _try_start_run(new)
-    except ValueError as error:  # the core refused the settings: say so, keep the run
-        run().event = Event("error", f"Those settings cannot be used: {error}")
-        return False
-    if not ok:
+    refused = _try_start_run(new)
+    if refused is not None:
         run().event = Event(
-            "error",
-            "Those data settings cannot make a data set (too few points for the classes); "
-            "the previous data set stays.",
+            "error", f"Those settings cannot make a data set: {refused}. The previous one stays."
         )
         return False
     archived = previous[1]
@@ -430,6 +513,7 @@ def back() -> None:
     if current.history:
         last = current.history.pop()
         current.model.restore(last.snapshot)
+        current.heldout.clear()  # iterations past the snapshot will be others
         st.session_state[_SETTINGS] = last.settings
         _configure_model(last.settings.learning_rate)
         current.schedule[:] = truncate_schedule(current.schedule, last.snapshot.n_iter)
@@ -495,6 +579,20 @@ def new_seed() -> None:
     update_settings(seed=int(np.random.default_rng().integers(0, 2**31)))
 
 
+def heldout_history() -> tuple[np.ndarray, np.ndarray] | None:
+    """The held-out cross-entropy along the run's path (None without held-out points).
+
+    Each iterate's value is computed once and kept with the run: a step costs one more."""
+    data, current = dataset(), run()
+    if not data.test.size:
+        return None
+    iterations, thetas = current.model.path()
+    for i, theta in zip(iterations.tolist(), thetas, strict=True):
+        if i not in current.heldout:
+            current.heldout[i] = views.heldout_loss(theta, data)
+    return iterations, np.array([current.heldout[i] for i in iterations.tolist()])
+
+
 def pins() -> list[Pin]:
     """The runs kept for comparison (at most ``MAX_PINS``), oldest first."""
     return st.session_state.get(_PINS, [])
@@ -546,6 +644,53 @@ def clear_pins() -> None:
     st.session_state[_PINS] = []
 
 
+def choose_point(chart_key: str) -> None:
+    """A chart's click callback: the clicked data point becomes the chosen one (its row
+    travels in the points' ``customdata``)."""
+    event = st.session_state.get(chart_key)
+    points = [] if event is None else event.selection.points
+    rows = [p["customdata"] for p in points if p.get("customdata") is not None]
+    if rows:
+        row = rows[0][0] if isinstance(rows[0], list) else rows[0]
+        update_view(point=int(row))
+
+
+def clear_point() -> None:
+    update_view(point=None)
+
+
+def open_lesson(lesson: int, step: int) -> None:
+    """Set up a lesson's step from scratch: its settings (a new run; Back returns to the one
+    before), then the actions the controls would take, then how the charts show it."""
+    chosen = LESSONS[lesson].steps[step]
+    _replace_run(chosen.settings, f"you opened lesson {lesson + 1}, step {step + 1}")
+    for action, *arguments in chosen.actions:
+        if action == "step":
+            _advance(settings().learning_rate, arguments[0], keep_snapshot=False)
+        elif action == "stable":
+            update_settings(learning_rate=None)
+        elif action == "optimum":
+            run_to_optimum()
+    update_view(**chosen.view, lesson=lesson, lesson_step=step)
+    run().event = None
+
+
+def lesson_facts() -> dict[str, str]:
+    """The run's numbers a lesson's text may quote (see ``ui.lessons.PLACEHOLDERS``)."""
+    facts, model, data = report(), run().model, run().data
+    proba = model.predict_proba(data.X)
+    return {
+        "n_iter": f"{facts.n_iter:,}",
+        "ratio": format_ratio(facts.ratio),
+        "rises": str(facts.recent_rises),
+        "steps": str(facts.recent_steps),
+        "gap": "–" if facts.gap is None else f"{facts.gap.max_abs_diff:.1e}",
+        "norm": f"{facts.norm:.2f}",
+        "confidence": f"{float(np.mean(proba.max(axis=1))):.0%}",
+        "accuracy": f"{facts.accuracy:.0%}",
+    }
+
+
 def take_event() -> Event | None:
     """The message about the last action, handed out once."""
     current = run()
@@ -558,6 +703,10 @@ def take_event() -> Event | None:
 # Widgets bound to a setting: key -> the Settings field it shows.
 _SETTING_WIDGETS = {
     "w.data.kind": "kind",
+    "w.data.features": "features",
+    "w.data.standardise": "standardise",
+    "w.data.holdout": "holdout",
+    "w.data.holdout_seed": "holdout_seed",
     "w.data.n_samples": "n_samples",
     "w.data.n_classes": "n_classes",
     "w.data.noise": "noise",
@@ -576,9 +725,10 @@ _VIEW_WIDGETS = {
     "w.view.speed": "speed",
     "w.view.panel": "panel",
     "w.view.plane": "plane",
+    "w.view.temperature": "temperature",
     "w.math.point": "point",
 }
-_INT_FIELDS = ("n_samples", "n_classes", "seed", "max_iter")
+_INT_FIELDS = ("n_samples", "n_classes", "seed", "max_iter", "holdout_seed")
 _LR_AUTO, _LR, _RATE_PRESET, _CLASSROOM_WIDGET = (
     "w.train.lr_auto",
     "w.train.lr",
@@ -608,7 +758,8 @@ def _current_preset() -> str | None:
 def _session_value(key: str, default: object) -> object:
     """What a widget should show: the session's value behind it."""
     if key in _SETTING_WIDGETS:
-        return getattr(settings(), _SETTING_WIDGETS[key])
+        value = getattr(settings(), _SETTING_WIDGETS[key])
+        return list(value) if isinstance(value, tuple) else value
     if key in _VIEW_WIDGETS:
         value = getattr(view(), _VIEW_WIDGETS[key])
         return default if value is None else value
@@ -628,6 +779,14 @@ def _on_widget_change(key: str) -> None:
     value = st.session_state[key]
     if key in _SETTING_WIDGETS:
         name = _SETTING_WIDGETS[key]
+        if name == "features":
+            value = tuple(sorted(int(i) for i in value))
+        elif name == "kind" and value == "upload" and upload() is None:
+            run().event = Event("info", "Upload a CSV file first (below).")
+            return
+        elif name == "kind" and value == "upload":
+            use_upload(settings().upload_columns, settings().upload_label)
+            return
         update_settings(**{name: int(value) if name in _INT_FIELDS else value})
     elif key in _VIEW_WIDGETS:
         update_view(**{_VIEW_WIDGETS[key]: value})
@@ -693,12 +852,30 @@ def url_carrier() -> str:
     return f'<div hidden data-lab-query="{html.escape("?" + urlencode(wanted))}"></div>'
 
 
+def data_description() -> str:
+    """The data set in a few words: its source, points, classes, split and scaling."""
+    current, data = settings(), dataset()
+    source = {
+        "line": "1-D line",
+        "blobs": "2-D blobs",
+        "iris": "iris",
+        "wine": "wine",
+        "upload": escape_markdown(upload().name) if upload() else "uploaded file",
+    }[current.kind]
+    if current.kind in ("iris", "wine", "upload"):
+        source += f" ({', '.join(data.feature_names)})"
+    points = f"{data.X.shape[0]:,} points"
+    if data.test.size:
+        points += f" ({data.test.size:,} held out)"
+    scaled = ", standardised" if data.standardised else ""
+    return f"{source}, {points}, {data.n_classes} classes{scaled}"
+
+
 def summary() -> str:
     """The sidebar's one-line summary of the run (from the same report as the page)."""
-    current, facts = settings(), report()
-    data = "1-D line" if current.kind == "line" else "2-D blobs"
+    facts = report()
     state = "diverged" if facts.diverged else ("converged" if facts.converged else "training")
     return (
-        f"**Run:** {data}, {current.n_samples:,} points, {current.n_classes} classes · "
+        f"**Run:** {data_description()} · "
         f"iteration {facts.n_iter:,} · loss {format_number(facts.loss)} · {state}"
     )

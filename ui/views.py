@@ -22,6 +22,10 @@ from softmax_core import (
     SoftmaxRegression,
     Step,
     TrainingData,
+    accuracy,
+    confusion_matrix,
+    cross_entropy,
+    curvatures,
     extent_for,
     fit_sklearn,
     grid_size_for,
@@ -31,8 +35,10 @@ from softmax_core import (
     softmax,
     steepest_and_start,
     steepest_directions,
+    symmetric_parameters,
 )
 from softmax_core.compare import SAME_OBJECTIVE_MAX_ITER
+from softmax_core.diagnostics import design_curvature
 
 from . import data as datasets
 from . import figures
@@ -73,23 +79,29 @@ def reference_max_iter(n_samples: int, objective: str) -> int:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def reference(data_key: tuple, C: float, objective: str) -> Reference:
-    """scikit-learn's fit on the data set: the scratch objective (``"same"``, for the
-    scratch model's ``C``) or its own default (``"default"``, C = 1)."""
-    dataset = datasets.load(*data_key)
-    max_iter = reference_max_iter(dataset.X.shape[0], objective)
+def _reference(data_key: tuple, C: float, objective: str, _dataset: datasets.Dataset) -> Reference:
+    max_iter = reference_max_iter(_dataset.train.size, objective)
+    X, y = _dataset.X_train, _dataset.y_train
     with warnings.catch_warnings():
         # The pages say so when scikit-learn stops at max_iter (Reference.stopped_early).
         warnings.simplefilter("ignore", ConvergenceWarning)
         if objective == "same":
-            model = fit_sklearn(dataset.X, dataset.y, same_objective_as=C, max_iter=max_iter)
+            model = fit_sklearn(X, y, same_objective_as=C, max_iter=max_iter)
         else:
-            model = fit_sklearn(dataset.X, dataset.y, max_iter=max_iter)
+            model = fit_sklearn(X, y, max_iter=max_iter)
     return Reference(model, objective, C if objective == "same" else 1.0)
 
 
-def probabilities(model, X: np.ndarray) -> np.ndarray:
-    return model.predict_proba(X)
+def reference(dataset: datasets.Dataset, C: float, objective: str) -> Reference:
+    """scikit-learn's fit on the training points as the model sees them: the scratch
+    objective (``"same"``, for the scratch model's ``C``) or its own default (``"default"``,
+    C = 1). Cached per data set (its key), penalty and objective."""
+    return _reference(dataset.key, C, objective, dataset)
+
+
+def probabilities(model, dataset: datasets.Dataset, points: np.ndarray) -> np.ndarray:
+    """A model's probabilities at points given on the data set's original axes."""
+    return model.predict_proba(dataset.features(points))
 
 
 def model_figure(
@@ -100,6 +112,7 @@ def model_figure(
     title: str,
     large: bool,
     height: int,
+    chosen: int | None = None,
 ) -> dict:
     """Probability curves (1-D) or decision regions (2-D) of a fitted model over the data;
     with ``reference``, scikit-learn's curves (dashed) or boundaries (dashed contours)."""
@@ -110,11 +123,15 @@ def model_figure(
         points = grid.reshape(-1, 1)
         return figures.probability_curves(
             grid,
-            probabilities(model, points),
+            probabilities(model, dataset, points),
             dataset.X,
             dataset.y,
             names,
-            reference=None if reference is None else probabilities(reference.model, points),
+            reference=None
+            if reference is None
+            else probabilities(reference.model, dataset, points),
+            held_out=dataset.test,
+            chosen=chosen,
             reference_label=label,
             title=title,
             x_title=dataset.feature_names[0],
@@ -126,13 +143,15 @@ def model_figure(
     return figures.decision_regions(
         gx,
         gy,
-        probabilities(model, points).reshape(shape),
+        probabilities(model, dataset, points).reshape(shape),
         dataset.X,
         dataset.y,
         names,
         reference=None
         if reference is None
-        else probabilities(reference.model, points).reshape(shape),
+        else probabilities(reference.model, dataset, points).reshape(shape),
+        held_out=dataset.test,
+        chosen=chosen,
         reference_label=label,
         title=title,
         feature_names=dataset.feature_names,
@@ -154,6 +173,7 @@ def loss_figure(
     view: View,
     *,
     ghosts: tuple[tuple[str, np.ndarray], ...] = (),
+    heldout: tuple[np.ndarray, np.ndarray] | None = None,
     title: str,
     large: bool,
     height: int,
@@ -164,6 +184,7 @@ def loss_figure(
         reference_label="J* (target)",
         rate_changes=rate_changes(schedule),
         ghosts=ghosts,
+        heldout=heldout,
         log_y=view.log_y,
         window=view.loss_window,
         title=title,
@@ -193,13 +214,145 @@ def csv_text(dataset: datasets.Dataset) -> str:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def converged_model(data_key: tuple, C: float) -> SoftmaxRegression:
-    """A scratch model trained to its optimum by Newton's method, for the home page."""
-    dataset = datasets.load(*data_key)
+def _converged_model(data_key: tuple, C: float, _dataset: datasets.Dataset) -> SoftmaxRegression:
     model = SoftmaxRegression(solver="newton", C=C, tol=1e-12, max_iter=HOME_MAX_ITER)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(dataset.X, dataset.y)
+        return model.fit(_dataset.X_train, _dataset.y_train)
+
+
+def converged_model(dataset: datasets.Dataset, C: float) -> SoftmaxRegression:
+    """A scratch model trained to its optimum by Newton's method (cached per data set and
+    penalty): the home page's picture and the landscape's optimum."""
+    return _converged_model(dataset.key, C, dataset)
+
+
+def simplex_figure(
+    model: SoftmaxRegression,
+    dataset: datasets.Dataset,
+    *,
+    chosen: int | None,
+    title: str,
+    large: bool,
+    height: int,
+) -> dict:
+    """Every point's three probabilities as a dot in the triangle (three classes only)."""
+    return figures.probability_simplex(
+        probabilities(model, dataset, dataset.X),
+        dataset.y,
+        dataset.class_names,
+        chosen=chosen,
+        title=title,
+        large=large,
+        height=height,
+    )
+
+
+def tempered(scores: np.ndarray, temperature: float) -> np.ndarray:
+    """softmax(z / T): the same ranking as softmax(z), sharper below T = 1, flatter above."""
+    return softmax(scores / temperature)
+
+
+@dataclass(frozen=True)
+class StepSizeFacts:
+    """Where the stable step size comes from, and what a step does, at the current point."""
+
+    gram_top: float  # lambda_max([X | 1]^T [X | 1] / n) of the training points
+    lipschitz: float  # L = gram_top / 2 + 1 / (C n)
+    learning_rate: float
+    steepest: float  # lambda_max of the Hessian here (zero-sum directions)
+    flattest: float  # lambda_min of the Hessian here
+
+    @property
+    def limit(self) -> float:
+        return 2.0 / self.lipschitz
+
+    @property
+    def steep_factor(self) -> float:
+        """|1 - lr lambda_max|: how a step scales the error along the steepest direction."""
+        return abs(1.0 - self.learning_rate * self.steepest)
+
+    @property
+    def flat_factor(self) -> float:
+        return abs(1.0 - self.learning_rate * self.flattest)
+
+    @property
+    def steps_per_efold(self) -> float:
+        """1 / (lr lambda_min): steps for the error along the flattest direction to shrink
+        by a factor e (when that direction contracts)."""
+        product = self.learning_rate * self.flattest
+        return float("inf") if product <= 0 else 1.0 / product
+
+
+def step_size_facts(model: SoftmaxRegression, training: TrainingData) -> StepSizeFacts:
+    """The core's numbers behind the step size, on the training points where the run stands."""
+    spectrum = curvatures(model.coef_, model.intercept_, training.X, model.C)
+    return StepSizeFacts(
+        gram_top=2.0 * design_curvature(training.X, model.fit_intercept),
+        lipschitz=2.0 / model.learning_rate_limit_,
+        learning_rate=model.learning_rate_,
+        steepest=float(spectrum[-1]),
+        flattest=float(spectrum[0]),
+    )
+
+
+def optimum_curvatures(dataset: datasets.Dataset, C: float) -> np.ndarray:
+    """The Hessian's spectrum (zero-sum directions) at the optimum of the data and C."""
+    optimum = converged_model(dataset, C)
+    return curvatures(optimum.coef_, optimum.intercept_, dataset.X_train, C)
+
+
+def latex_vector(values: np.ndarray) -> str:
+    """A row of numbers in LaTeX."""
+    return r"\begin{pmatrix}" + " & ".join(f"{v:.4f}" for v in values) + r"\end{pmatrix}"
+
+
+def latex_matrix(values: np.ndarray) -> str:
+    """A matrix of numbers in LaTeX."""
+    rows = (" & ".join(f"{v:.4f}" for v in row) for row in values)
+    return r"\begin{pmatrix}" + r" \\ ".join(rows) + r"\end{pmatrix}"
+
+
+def heldout_loss(theta: np.ndarray, dataset: datasets.Dataset) -> float:
+    """Mean cross-entropy on the held-out points at stacked parameters ``[W | b]``."""
+    return objective_gradient(theta[:, :-1], theta[:, -1], dataset.X_test, dataset.y_test)[0]
+
+
+def generalisation_table(
+    model: SoftmaxRegression, reference, dataset: datasets.Dataset
+) -> dict[str, list]:
+    """Accuracy and mean cross-entropy of both models on the training points and, if any,
+    the held-out ones (the core's metrics, on the features as the models see them)."""
+    sets = [("training", dataset.X_train, dataset.y_train)]
+    if dataset.test.size:
+        sets.append(("held out", dataset.X_test, dataset.y_test))
+    table: dict[str, list] = {"model": ["from scratch", reference.label]}
+    for name, X, y in sets:
+        table[f"accuracy, {name}"] = [
+            accuracy(y, model.predict(X)),
+            accuracy(y, reference.model.predict(X)),
+        ]
+        coef, intercept = symmetric_parameters(reference.model)
+        table[f"cross-entropy, {name}"] = [
+            float(np.mean(cross_entropy(model.class_scores(X), y))),
+            # Scores, not log(probabilities): a probability that underflows to 0 has a
+            # finite score, and the core's log-softmax is stable.
+            float(np.mean(cross_entropy(X @ coef.T + intercept, y))),
+        ]
+    return table
+
+
+def confusion_table(model: SoftmaxRegression, dataset: datasets.Dataset) -> tuple[str, dict]:
+    """The scratch model's confusion matrix on the held-out points (the training points if
+    none are held out): rows the true class, columns the predicted one."""
+    held = dataset.test.size > 0
+    X, y = (dataset.X_test, dataset.y_test) if held else (dataset.X_train, dataset.y_train)
+    labels = np.arange(dataset.n_classes)
+    counts = confusion_matrix(y, model.predict(X), labels)
+    table = {"true class": list(dataset.class_names)}
+    for j, name in enumerate(dataset.class_names):
+        table[f"predicted {name}"] = counts[:, j]
+    return ("held-out" if held else "training"), table
 
 
 def parameter_table(model: SoftmaxRegression, names: tuple[str, ...]) -> dict[str, object]:
@@ -254,16 +407,20 @@ PLANE_LABELS = {"start": "the start", "steepest": "second steepest direction"}
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def plane(data_key: tuple, C: float, kind: str) -> tuple[Directions, np.ndarray]:
-    """The landscape's directions, computed once per data set, penalty and kind at the
-    optimum (Newton's), and the optimum's stacked parameters ``[W | b]``."""
-    optimum = converged_model(data_key, C)
-    X = datasets.load(*data_key).X
+def _plane(data_key: tuple, C: float, kind: str, _dataset: datasets.Dataset):
+    optimum = converged_model(_dataset, C)
+    X = _dataset.X_train
     if kind == "start":
         directions = steepest_and_start(optimum.coef_, optimum.intercept_, X, C)
     else:
         directions = steepest_directions(optimum.coef_, optimum.intercept_, X, C)
     return directions, np.column_stack([optimum.coef_, optimum.intercept_])
+
+
+def plane(dataset: datasets.Dataset, C: float, kind: str) -> tuple[Directions, np.ndarray]:
+    """The landscape's directions, computed once per data set, penalty and kind at the
+    optimum (Newton's), and the optimum's stacked parameters ``[W | b]``."""
+    return _plane(dataset.key, C, kind, dataset)
 
 
 def landscape_figure(
@@ -322,7 +479,8 @@ class PointTrace:
     """One data point through the model: scores, probabilities, loss and gradient."""
 
     index: int
-    x: np.ndarray
+    x: np.ndarray  # as drawn
+    x_model: np.ndarray  # as the model sees it (scaled when standardised)
     label: int
     scores: np.ndarray
     proba: np.ndarray
@@ -333,8 +491,9 @@ class PointTrace:
 
 def trace_point(model: SoftmaxRegression, dataset: datasets.Dataset, index: int) -> PointTrace:
     """The forward and backward pass for the point at ``index``: its own loss and gradient
-    (the objective on this one point, without the penalty, which belongs to the whole)."""
-    x_row = dataset.X[index : index + 1]
+    (the objective on this one point, without the penalty, which belongs to the whole), on
+    the features as the model sees them."""
+    x_row = dataset.features(dataset.X[index : index + 1])
     label = dataset.y[index : index + 1]
     scores = model.class_scores(x_row)[0]
     loss, grad_coef, grad_intercept = objective_gradient(
@@ -342,7 +501,8 @@ def trace_point(model: SoftmaxRegression, dataset: datasets.Dataset, index: int)
     )
     return PointTrace(
         index=index,
-        x=x_row[0],
+        x=dataset.X[index],
+        x_model=x_row[0],
         label=int(label[0]),
         scores=scores,
         proba=softmax(scores),

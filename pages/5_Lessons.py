@@ -1,0 +1,70 @@
+"""Lessons: three guided tours of the training area, one short step at a time."""
+
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from ui import page, state, training
+from ui.lessons import LESSONS
+
+
+def lesson_step() -> None:
+    """The chosen lesson's step: where to look, what to do, and the way on (drawn inside the
+    training area's fragment: the step's numbers change as the learner steps)."""
+    view = state.view()
+    lesson_index = view.lesson or 0
+    lesson = LESSONS[lesson_index]
+    step_index = min(view.lesson_step, len(lesson.steps) - 1)
+    step = lesson.steps[step_index]
+    with st.container(border=True, key="lesson-step"):
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.markdown(
+                f"**Lesson {lesson_index + 1}, step {step_index + 1} of {len(lesson.steps)}: "
+                f"{step.title}**"
+            )
+            st.button(
+                "Back",
+                key="w.lesson.back",
+                disabled=step_index == 0,
+                on_click=state.open_lesson,
+                args=(lesson_index, step_index - 1),
+            )
+            st.button(
+                "Next",
+                key="w.lesson.next",
+                type="primary",
+                disabled=step_index == len(lesson.steps) - 1,
+                on_click=state.open_lesson,
+                args=(lesson_index, step_index + 1),
+            )
+        st.markdown(step.text.format(**state.lesson_facts()))
+        st.markdown(f":material/arrow_forward: **Now:** {step.task}")
+        base = str(st.context.url or "").split("?")[0]
+        if base:
+            slide = {"lesson": lesson_index + 1, "step": step_index + 1}
+            st.caption(f"Link to this step, for a slide: {base}?{urlencode(slide)}")
+
+
+def body(summary_slot) -> None:
+    st.title("Lessons", anchor=False)
+    chosen = st.segmented_control(
+        "Lesson",
+        list(range(len(LESSONS))),
+        format_func=lambda i: f"{i + 1}. {LESSONS[i].title}",
+        default=state.view().lesson,
+        key="w.lesson.choice",
+        on_change=lambda: state.open_lesson(st.session_state["w.lesson.choice"] or 0, 0),
+    )
+    if chosen is None or state.view().lesson is None:
+        st.markdown(
+            "Pick a lesson. Each sets the training area below to where the lesson starts and "
+            "asks you to act: Step, change the rate, look at a chart."
+        )
+        for i, lesson in enumerate(LESSONS):
+            st.markdown(f"**{i + 1}. {lesson.title}**: {lesson.summary}")
+        training.area(summary_slot, title=None)
+        return
+    training.area(summary_slot, title=None, above=lesson_step)
+
+
+page.run("Lessons", body, summary_in_fragment=True)

@@ -1,0 +1,635 @@
+"""Tests of ``softmax_core.datasets``: iris and wine against scikit-learn's own arrays, the
+CSV reader against files written with Python's ``csv`` module (round trips, delimiters, the
+byte order mark), one test per bad file with the message the user sees, ``csv_dataset``'s
+column and label handling, and ``holdout_split``'s stratification.
+"""
+
+import csv
+import io
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.datasets import load_iris, load_wine
+
+from softmax_core.datasets import (
+    MAX_CLASSES,
+    MAX_CSV_BYTES,
+    MAX_ROWS,
+    REAL_DATASETS,
+    CsvTable,
+    csv_dataset,
+    default_features,
+    holdout_split,
+    load_real,
+    parse_csv,
+    real_feature_names,
+)
+
+SKLEARN = {"iris": load_iris(), "wine": load_wine()}
+MAX_MESSAGE_CHARS = 200
+
+
+def csv_bytes(rows, delimiter=",", encoding="utf-8", lineterminator="\r\n"):
+    """The bytes of a CSV file that Python's csv module writes for ``rows`` (header first)."""
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, delimiter=delimiter, lineterminator=lineterminator).writerows(rows)
+    return buffer.getvalue().encode(encoding)
+
+
+def lines(*text):
+    """A CSV file from literal lines, for files the csv module would not write."""
+    return "\n".join(text).encode("utf-8")
+
+
+def parse_error(raw):
+    """The message ``parse_csv`` raises for ``raw`` (the test fails if it does not raise)."""
+    with pytest.raises(ValueError) as info:
+        parse_csv(raw)
+    message = str(info.value)
+    assert len(message) < MAX_MESSAGE_CHARS, message
+    return message
+
+
+def dataset_error(raw, features, label):
+    with pytest.raises(ValueError) as info:
+        csv_dataset(parse_csv(raw), features, label)
+    message = str(info.value)
+    assert len(message) < MAX_MESSAGE_CHARS, message
+    return message
+
+
+SMALL = [["length", "width", "species"], ["1.5", "0.2", "a"], ["4.5", "1.5", "b"]]
+
+
+# ---------------------------------------------------------------- real data sets
+
+
+def test_iris_default_1d_is_petal_length():
+    data = load_real("iris", default_features("iris", 1))
+    np.testing.assert_array_equal(data.X, load_iris().data[:, [2]])
+    np.testing.assert_array_equal(data.y, load_iris().target)
+    assert data.X.dtype == np.float64 and data.X.shape == (150, 1)
+    assert data.y.dtype.kind == "i"
+    assert np.bincount(data.y).tolist() == [50, 50, 50]
+    assert data.feature_names == ("petal length (cm)",)
+    assert data.class_names == ("setosa", "versicolor", "virginica")
+
+
+def test_iris_default_2d_is_petal_length_and_width():
+    data = load_real("iris", default_features("iris", 2))
+    np.testing.assert_array_equal(data.X, load_iris().data[:, [2, 3]])
+    assert data.feature_names == ("petal length (cm)", "petal width (cm)")
+
+
+def test_wine_defaults_are_flavanoids_then_alcohol_and_flavanoids():
+    sklearn_names = load_wine().feature_names
+    assert [sklearn_names[j] for j in default_features("wine", 1)] == ["flavanoids"]
+    assert [sklearn_names[j] for j in default_features("wine", 2)] == ["alcohol", "flavanoids"]
+    data = load_real("wine", default_features("wine", 2))
+    np.testing.assert_array_equal(data.X, load_wine().data[:, [0, 6]])
+    assert np.bincount(data.y).tolist() == [59, 71, 48]
+    assert data.class_names == ("class_0", "class_1", "class_2")
+
+
+@pytest.mark.parametrize("name", REAL_DATASETS)
+def test_every_single_feature_matches_sklearn(name):
+    reference = SKLEARN[name]
+    names = real_feature_names(name)
+    assert len(names) == reference.data.shape[1]
+    for j in range(reference.data.shape[1]):
+        data = load_real(name, [j])
+        np.testing.assert_array_equal(data.X, reference.data[:, [j]])
+        assert data.feature_names == (names[j],)
+
+
+@pytest.mark.parametrize("name", REAL_DATASETS)
+def test_feature_order_is_kept(name):
+    # (3, 0) must not come back as (0, 3): a swapped axis would mislabel the plot.
+    data = load_real(name, (3, 0))
+    np.testing.assert_array_equal(data.X, SKLEARN[name].data[:, [3, 0]])
+    names = real_feature_names(name)
+    assert data.feature_names == (names[3], names[0])
+
+
+def test_feature_names_are_sklearns_with_spaces():
+    assert real_feature_names("iris") == tuple(load_iris().feature_names)
+    wine = real_feature_names("wine")
+    assert wine == tuple(name.replace("_", " ") for name in load_wine().feature_names)
+    assert wine[1] == "malic acid"
+
+
+def test_numpy_integer_indices_are_accepted():
+    data = load_real("iris", np.array([2, 3]))
+    np.testing.assert_array_equal(data.X, load_iris().data[:, [2, 3]])
+
+
+def test_each_load_returns_fresh_arrays():
+    first = load_real("iris", [2])
+    first.X[:] = -1.0
+    first.y[:] = -1
+    second = load_real("iris", [2])
+    np.testing.assert_array_equal(second.X, load_iris().data[:, [2]])
+    np.testing.assert_array_equal(second.y, load_iris().target)
+
+
+@pytest.mark.parametrize("name", ["mnist", "Iris", "", 3, None])
+def test_unknown_data_set_lists_the_valid_names(name):
+    for call in (
+        lambda: load_real(name, [0]),
+        lambda: real_feature_names(name),
+        lambda: default_features(name, 1),
+    ):
+        with pytest.raises(ValueError, match="name must be one of iris, wine"):
+            call()
+
+
+@pytest.mark.parametrize(
+    ("features", "match"),
+    [
+        ([], "features must be 1 or 2 column indices, got 0 of them"),
+        ([0, 1, 2], "features must be 1 or 2 column indices, got 3 of them"),
+        ([2, 2], r"features must be distinct, got \(2, 2\)"),
+        ([4], "features must be integers from 0 to 3 for iris, got 4"),
+        ([-1], "features must be integers from 0 to 3 for iris, got -1"),
+        ([1.0], "features must be integers from 0 to 3 for iris, got 1.0"),
+        ([True], "features must be integers from 0 to 3 for iris, got True"),
+        ("01", "features must be 1 or 2 column indices, got the string '01'"),
+        (2, "features must be 1 or 2 column indices, got int"),
+    ],
+)
+def test_bad_features(features, match):
+    with pytest.raises(ValueError, match=match):
+        load_real("iris", features)
+
+
+def test_wine_feature_range_names_wine():
+    load_real("wine", [12])
+    with pytest.raises(ValueError, match="from 0 to 12 for wine, got 13"):
+        load_real("wine", [13])
+
+
+@pytest.mark.parametrize("n_features", [0, 3, 1.5, True])
+def test_default_features_needs_one_or_two(n_features):
+    with pytest.raises(ValueError, match="n_features must be"):
+        default_features("iris", n_features)
+
+
+# ---------------------------------------------------------------- parse_csv: good files
+
+
+def test_small_file_parses_to_its_cells():
+    table = parse_csv(csv_bytes(SMALL))
+    assert table.columns == ("length", "width", "species")
+    assert table.rows == (("1.5", "0.2", "a"), ("4.5", "1.5", "b"))
+    assert table.line_numbers == (2, 3)
+    assert table.column("species") == ("a", "b")
+    assert table.numeric_columns() == ("length", "width")
+    assert table.label_columns() == ("length", "width", "species")
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_delimiters_give_the_same_table(delimiter):
+    assert parse_csv(csv_bytes(SMALL, delimiter=delimiter)) == parse_csv(csv_bytes(SMALL))
+
+
+def test_semicolon_file_with_decimal_commas_is_split_on_semicolons():
+    table = parse_csv(lines("x;y;label", "  ", "1,5;2,5;a", "3,0;4,0;b"))
+    assert table.columns == ("x", "y", "label")
+    assert table.numeric_columns() == ()
+
+
+def test_byte_order_mark_is_not_part_of_the_first_name():
+    table = parse_csv(b"\xef\xbb\xbf" + csv_bytes(SMALL))
+    assert table.columns[0] == "length"
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_line_endings(newline):
+    table = parse_csv(csv_bytes(SMALL, lineterminator=newline))
+    assert table.rows == (("1.5", "0.2", "a"), ("4.5", "1.5", "b"))
+
+
+def test_spaces_around_cells_and_names_are_stripped():
+    table = parse_csv(lines(" x , label ", " 1.5 ,  a", "2, b "))
+    assert table.columns == ("x", "label")
+    assert table.rows == (("1.5", "a"), ("2", "b"))
+
+
+def test_blank_lines_are_skipped_and_line_numbers_count_them():
+    table = parse_csv(lines("", "x,label", "1,a", "", ",", "2,b", "", ""))
+    assert table.rows == (("1", "a"), ("2", "b"))
+    assert table.line_numbers == (3, 6)
+
+
+def test_quoted_cells_keep_delimiters_quotes_and_line_breaks():
+    rows = [["x", "label"], ["1", 'a, "b"'], ["2", "two\nlines"], ["3", "c"]]
+    table = parse_csv(csv_bytes(rows))
+    assert table.column("label") == ('a, "b"', "two\nlines", "c")
+    # The row with the line break starts on line 3 and ends on 4, so "3" is on line 5.
+    assert table.line_numbers == (2, 3, 5)
+
+
+def test_numeric_columns_exclude_text_empty_nan_and_infinity():
+    rows = [["ok", "text", "empty", "nan", "inf", "big", "label"]]
+    rows += [["1", "1", "1", "1", "1", "1", "a"], ["2e3", "x", "", "nan", "-inf", "1e400", "b"]]
+    table = parse_csv(csv_bytes(rows))
+    assert table.numeric_columns() == ("ok",)
+
+
+def test_label_columns_need_two_to_ten_values_and_no_empty_cell():
+    rows = [["one", "two", "eleven", "gap"]]
+    rows += [["a", str(i % 2), str(i), "" if i == 0 else "v"] for i in range(11)]
+    assert parse_csv(csv_bytes(rows)).label_columns() == ("two",)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.lists(
+        st.tuples(
+            st.floats(allow_nan=False, allow_infinity=False),
+            st.floats(allow_nan=False, allow_infinity=False),
+            st.text(alphabet="ab ,;\t\"'é\n", min_size=1, max_size=6).map(str.strip).filter(bool),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+)
+def test_round_trip_of_a_file_written_by_the_csv_module(data, delimiter):
+    rows = [["first", "second", "label"]] + [[repr(a), repr(b), c] for a, b, c in data]
+    table = parse_csv(csv_bytes(rows, delimiter=delimiter))
+    labels = [c for _, _, c in data]
+    if not 2 <= len(set(labels)) <= MAX_CLASSES:
+        with pytest.raises(ValueError, match=r"only one class|classes; the limit is 10"):
+            csv_dataset(table, ["second", "first"], "label")
+        return
+    result = csv_dataset(table, ["second", "first"], "label")
+    np.testing.assert_array_equal(result.X, [[b, a] for a, b, _ in data])
+    assert result.class_names == tuple(sorted(set(labels)))
+    assert [result.class_names[k] for k in result.y] == labels
+
+
+def test_exactly_max_bytes_is_accepted():
+    # A 10-byte header and 99,999 rows of 10 bytes: exactly 1,000,000 bytes.
+    raw = b"xxxxx,lab\n" + b"0.12345,a\n" * 49_999 + b"0.12345,b\n" * 50_000
+    assert len(raw) == MAX_CSV_BYTES
+    assert len(parse_csv(raw).rows) == 99_999
+
+
+def test_exactly_max_rows_is_accepted():
+    raw = b"x,y\n" + b"1,0\n" * MAX_ROWS
+    assert len(parse_csv(raw).rows) == MAX_ROWS
+
+
+def test_bytearray_is_accepted():
+    assert parse_csv(bytearray(csv_bytes(SMALL))) == parse_csv(csv_bytes(SMALL))
+
+
+# ---------------------------------------------------------------- parse_csv: bad files
+
+
+@pytest.mark.parametrize("raw", [b"", b"   ", b" \n\r\n\t \n", b"\xef\xbb\xbf", b"\xef\xbb\xbf \n"])
+def test_empty_file(raw):
+    assert parse_error(raw) == "the file is empty"
+
+
+def test_file_over_the_size_limit():
+    raw = b"xxxxx,lab\n" + b"0.12345,a\n" * 99_999 + b"\n"
+    assert len(raw) == MAX_CSV_BYTES + 1
+    assert parse_error(raw) == "the file is 1,000,001 bytes; the limit is 1,000,000 bytes"
+
+
+def test_latin_1_text_is_not_utf_8():
+    raw = "name,ville\nJosé,Orléans\nZoë,Besançon\n".encode("latin-1")
+    message = parse_error(raw)
+    assert message.startswith("the file is not UTF-8 text (line 2 has the byte 0xE9)")
+    assert "save it as CSV UTF-8" in message
+
+
+def test_utf_16_text_is_not_utf_8():
+    message = parse_error("x,label\n1,a\n2,b\n".encode("utf-16"))
+    assert message.startswith("the file is not UTF-8 text (it is UTF-16)")
+
+
+def test_png_renamed_csv_is_binary():
+    rng = np.random.default_rng(0)
+    raw = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + rng.bytes(2_000)
+    assert parse_error(raw).startswith("the file does not look like a text CSV")
+
+
+def test_random_bytes_without_nul_are_binary():
+    # No NUL byte to give it away: the share of control characters does.
+    rng = np.random.default_rng(1)
+    raw = rng.bytes(5_000).replace(b"\x00", b"")
+    assert parse_error(raw).startswith("the file does not look like a text CSV")
+
+
+def test_a_nul_byte_in_utf_8_text_is_binary():
+    assert parse_error(b"x,label\n1,a\x00\n2,b\n").startswith("the file does not look like a text")
+
+
+def test_a_text_file_with_one_control_character_is_still_text():
+    rows = [["x", "label"]] + [[str(i), "a" if i % 2 else "b"] for i in range(20)]
+    rows[5][1] = "b\x1b"  # a stray escape character, under 5 % of the bytes
+    table = parse_csv(csv_bytes(rows))
+    assert table.column("label")[4] == "b\x1b"
+
+
+def test_a_row_of_one_field_says_field():
+    assert parse_error(lines("x,label", "1,a", "2")) == "line 3 has 1 field but the header has 2"
+
+
+def test_header_only():
+    assert parse_error(lines("x,label")) == "the file has a header but no data rows"
+    assert parse_error(lines("x,label", "", " ", "")) == "the file has a header but no data rows"
+
+
+@pytest.mark.parametrize("text", [[",,", '"",""'], [";;", "", '""'], ["\u00a0,\u00a0"]])
+def test_no_header_line_at_all(text):
+    assert parse_error(lines(*text)) == "the file has no header line with column names"
+
+
+def test_numbers_on_the_first_line_are_not_a_header():
+    message = parse_error(lines("1.5,0.2,0", "4.5,1.5,1"))
+    assert message == (
+        "the first line holds only numbers; the file needs a header line with column names"
+    )
+
+
+def test_one_column():
+    message = parse_error(lines("length", "1.5", "2.5"))
+    assert message.startswith("the file has only one column ('length'); it needs a label column")
+
+
+@pytest.mark.parametrize(
+    ("header", "column"), [(",x,label", 1), ("x,,label", 2), ("x,label,", 3), ("x, ,label", 2)]
+)
+def test_header_with_an_empty_name(header, column):
+    message = parse_error(lines(header, "1,2,3"))
+    assert message == f"column {column} of the header has no name; every column needs one"
+
+
+def test_header_with_a_duplicate_name():
+    message = parse_error(lines("x,y,x", "1,2,3"))
+    assert message == "the header names the column 'x' twice; column names must be distinct"
+
+
+def test_long_names_are_cut_in_messages():
+    long_name = "a" * 5_000
+    message = parse_error(lines(f"{long_name},{long_name}", "1,2"))
+    assert f"'{'a' * 29}…'" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "bad_line", "n_fields"),
+    [
+        (["x,y,label", "1,2,a", "3,4,b", "5,6"], 4, 2),
+        (["x,y,label", "1,2,a", "3,4,b,extra", "5,6"], 3, 4),
+        (["x,y,label", "", "1,2,a", "", "3,4"], 5, 2),
+    ],
+)
+def test_row_with_a_different_number_of_fields(text, bad_line, n_fields):
+    message = parse_error(lines(*text))
+    assert message == f"line {bad_line} has {n_fields} fields but the header has 3"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ["x,label", '1,"a', "2,b"],  # never closed
+        ["x,label", '1,"a"b', "2,b"],  # text after the closing quote
+    ],
+)
+def test_stray_or_unclosed_quote(text):
+    message = parse_error(lines(*text))
+    assert message == (
+        "the row starting on line 2 is not valid CSV; check it for a stray or unclosed quote"
+    )
+
+
+def test_one_row_over_max_rows():
+    raw = b"x,y\n" + b"1,0\n" * (MAX_ROWS + 1)
+    assert parse_error(raw) == "the file has 100,001 data rows; the limit is 100,000"
+
+
+@pytest.mark.parametrize("raw", ["x,label\n1,a\n", None, 42])
+def test_raw_must_be_bytes(raw):
+    with pytest.raises(ValueError, match="raw must be the file's bytes, got"):
+        parse_csv(raw)
+
+
+# ---------------------------------------------------------------- csv_dataset
+
+
+def test_columns_are_taken_in_the_order_given():
+    table = parse_csv(csv_bytes(SMALL))
+    data = csv_dataset(table, ["width", "length"], "species")
+    np.testing.assert_array_equal(data.X, [[0.2, 1.5], [1.5, 4.5]])
+    assert data.X.dtype == np.float64
+    assert data.feature_names == ("width", "length")
+    data = csv_dataset(table, ("length",), "species")
+    np.testing.assert_array_equal(data.X, [[1.5], [4.5]])
+
+
+def label_encoding(labels):
+    """``class_names`` and ``y`` for a one-feature file with these labels."""
+    rows = [["x", "label"]] + [[str(i), label] for i, label in enumerate(labels)]
+    data = csv_dataset(parse_csv(csv_bytes(rows)), ["x"], "label")
+    assert data.y.dtype.kind == "i"
+    assert [data.class_names[k] for k in data.y] == list(labels)
+    return data.class_names, data.y.tolist()
+
+
+def test_numeric_labels_sort_by_value():
+    assert label_encoding(["10", "9", "2", "10"]) == (("2", "9", "10"), [2, 1, 0, 2])
+    assert label_encoding(["-1", "0.5", "1e1"]) == (("-1", "0.5", "1e1"), [0, 1, 2])
+
+
+def test_text_labels_sort_as_text():
+    assert label_encoding(["b", "a", "c", "a"]) == (("a", "b", "c"), [1, 0, 2, 0])
+
+
+def test_one_text_label_makes_all_labels_sort_as_text():
+    assert label_encoding(["10", "9", "x"]) == (("10", "9", "x"), [0, 1, 2])
+
+
+def test_ten_classes_are_accepted():
+    names, _ = label_encoding([str(k) for k in range(MAX_CLASSES)])
+    assert len(names) == MAX_CLASSES
+
+
+def test_numeric_looking_labels_stay_as_written():
+    # "1" and "1.0" are different strings in the file, so different classes.
+    assert label_encoding(["1.0", "2", "1"]) == (("1", "1.0", "2"), [1, 2, 0])
+
+
+@pytest.mark.parametrize(
+    ("features", "label", "message"),
+    [
+        ([], "species", "feature_columns must name 1 or 2 columns, got 0"),
+        (["length", "width", "length"], "species", "feature_columns must name 1 or 2 columns"),
+        ("length", "species", "feature_columns must be a list of column names, got str"),
+        (["length", "length"], "species", "feature_columns names 'length' twice"),
+        (["height"], "species", "the file has no column 'height'"),
+        (["length"], "kind", "the file has no column 'kind'"),
+        (["length", "species"], "species", "the label column 'species' cannot also be a feature"),
+        (["length"], 2, "label_column must be a column name, got int"),
+    ],
+)
+def test_bad_column_choices(features, label, message):
+    assert dataset_error(csv_bytes(SMALL), features, label).startswith(message)
+
+
+def test_table_must_come_from_parse_csv():
+    with pytest.raises(ValueError, match="table must be a CsvTable from parse_csv, got dict"):
+        csv_dataset({"x": [1]}, ["x"], "label")
+
+
+def test_non_numeric_feature_names_column_line_and_value():
+    raw = lines("x,y,label", "1,2,a", "3,4,b", "5,six,c", "seven,8,d")
+    message = dataset_error(raw, ["x", "y"], "label")
+    # Columns are checked in the order given, so the bad "x" on line 5 comes first.
+    assert message == "column 'x' has the non-numeric value 'seven' on line 5"
+    message = dataset_error(raw, ["y"], "label")
+    assert message == "column 'y' has the non-numeric value 'six' on line 4"
+
+
+def test_decimal_comma_gets_a_hint():
+    message = dataset_error(lines("x;label", "1,5;a", "2;b"), ["x"], "label")
+    assert message.endswith("'1,5' on line 2; use a dot as the decimal separator")
+
+
+def test_long_cell_is_cut():
+    message = dataset_error(lines("x,label", "1,a", f"{'z' * 1_000},b"), ["x"], "label")
+    assert message == f"column 'x' has the non-numeric value '{'z' * 29}…' on line 3"
+
+
+def test_empty_feature_cell():
+    message = dataset_error(lines("x,y,label", "1,2,a", "3,,b"), ["y"], "label")
+    assert message == "column 'y' has an empty cell on line 3; features must be numbers"
+
+
+@pytest.mark.parametrize("cell", ["nan", "NaN", "inf", "-Infinity", "1e999"])
+def test_nan_or_infinity_in_a_feature(cell):
+    message = dataset_error(lines("x,label", "1,a", f"{cell},b"), ["x"], "label")
+    assert message == (
+        f"column 'x' has '{cell}' on line 3; features must be finite (no NaN or infinity)"
+    )
+
+
+def test_empty_label_cell():
+    message = dataset_error(lines("x,label", "1,a", "2,b", "3,"), ["x"], "label")
+    assert message == "the label column 'label' has an empty cell on line 4"
+
+
+def test_only_one_class():
+    message = dataset_error(lines("x,label", "1,a", "2,a", "3,a"), ["x"], "label")
+    assert message == "the label column 'label' has only one class: 'a'; at least 2 are needed"
+
+
+def test_more_than_ten_classes():
+    rows = [["x", "label"]] + [[str(i), str(i)] for i in range(57)]
+    message = dataset_error(csv_bytes(rows), ["x"], "label")
+    assert message == "the label column 'label' has 57 classes; the limit is 10"
+    rows = [["x", "label"]] + [[str(i), f"c{i}"] for i in range(MAX_CLASSES + 1)]
+    assert "has 11 classes" in dataset_error(csv_bytes(rows), ["x"], "label")
+
+
+def test_column_of_a_hand_built_table_names_unknown_column():
+    table = CsvTable(columns=("x", "label"), rows=(("1", "a"),), line_numbers=(2,))
+    with pytest.raises(ValueError, match="the file has no column 'y'"):
+        table.column("y")
+
+
+# ---------------------------------------------------------------- holdout_split
+
+
+def held_out_per_class(y, held_out):
+    return {label: int(np.sum(y[held_out] == label)) for label in np.unique(y)}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    y=st.lists(st.integers(0, 5), min_size=1, max_size=80).map(np.array),
+    fraction=st.floats(0.0, 0.5),
+    random_state=st.integers(0, 2**32 - 1),
+)
+def test_holdout_split_properties(y, fraction, random_state):
+    train, held_out = holdout_split(y, fraction, random_state)
+    assert train.dtype.kind == held_out.dtype.kind == "i"
+    assert np.all(np.diff(train) > 0) and np.all(np.diff(held_out) > 0)
+    assert np.intersect1d(train, held_out).size == 0
+    np.testing.assert_array_equal(np.sort(np.concatenate([train, held_out])), np.arange(y.size))
+    assert set(y[train]) == set(y)  # every class keeps a training point
+    for label, n_held in held_out_per_class(y, held_out).items():
+        n_class = int(np.sum(y == label))
+        if n_class == 1:
+            assert n_held == 0
+        else:
+            assert abs(n_held - fraction * n_class) <= 0.5 + 1e-9
+    again = holdout_split(y, fraction, random_state)
+    np.testing.assert_array_equal(again[0], train)
+    np.testing.assert_array_equal(again[1], held_out)
+
+
+def test_holdout_counts_round_half_up():
+    y = np.array([0] * 10 + [1] * 4 + [2] * 1 + [3] * 3)
+    _, held_out = holdout_split(y, 0.25, 0)
+    # 2.5 -> 3, 1.0 -> 1, a single point stays in training, 0.75 -> 1.
+    assert held_out_per_class(y, held_out) == {0: 3, 1: 1, 2: 0, 3: 1}
+    _, held_out = holdout_split(y, 0.5, 0)
+    # 5, 2, 0 and 1.5 -> 2, which leaves the class of three one training point.
+    assert held_out_per_class(y, held_out) == {0: 5, 1: 2, 2: 0, 3: 2}
+
+
+def test_holdout_zero_fraction_holds_out_nothing():
+    y = np.array([0, 1, 1, 2, 2, 2])
+    train, held_out = holdout_split(y, 0.0, 3)
+    np.testing.assert_array_equal(train, np.arange(6))
+    assert held_out.shape == (0,)
+
+
+def test_holdout_seed_changes_the_split_and_leaves_the_global_rng_alone():
+    y = np.repeat([0, 1, 2], 50)
+    np.random.seed(123)  # noqa: NPY002 (the legacy global state is what must stay untouched)
+    state = np.random.get_state()[1].copy()  # noqa: NPY002
+    splits = {tuple(holdout_split(y, 0.2, seed)[1]) for seed in range(5)}
+    assert len(splits) == 5
+    np.testing.assert_array_equal(np.random.get_state()[1], state)  # noqa: NPY002
+
+
+def test_holdout_works_on_iris_labels():
+    y = load_iris().target
+    train, held_out = holdout_split(y, 0.2, 0)
+    assert held_out.size == 30 and train.size == 120
+    assert np.bincount(y[held_out]).tolist() == [10, 10, 10]
+
+
+@pytest.mark.parametrize(
+    ("y", "fraction", "random_state", "match"),
+    [
+        ([0, 1], -0.1, 0, r"fraction must be in \[0.0, 0.5\], got -0.1"),
+        ([0, 1], 0.6, 0, r"fraction must be in \[0.0, 0.5\], got 0.6"),
+        ([0, 1], float("nan"), 0, "fraction must be a number"),
+        ([0, 1], "0.2", 0, "fraction must be a real number"),
+        ([0, 1], 0.2, -1, "random_state must be between 0 and 4294967295, got -1"),
+        ([0, 1], 0.2, 1.5, "random_state must be an integer, got 1.5"),
+        (
+            [[0, 1]],
+            0.2,
+            0,
+            re.escape("y must be a non-empty 1-D array of labels, got shape (1, 2)"),
+        ),
+        ([], 0.2, 0, re.escape("y must be a non-empty 1-D array of labels, got shape (0,)")),
+        ([0.0, 1.0], 0.2, 0, "y must hold integer labels, got dtype float64"),
+        ([True, False], 0.2, 0, "y must hold integer labels, got dtype bool"),
+        (["a", "b"], 0.2, 0, "y must hold integer labels, got dtype <U1"),
+        ([[0], [0, 1]], 0.2, 0, "y must be a 1-D array of integer labels"),
+    ],
+)
+def test_holdout_bad_arguments(y, fraction, random_state, match):
+    with pytest.raises(ValueError, match=match):
+        holdout_split(y, fraction, random_state)

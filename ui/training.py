@@ -1,0 +1,461 @@
+"""The training area: the buttons, settings, metrics, banner and charts of a run.
+
+Drawn by the Train page, and by the Lessons page under a lesson's text, inside one fragment
+(see :mod:`ui.state` for who redraws what).
+"""
+
+import functools
+import html
+import math
+
+import streamlit as st
+
+from . import explain, figures, page, state, views
+from .report import format_number, format_rate
+from .settings import LOSS_WINDOWS, LR_RANGE, MAX_ITER, SPEEDS
+
+C_CHOICES = [math.inf, 100.0, 10.0, 1.0, 0.1, 0.01]
+TOL_CHOICES = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-8, 1e-10, 1e-12, 1e-15]
+SOLVER_LABELS = {"gd": "GD", "nesterov": "Nesterov", "newton": "Newton"}
+WINDOW_LABELS = {"all": "all", "last": "last 50", "logx": "log x"}
+PANEL_LABELS = {"model": "Probabilities", "landscape": "Loss landscape", "simplex": "Simplex"}
+PLANE_LABELS = {"start": "steepest + start", "steepest": "two steepest"}
+
+
+def learning_rate_controls(newton: bool) -> None:
+    """Solver and learning rate: automatic, typed, or one click relative to the limit."""
+    st.segmented_control(
+        "Solver",
+        list(SOLVER_LABELS),
+        format_func=SOLVER_LABELS.get,
+        required=True,
+        **state.widget("w.train.solver"),
+        help="GD: plain gradient descent (the seed's). Nesterov: momentum. Newton: uses the "
+        "Hessian. Changing the solver starts a new run (Back returns to this one).",
+    )
+    auto = st.toggle(
+        "auto 1/L",
+        **state.widget("w.train.lr_auto"),
+        disabled=newton,
+        help="1/L never overshoots: L bounds the curvature of the loss on this data.",
+    )
+    st.number_input(
+        "Learning rate",
+        min_value=LR_RANGE[0],
+        max_value=LR_RANGE[1],
+        format="%.4g",
+        disabled=auto or newton,
+        width=130,
+        **state.widget("w.train.lr"),
+        help="Step size of gradient descent; changing it keeps the run. While auto is on "
+        "this shows 1/L, the rate in use.",
+    )
+    st.segmented_control(
+        "× the stable limit 2/L",
+        list(state.RATE_PRESETS),
+        disabled=newton,
+        **state.widget("w.train.rate_preset"),
+        help="One click: 0.5× is 1/L (auto); above 1× gradient descent may overshoot; "
+        "'seed 0.5' is the note's rate.",
+    )
+
+
+def more_settings() -> None:
+    """The settings a lecture rarely changes, in a popover."""
+    with st.popover("More", icon=":material/tune:", help="Penalty, tolerance, limits, speed"):
+        st.button(
+            "Run to the optimum",
+            key="w.train.optimum",
+            on_click=state.run_to_optimum,
+            type="primary",
+            help="Go on with this solver and rate until a step changes the loss by less than "
+            "1e-15 (tol and max_iter are raised for it). Gradient descent at a stable rate "
+            "lands on scikit-learn's curves, after tens of thousands of steps.",
+        )
+        current = state.settings()  # a linked value outside the usual choices is offered too
+        st.selectbox(
+            "L2 penalty C",
+            sorted({*C_CHOICES, current.C}, reverse=True),
+            format_func=lambda c: "none (C = ∞)" if math.isinf(c) else f"C = {c:g}",
+            **state.widget("w.train.C"),
+            help="Inverse strength of the penalty ||W||²/(2Cn), scikit-learn's meaning. "
+            "Changing it starts a new run.",
+        )
+        st.select_slider(
+            "Tolerance",
+            sorted({*TOL_CHOICES, current.tol}, reverse=True),
+            format_func=lambda t: f"{t:g}",
+            **state.widget("w.train.tol"),
+            help="Converged when a step changes the loss by less than this (seed: 1e-6).",
+        )
+        st.number_input(
+            "max_iter",
+            min_value=1,
+            max_value=MAX_ITER,
+            step=100,
+            **state.widget("w.train.max_iter"),
+            help="Most iterations of this run (the seed's: 1000).",
+        )
+        st.select_slider(
+            "Play speed",
+            list(SPEEDS),
+            **state.widget("w.view.speed"),
+            help="slow 2, normal 5, fast 10 steps a second; turbo 50.",
+        )
+
+
+def buttons(report) -> None:
+    st.button("Step", key="w.train.step", on_click=state.step, args=(1,), type="primary")
+    st.button("Step ×10", key="w.train.step10", on_click=state.step, args=(10,))
+    st.button(
+        "Run to convergence",
+        key="w.train.run",
+        on_click=state.run_to_convergence,
+        help="Until a step changes the loss by less than tol, or max_iter.",
+    )
+    # Two buttons with fixed effects: the browser may deliver a click's trigger twice (in a
+    # timer rerun and in its own), and a toggle would then undo itself.
+    if state.playing():
+        st.button("Pause", key="w.train.pause", on_click=state.set_playing, args=(False,))
+    else:
+        st.button(
+            "Play",
+            key="w.train.play",
+            on_click=state.set_playing,
+            args=(True,),
+            disabled=report.diverged or report.at_max_iter,
+        )
+    st.button("Back", key="w.train.back", on_click=state.back, help="Undo the last action.")
+    st.button("Reset", key="w.train.reset", on_click=state.reset, help="Back to iteration 0.")
+
+
+def metrics(report) -> None:
+    change = report.loss_change
+    st.metric("Iteration", f"{report.n_iter:,}")
+    st.metric(
+        "Loss J",
+        format_number(report.loss),
+        help="Cross-entropy plus penalty at the current parameters.",
+    )
+    st.metric(
+        "Last step ΔJ",
+        "–" if change is None else f"{change:+.2e}",
+        help="How much the last step changed the loss (negative: it fell).",
+    )
+    st.metric(
+        "max |Δp| to target",
+        "–" if report.gap is None else f"{report.gap.max_abs_diff:.1e}",
+        help=f"Largest difference between the from-scratch probabilities and those of "
+        f"{report.reference.label}, on the training points.",
+    )
+    st.metric("Accuracy", f"{report.accuracy:.1%}", help="On the training points.")
+    if report.heldout_accuracy is not None:
+        st.metric(
+            "Held out",
+            f"{report.heldout_accuracy:.1%}",
+            help=f"Accuracy on the held-out points (their cross-entropy: "
+            f"{report.heldout_loss:.4f}).",
+        )
+    st.metric(
+        "Converged",
+        "diverged" if report.diverged else ("yes" if report.converged else "no"),
+        help=f"Whether the last step changed the loss by less than tol = {report.tol:g}.",
+    )
+
+
+def fix_button(report, claim) -> None:
+    """The way out of what the banner describes: a stable rate, or a restart at it."""
+    if claim.key == "diverged":
+        st.button(
+            "Restart at 1/L",
+            key="w.train.restart_stable",
+            on_click=state.restart_with_stable_rate,
+            type="primary",
+            help="A new run with the automatic, stable rate (Back returns to this one).",
+        )
+    elif claim.key in ("unstable-rising", "unstable-falling", "nesterov-unproven"):
+        st.button(
+            f"Fix: 1/L = {format_rate(1 / report.lipschitz)}",
+            key="w.train.fix_lr",
+            on_click=state.use_stable_learning_rate,
+            help="Keeps the run and goes on with the automatic learning rate 1/L.",
+        )
+
+
+def charts(report, large: bool) -> None:
+    height = 380 if large else 360
+    left, right = st.columns([1, 1] if large else [1.1, 1])
+    with left:
+        model_panel(report, large, height)
+    with right:
+        loss_panel(report, large, height)
+
+
+def model_panel(report, large: bool, height: int) -> None:
+    """The model's probabilities, or the loss landscape with the path so far."""
+    current, view, dataset = state.run(), state.view(), state.dataset()
+    panels = [p for p in PANEL_LABELS if p != "simplex" or dataset.n_classes == 3]
+    panel = view.panel if view.panel in panels else "model"
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.segmented_control(
+            "Left chart",
+            panels,
+            format_func=PANEL_LABELS.get,
+            required=True,
+            label_visibility="collapsed",
+            **state.widget("w.view.panel"),
+        )
+        if panel == "landscape":
+            st.segmented_control(
+                "Plane",
+                list(PLANE_LABELS),
+                format_func=PLANE_LABELS.get,
+                required=True,
+                label_visibility="collapsed",
+                **state.widget("w.view.plane"),
+                help="The plane through the current parameters spanned by the steepest "
+                "direction and either the way back to the start (shows the whole journey) or "
+                "the second steepest direction. Both are computed once, at the optimum.",
+            )
+    if panel == "simplex":
+        st.plotly_chart(
+            views.chart(
+                views.simplex_figure(
+                    current.model,
+                    dataset,
+                    chosen=view.point,
+                    title=f"Every point's probabilities, iteration {report.n_iter:,}",
+                    large=large,
+                    height=height - 45,
+                )
+            ),
+            key="w.train.simplex",
+            config={"displayModeBar": False},
+            on_select=functools.partial(state.choose_point, "w.train.simplex"),
+            selection_mode="points",
+        )
+        return
+    if panel == "landscape":
+        directions, optimum = views.plane(dataset, report.C, view.plane)
+        spec, off_plane = views.landscape_figure(
+            current.model,
+            current.data,
+            directions,
+            optimum,
+            kind=view.plane,
+            ghosts=tuple((pin.label, pin.path) for pin in state.pins()),
+            title=f"Loss landscape, iteration {report.n_iter:,}",
+            large=large,
+            height=height - 45,
+        )
+        st.plotly_chart(
+            views.chart(spec), key="w.train.landscape", config={"displayModeBar": False}
+        )
+        curvature = directions.eigenvalues[1]
+        st.caption(
+            f"J on the plane through the current parameters (curvature along the second "
+            f"axis: {curvature:.3g}); the path lies on average {off_plane:.2g} off this plane."
+        )
+        return
+    reference = report.reference if view.show_target else None
+    st.plotly_chart(
+        views.chart(
+            views.model_figure(
+                current.model,
+                dataset,
+                reference=reference,
+                title=f"From scratch, iteration {report.n_iter:,}",
+                large=large,
+                height=height - 45,
+                chosen=view.point,
+            )
+        ),
+        key="w.train.model_chart",
+        config={"displayModeBar": False},
+        on_select=functools.partial(state.choose_point, "w.train.model_chart"),
+        selection_mode="points",
+    )
+
+
+def loss_panel(report, large: bool, height: int) -> None:
+    current, view = state.run(), state.view()
+    with st.container(horizontal=True, vertical_alignment="center"):
+        # No help icons here (the row is full): the legend and the axis title say it.
+        st.toggle("Target", **state.widget("w.view.target"))
+        st.toggle("log y", **state.widget("w.view.log_y"))
+        st.segmented_control(
+            "Loss window",
+            list(LOSS_WINDOWS),
+            format_func=WINDOW_LABELS.get,
+            required=True,
+            label_visibility="collapsed",
+            **state.widget("w.view.window"),
+        )
+        st.button(
+            "",
+            key="w.train.pin",
+            icon=":material/push_pin:",
+            on_click=state.pin_run,
+            help="Pin this run: keep it as a dotted ghost on the loss chart and the landscape, "
+            "to compare (at most 4; the link keeps them).",
+        )
+    st.plotly_chart(
+        views.chart(
+            views.loss_figure(
+                current.model,
+                report,
+                current.schedule,
+                view,
+                ghosts=tuple((pin.label, pin.losses) for pin in state.pins()),
+                heldout=state.heldout_history(),
+                title=f"Loss, iteration {report.n_iter:,}",
+                large=large,
+                height=height - 45,
+            )
+        ),
+        key="w.train.loss_chart",
+        config={"displayModeBar": False},
+    )
+    pinned_runs()
+
+
+def pinned_runs() -> None:
+    """The key to the dotted ghosts: each pin's colour and name, and a way to clear them."""
+    if not state.pins():
+        return
+    with st.container(horizontal=True, vertical_alignment="center", key="train-pins"):
+        chips = " ".join(
+            f'<span style="color:{figures.ghost_colour(i)};font-weight:600">┈ '
+            f"{html.escape(pin.label)}</span>"
+            for i, pin in enumerate(state.pins())
+        )
+        st.html(f'<div style="font-size:0.9rem">Pinned: {chips}</div>', width="content")
+        st.button("Unpin all", key="w.train.unpin", on_click=state.clear_pins, type="tertiary")
+
+
+def point_panel(report, large: bool) -> None:
+    """The chosen point through the model, as it stands: x, z, p, its loss, its share of
+    the gradient. Click a point on the model chart (or pick one on the Math page)."""
+    point_index = state.view().point
+    dataset = state.dataset()
+    if point_index is None or point_index >= dataset.X.shape[0]:
+        st.caption("Click a data point on the chart to follow it through the model.")
+        return
+    point = views.trace_point(state.run().model, dataset, point_index)
+    names = dataset.class_names
+    share = "held out" if point_index in set(dataset.test.tolist()) else "training"
+    text_col, bars_col = st.columns([1.2, 1])
+    with text_col:
+        st.markdown(
+            f"**Point {point_index}** ({share}), class **{html.escape(names[point.label])}**, "
+            f"at iteration {report.n_iter:,}"
+        )
+        st.latex(r"\mathbf{x} = " + views.latex_vector(point.x))
+        if dataset.standardised:
+            st.latex(
+                r"\tilde{\mathbf{x}} = \text{scaled } \mathbf{x} = "
+                + views.latex_vector(point.x_model)
+            )
+        st.latex(r"\mathbf{z} = W\mathbf{x} + \mathbf{b} = " + views.latex_vector(point.scores))
+        st.latex(rf"\ell = -\log p_{{y}} = -\log {point.proba[point.label]:.4f} = {point.loss:.4f}")
+        n_train = state.run().data.n_samples
+        st.latex(
+            r"\tfrac{1}{n}\,\partial \ell / \partial \mathbf{b} = \tfrac{1}{n}(\mathbf{p} - "
+            r"\mathbf{e}_y) = " + views.latex_vector(point.grad_intercept / n_train)
+        )
+        st.button(
+            "Forget this point",
+            key="w.train.clear_point",
+            on_click=state.clear_point,
+            type="tertiary",
+        )
+    bars_col.plotly_chart(
+        views.chart(
+            figures.probability_bars(
+                point.proba,
+                point.proba,
+                names,
+                temperature=1.0,
+                true_class=point.label,
+                large=large,
+                height=260,
+            )
+        ),
+        key="w.train.point_bars",
+        config={"displayModeBar": False},
+    )
+
+
+def parameters(report) -> None:
+    st.dataframe(
+        views.parameter_table(state.run().model, state.dataset().class_names), hide_index=True
+    )
+    st.caption(
+        f"W and b at iteration {report.n_iter:,}, and the gradient at this point (the next "
+        "step of gradient descent goes against it)."
+    )
+
+
+def share_links() -> None:
+    base = str(st.context.url or "").split("?")[0]
+    if not base:
+        return
+    presenter, students = state.share_links(base)
+    with st.expander("Share this run"):
+        st.caption("For students (normal view):")
+        st.code(students, language=None, wrap_lines=True)
+        if state.classroom():
+            st.caption("The presenter's view (classroom mode):")
+            st.code(presenter, language=None, wrap_lines=True)
+
+
+def area(summary_slot, *, title: str | None = "Train", above=None) -> None:
+    """Everything a training action changes (see ``ui.state``): the part Play reruns.
+
+    ``title`` heads the row of buttons (None: the page has its own); ``above`` draws what
+    goes above the training area inside the fragment (a lesson's step, which its buttons
+    change).
+    """
+    ticking = state.playing()
+
+    @st.fragment(run_every=state.play_timing()[0] if ticking else None)
+    def fragment() -> None:
+        if state.playing() and ticking:
+            state.tick()
+        if state.playing() != ticking:  # started, paused or stopped by itself: reset the timer
+            st.rerun()
+        with page.guard():
+            if above is not None:
+                above()
+            draw(title)
+        with page.guard():  # drawn even when something above could not be computed
+            page.summary(summary_slot)
+            page.write_url()
+
+    fragment()
+
+
+def draw(title: str | None) -> None:
+    """Everything that a training action or a Play tick changes, in rows that wrap on narrow
+    screens (on a phone the settings row moves below the charts)."""
+    report = state.report()
+    claim = explain.stability(report)
+    large = page.large()
+    with st.container(horizontal=True, vertical_alignment="center", key="train-actions"):
+        if title:
+            st.title(title, anchor=False, width="content")
+        buttons(report)
+        fix_button(report, claim)
+        more_settings()
+    with st.container(horizontal=True, vertical_alignment="bottom", key="train-settings"):
+        learning_rate_controls(report.solver == "newton")
+    page.show_event()
+    with st.container(horizontal=True, key="train-metrics"):
+        metrics(report)
+    getattr(st, claim.level)(claim.text)
+    charts(report, large)
+    with st.container(key="train-more"):
+        point_panel(report, large)
+        if not large:
+            parameters(report)
+        share_links()
