@@ -40,6 +40,11 @@ class Reference:
     model: LogisticRegression
     objective: str
     C: float  # the scratch-model C it matches ("same"), or scikit-learn's own C = 1
+    # Fixed for a reference, so computed once with it (see ui.views.reference): its
+    # probabilities on the training points, and its parameters scored by the scratch
+    # model's objective.
+    train_proba: np.ndarray | None = None
+    train_objective: float | None = None
 
     @property
     def label(self) -> str:
@@ -145,11 +150,17 @@ def build_report(
     """
     history = model.loss_history()
     recent_steps, recent_rises = _recent_trend(history, steps_at_rate)
+    proba = model.predict_proba(data.X)
     gap = reference_loss = reference_norm = None
     if reference is not None:
-        gap = probability_gap(model.predict_proba(data.X), reference.model.predict_proba(data.X))
+        reference_proba = reference.train_proba
+        if reference_proba is None:
+            reference_proba = reference.model.predict_proba(data.X)
+        gap = probability_gap(proba, reference_proba)
         coef, intercept = symmetric_parameters(reference.model)
-        reference_loss = objective_gradient(coef, intercept, data.X, data.y_encoded, model.C)[0]
+        reference_loss = reference.train_objective
+        if reference_loss is None:
+            reference_loss = objective_gradient(coef, intercept, data.X, data.y_encoded, model.C)[0]
         reference_norm = float(np.linalg.norm(coef))
     heldout_accuracy = heldout_loss = None
     if heldout is not None and heldout[1].size:
@@ -173,7 +184,7 @@ def build_report(
         n_restarts=model.n_restarts_,
         recent_steps=recent_steps,
         recent_rises=recent_rises,
-        accuracy=float(np.mean(model.predict(data.X) == data.y)),
+        accuracy=float(np.mean(data.classes[np.argmax(proba, axis=1)] == data.y)),
         norm=float(np.linalg.norm(model.coef_)),
         reference=reference,
         gap=gap,

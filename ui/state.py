@@ -74,6 +74,7 @@ _URL = "lab.url"
 _REPORT = "lab.report"
 _PINS = "lab.pins"
 _UPLOAD = "lab.upload"
+_DATASET = "lab.dataset"
 
 
 @dataclass
@@ -169,8 +170,14 @@ def view() -> View:
 
 
 def dataset() -> datasets.Dataset:
-    """The data set of the current settings."""
-    return datasets.load(settings(), upload_table())
+    """The data set of the current settings (built once per settings in a session: a rerun
+    asks for it several times, and its split and scaling cost a pass over the points)."""
+    key = settings().data_key()
+    kept = st.session_state.get(_DATASET)
+    if kept is None or kept[0] != key:
+        kept = (key, datasets.load(settings(), upload_table()))
+        st.session_state[_DATASET] = kept
+    return kept[1]
 
 
 @dataclass(frozen=True)

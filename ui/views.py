@@ -89,7 +89,15 @@ def _reference(data_key: tuple, C: float, objective: str, _dataset: datasets.Dat
             model = fit_sklearn(X, y, same_objective_as=C, max_iter=max_iter)
         else:
             model = fit_sklearn(X, y, max_iter=max_iter)
-    return Reference(model, objective, C if objective == "same" else 1.0)
+    coef, intercept = symmetric_parameters(model)
+    y_encoded = np.searchsorted(model.classes_, y)
+    return Reference(
+        model,
+        objective,
+        C if objective == "same" else 1.0,
+        train_proba=model.predict_proba(X),
+        train_objective=objective_gradient(coef, intercept, X, y_encoded, C)[0],
+    )
 
 
 def reference(dataset: datasets.Dataset, C: float, objective: str) -> Reference:
