@@ -373,10 +373,18 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         else:
             what = f"the objective of iteration {self.n_iter_ + 1} is not finite ({loss})"
             where = f"stays at iteration {self.n_iter_}, the last finite objective"
+        if self.solver == "newton":
+            # Newton has no rate to blame: its own steps do not diverge (Armijo), so the
+            # parameters it started from were already beyond floating point.
+            cause = "the scores overflow at these parameters"
+        else:
+            cause = (
+                f"learning_rate={self.learning_rate_:.4g} is too large "
+                f"(the stable limit 2/L is {self.learning_rate_limit_:.4g})"
+            )
         warnings.warn(
-            f"training diverged: {what} (it started at {self._reference_loss:.4g}); "
-            f"learning_rate={self.learning_rate_:.4g} is too large "
-            f"(the stable limit 2/L is {self.learning_rate_limit_:.4g}). The run {where}.",
+            f"training diverged: {what} (it started at {self._reference_loss:.4g}); {cause}. "
+            f"The run {where}.",
             DivergenceWarning,
             stacklevel=4,
         )

@@ -167,7 +167,14 @@ def newton_step(
     When no step length gives the decrease (at the optimum, where changes of ``J`` are
     rounding), the parameters stay: a step of length 0.
     """
-    direction = newton_direction(hessian_kn(theta, data, alpha), grad, fit_intercept)
+    hess = hessian_kn(theta, data, alpha)
+    if not (math.isfinite(loss) and np.all(np.isfinite(hess)) and np.all(np.isfinite(grad))):
+        # Scores that overflow leave no curvature to divide by: the step is refused.
+        unusable = loss if not math.isfinite(loss) else math.nan
+        return Step(
+            theta.copy(), unusable, grad.copy(), theta, grad, np.zeros_like(grad), 0.0, ok=False
+        )
+    direction = newton_direction(hess, grad, fit_intercept)
     slope = float(np.vdot(grad, direction))  # >= 0: H^+ is positive semi-definite
     # Changes of J below a few ulps are rounding, not ascent.
     rounding = 8 * np.finfo(float).eps * abs(loss)

@@ -89,6 +89,25 @@ def test_probability_gap_rejects_bad_tables(p, q, message):
         probability_gap(p, q)
 
 
+@pytest.mark.parametrize("where", ["p", "q"])
+def test_probability_gap_reads_missing_entries_as_not_finite(where):
+    """``None`` in a table is NaN (a ValueError naming the table), not a TypeError."""
+    tables = {"p": [[0.5, 0.5]], "q": [[0.5, 0.5]]} | {where: [[None, 1.0]]}
+    message = f"{where} must hold finite, non-negative probabilities"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        probability_gap(tables["p"], tables["q"])
+
+
+def test_probability_gap_tolerates_rounding_in_the_row_sums():
+    """Rows summing to 1 within 1e-6 + 1e-5 (``np.allclose`` with ``atol=1e-6``) are
+    probabilities, as float32 tables rounded to a few digits are; further off they are not."""
+    p = np.array([[0.5, 0.5 + 1.05e-5]])
+    q = np.array([[0.5, 0.5]])
+    assert probability_gap(p, q).max_abs_diff == pytest.approx(1.05e-5, rel=1e-9)
+    with pytest.raises(ValueError, match="the rows of p must sum to 1"):
+        probability_gap(np.array([[0.5, 0.5 + 1.2e-5]]), q)
+
+
 # -------------------------------------------------------- fit_sklearn, symmetric_parameters
 
 
@@ -129,6 +148,44 @@ def test_fit_sklearn_rejects_bad_penalties(kwargs, message):
     X, y = make_noisy_classes()
     with pytest.raises(ValueError, match=re.escape(message)):
         fit_sklearn(X, y, **kwargs)
+
+
+def test_fit_sklearn_passes_c_through():
+    X, y = make_noisy_classes()
+    assert fit_sklearn(X, y, C=0.25).get_params()["C"] == 0.25
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({}, 100),  # scikit-learn's own default
+        ({"same_objective_as": 1.0}, 10_000),
+        ({"max_iter": 3}, 3),
+        ({"max_iter": 7, "same_objective_as": 1.0}, 7),
+        ({"max_iter": 1}, 1),
+    ],
+)
+def test_fit_sklearn_max_iter(kwargs, expected):
+    X, y = make_noisy_classes()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a budget of 1 to 7 iterations does not converge
+        model = fit_sklearn(X, y, **kwargs)
+    assert model.get_params()["max_iter"] == expected
+    assert model.n_iter_[0] <= expected
+
+
+@pytest.mark.parametrize(
+    ("max_iter", "message"),
+    [
+        (0, "max_iter must be >= 1, got 0"),
+        (2.5, "max_iter must be an integer, got 2.5"),
+        (True, "max_iter must be an integer, got True"),
+    ],
+)
+def test_fit_sklearn_rejects_bad_max_iter(max_iter, message):
+    X, y = make_noisy_classes()
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        fit_sklearn(X, y, max_iter=max_iter)
 
 
 def test_symmetric_parameters_give_the_same_probabilities():

@@ -7,9 +7,12 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from seed_reference import seed_data
 
 from softmax_core import line_thresholds, make_noisy_blobs, make_noisy_classes
+from softmax_core.data import MAX_SAMPLES
 
 ALL_CLASS_COUNTS = range(2, 11)
 
@@ -17,6 +20,51 @@ ALL_CLASS_COUNTS = range(2, 11)
 def clean_threshold_labels(x, thresholds):
     """The seed's rule, written out: a point's label is how many thresholds lie below it."""
     return np.array([sum(value > t for t in thresholds) for value in x])
+
+
+def reference_thresholds(n_classes):
+    """``10 j / k`` truncated to one decimal, in exact integer arithmetic."""
+    return np.array([(100 * j // n_classes) / 10 for j in range(1, n_classes)])
+
+
+def noisy_reference(clean, n_classes, noise, rng):
+    """The documented label noise: each label moves to the next class when ``rand() > 1 -
+    noise`` (the seed's ``rand() > 0.9``); if that empties a class, the first point of each
+    class keeps its clean label."""
+    noisy = (clean + (rng.rand(clean.size) > 1.0 - noise)) % n_classes
+    if len(set(noisy.tolist())) < n_classes:
+        for label in range(n_classes):
+            first = np.flatnonzero(clean == label)[0]
+            noisy[first] = label
+    return noisy
+
+
+def reference_noisy_classes(n_samples, n_classes, noise, random_state):
+    """``make_noisy_classes`` from its docstring, or None when a class gets no point."""
+    x = np.linspace(0.0, 10.0, n_samples)
+    clean = np.searchsorted(reference_thresholds(n_classes), x, side="left")
+    if len(set(clean.tolist())) < n_classes:
+        return None
+    return x.reshape(-1, 1), noisy_reference(
+        clean, n_classes, noise, np.random.RandomState(random_state)
+    )
+
+
+def reference_noisy_blobs(n_samples, n_classes, noise, cluster_std, random_state):
+    """``make_noisy_blobs`` from its docstring: centres on the circle of radius 3, classes in
+    turn, Gaussian offsets drawn first and the label noise after, from one RandomState."""
+    rng = np.random.RandomState(random_state)
+    clean = np.arange(n_samples) % n_classes
+    angle = 2 * np.pi * clean / n_classes
+    centres = np.column_stack([3 * np.cos(angle), 3 * np.sin(angle)])
+    X = centres + cluster_std * rng.randn(n_samples, 2)
+    return X, noisy_reference(clean, n_classes, noise, rng)
+
+
+GENERATOR_SETTINGS = settings(max_examples=60, deadline=None)
+class_counts = st.integers(2, 10)
+noises = st.one_of(st.sampled_from([0.0, 0.5, 1.0]), st.floats(0.0, 1.0))
+seeds = st.integers(0, 2**32 - 1)
 
 
 # ---------------------------------------------------------------- make_noisy_classes
@@ -29,6 +77,92 @@ def test_defaults_reproduce_the_seed_data_exactly():
     np.testing.assert_array_equal(y, y_seed.ravel())
     assert y.shape == (100,)
     assert y.dtype.kind == "i"
+    # The seed note's data set, pinned: its noisy points and its class sizes.
+    clean = clean_threshold_labels(X[:, 0], [3.3, 6.6])
+    assert np.flatnonzero(y != clean).tolist() == [8, 13, 20, 27, 38, 52, 70, 72, 89]
+    assert np.bincount(y).tolist() == [32, 35, 33]
+
+
+@GENERATOR_SETTINGS
+@given(
+    n_samples=st.one_of(st.integers(2, 60), st.integers(2, MAX_SAMPLES)),
+    n_classes=class_counts,
+    noise=noises,
+    random_state=seeds,
+)
+def test_property_make_noisy_classes_follows_its_docstring(
+    n_samples, n_classes, noise, random_state
+):
+    """Over the whole parameter range: exactly the documented data set, with every class, or
+    a ValueError naming ``n_samples`` when the points leave a class of the line empty."""
+    expected = reference_noisy_classes(n_samples, n_classes, noise, random_state)
+    if n_samples < n_classes:
+        with pytest.raises(ValueError, match=f"^n_samples must be between {n_classes} and "):
+            make_noisy_classes(n_samples, n_classes, noise, random_state)
+    elif expected is None:
+        message = (
+            f"n_samples={n_samples} points leave a class of the line without points; "
+            f"use more than {n_samples} points for {n_classes} classes"
+        )
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            make_noisy_classes(n_samples, n_classes, noise, random_state)
+    else:
+        X, y = make_noisy_classes(n_samples, n_classes, noise, random_state)
+        np.testing.assert_array_equal(X, expected[0])
+        np.testing.assert_array_equal(y, expected[1])
+        assert y.dtype.kind == "i"
+        np.testing.assert_array_equal(np.unique(y), np.arange(n_classes))
+
+
+@GENERATOR_SETTINGS
+@given(
+    n_samples=st.one_of(st.integers(2, 60), st.integers(2, MAX_SAMPLES)),
+    n_classes=class_counts,
+    noise=noises,
+    cluster_std=st.floats(0.0, 10.0, exclude_min=True),
+    random_state=seeds,
+)
+def test_property_make_noisy_blobs_follows_its_docstring(
+    n_samples, n_classes, noise, cluster_std, random_state
+):
+    if n_samples < n_classes:
+        with pytest.raises(ValueError, match=f"^n_samples must be between {n_classes} and "):
+            make_noisy_blobs(n_samples, n_classes, noise, cluster_std, random_state)
+        return
+    X, y = make_noisy_blobs(n_samples, n_classes, noise, cluster_std, random_state)
+    X_expected, y_expected = reference_noisy_blobs(
+        n_samples, n_classes, noise, cluster_std, random_state
+    )
+    np.testing.assert_allclose(X, X_expected, rtol=1e-14, atol=1e-14)
+    np.testing.assert_array_equal(y, y_expected)
+    assert X.shape == (n_samples, 2) and y.dtype.kind == "i"
+    np.testing.assert_array_equal(np.unique(y), np.arange(n_classes))
+
+
+def test_noise_that_would_empty_a_class_keeps_the_first_point_of_each():
+    """10 points, 2 classes, noise 0.5, seed 91: the noise moves the whole second half to
+    class 0 and no point to class 1, which used to leave a one-class data set."""
+    shifted = np.random.RandomState(91).rand(10) > 0.5
+    assert shifted.tolist() == [False] * 5 + [True] * 5
+    _, y = make_noisy_classes(10, 2, 0.5, random_state=91)
+    assert y.tolist() == [0, 0, 0, 0, 0, 1, 0, 0, 0, 0]  # point 5 is class 1's first
+
+
+def test_a_draw_equal_to_one_minus_noise_leaves_the_label():
+    """The comparison is the seed's strict ``rand() > 1 - noise``: with the first draw of
+    seed 0 exactly ``1 - noise``, the first label stays; a hair more noise shifts it."""
+    first_draw = np.random.RandomState(0).rand()
+    noise = 1.0 - first_draw
+    assert 1.0 - noise == first_draw  # exact: no rounding in the way
+    assert make_noisy_classes(noise=noise)[1][0] == 0
+    assert make_noisy_classes(noise=noise + 1e-15)[1][0] == 1
+
+
+def test_blobs_defaults():
+    X, y = make_noisy_blobs()
+    X_expected, y_expected = reference_noisy_blobs(200, 3, 0.1, 1.0, 0)
+    np.testing.assert_allclose(X, X_expected, rtol=1e-14, atol=1e-14)
+    np.testing.assert_array_equal(y, y_expected)
 
 
 @pytest.mark.parametrize(
@@ -200,6 +334,16 @@ COMMON_ERRORS = [
     ({"random_state": False}, "random_state must be an integer, got False"),
 ]
 
+LINE_ERRORS = [
+    (
+        {"n_samples": 7, "n_classes": 6},
+        "n_samples=7 points leave a class of the line without points; "
+        "use more than 7 points for 6 classes",
+    ),
+    ({"n_samples": MAX_SAMPLES + 1}, "n_samples must be between 3 and 100000, got 100001"),
+    ({"n_samples": 2**40}, "n_samples must be between 3 and 100000, got 1099511627776"),
+]
+
 BLOB_ERRORS = [
     ({"cluster_std": 0.0}, "cluster_std must be in (0.0, 10.0], got 0.0"),
     ({"cluster_std": -1.0}, "cluster_std must be in (0.0, 10.0], got -1.0"),
@@ -209,15 +353,15 @@ BLOB_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("kwargs", "message"), COMMON_ERRORS)
+@pytest.mark.parametrize(("kwargs", "message"), COMMON_ERRORS + LINE_ERRORS)
 def test_make_noisy_classes_rejects_bad_parameters(kwargs, message):
-    with pytest.raises(ValueError, match=re.escape(message)):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         make_noisy_classes(**kwargs)
 
 
 @pytest.mark.parametrize(("kwargs", "message"), COMMON_ERRORS + BLOB_ERRORS)
 def test_make_noisy_blobs_rejects_bad_parameters(kwargs, message):
-    with pytest.raises(ValueError, match=re.escape(message)):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         make_noisy_blobs(**kwargs)
 
 

@@ -25,6 +25,7 @@ from softmax_core import (
     make_noisy_classes,
     stable_learning_rate_limit,
 )
+from softmax_core.diagnostics import MIN_LIPSCHITZ, design_curvature
 
 
 def reference_lipschitz(X, C=np.inf, fit_intercept=True):
@@ -134,10 +135,52 @@ def test_property_local_curvature_never_exceeds_the_bound(problem):
     ],
 )
 def test_lipschitz_constant_rejects_bad_x(X, message):
-    with pytest.raises(ValueError, match=re.escape(message)):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         lipschitz_constant(X)
-    with pytest.raises(ValueError, match=re.escape(message)):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         stable_learning_rate_limit(X)
+
+
+@pytest.mark.parametrize(
+    ("C", "message"),
+    [
+        (0.0, "C must be in (0.0, inf], got 0.0"),
+        (-2.0, "C must be in (0.0, inf], got -2.0"),
+        (float("nan"), "C must be a number, got nan"),
+        ("1", "C must be a real number, got '1'"),
+    ],
+)
+def test_lipschitz_constant_rejects_bad_c(C, message):
+    X, _ = make_noisy_classes()
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        lipschitz_constant(X, C)
+
+
+def test_design_curvature_includes_the_intercept_by_default():
+    X, _ = make_noisy_blobs()
+    assert design_curvature(X) == pytest.approx(reference_lipschitz(X), rel=1e-12)
+    assert design_curvature(X, False) == pytest.approx(
+        reference_lipschitz(X, np.inf, False), rel=1e-12
+    )
+
+
+def test_an_all_zero_design_has_the_floor_as_curvature_bound():
+    """Without intercept, all-zero features make J flat: L is the floor, so 1/L is finite."""
+    X = np.zeros((10, 2))
+    assert design_curvature(X, fit_intercept=False) == 0.0
+    assert lipschitz_constant(X, fit_intercept=False) == MIN_LIPSCHITZ
+    assert stable_learning_rate_limit(X, fit_intercept=False) == 2 / MIN_LIPSCHITZ
+    assert lipschitz_constant(X, C=0.5, fit_intercept=False) == pytest.approx(1 / (0.5 * 10))
+    assert lipschitz_constant(X) == pytest.approx(0.5, rel=1e-15)  # the intercept's column
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1e100, 1e150, 1e153])
+def test_lipschitz_constant_is_scale_safe(scale):
+    """``L`` scales with the square of the features, also where the squares themselves
+    overflow (features near 1e154, beyond TrainingData's 1e150, used to give NaN)."""
+    X, _ = make_noisy_blobs(n_samples=50)
+    expected = reference_lipschitz(X, fit_intercept=False) * scale**2
+    assert lipschitz_constant(X * scale, fit_intercept=False) == pytest.approx(expected, rel=1e-12)
 
 
 # ------------------------------------------------------------------------ metrics

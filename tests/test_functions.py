@@ -1,12 +1,17 @@
 """Tests of ``softmax_core.functions``: softmax, log-softmax, log-sum-exp, cross-entropy, the
 training objective, its gradient and its Hessian.
 
-Every number is checked against an independent reference: the naive formula on moderate
-values, exact values at extreme logits, central finite differences for the gradient and the
-Hessian, and the ``log k`` fact for the initial loss. Hypothesis property tests cover random
-shapes (1-50 samples, 1-5 features, 2-6 classes), values in [-50, 50] and labels.
+Every number is checked against an independent reference, never against the project's own
+functions: the naive formula on moderate values, ``scipy.special`` (``softmax``,
+``log_softmax``, ``logsumexp``) and ``sklearn.metrics.log_loss``, exact values at extreme
+logits, central finite differences of a reference objective for the gradient, of a written-out
+gradient for the Hessian, and the ``log k`` fact for the initial loss. Hypothesis property tests
+cover random shapes (1-50 samples, 1-5 features, 2-6 classes), values in [-50, 50] and labels.
+Every ``ValueError`` is checked word for word: its message names the parameter.
 """
 
+import re
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -14,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from scipy import special
 from sklearn.metrics import log_loss
 
 from softmax_core import (
@@ -25,7 +31,12 @@ from softmax_core import (
     one_hot,
     softmax,
 )
-from softmax_core.functions import kernel_data, l2_strength, objective_gradient_kn
+from softmax_core.functions import (
+    MAX_TABLE_ENTRIES,
+    kernel_data,
+    l2_strength,
+    objective_gradient_kn,
+)
 
 PROPERTY_SETTINGS = settings(max_examples=60, deadline=None)
 PENALTIES = [np.inf, 1.0, 0.1]
@@ -49,6 +60,27 @@ def naive_objective(coef, intercept, X, y, C):
     data_term = -np.mean(np.log(proba[np.arange(len(y)), y]))
     penalty = 0.0 if np.isinf(C) else np.sum(coef**2) / (2 * C * X.shape[0])
     return data_term + penalty
+
+
+def reference_objective(coef, intercept, X, y, C):
+    """``J`` with ``scipy.special.logsumexp``: stable wherever the scores are finite."""
+    scores = X @ coef.T + intercept
+    data_term = np.mean(special.logsumexp(scores, axis=1) - scores[np.arange(len(y)), y])
+    penalty = 0.0 if np.isinf(C) else np.sum(coef**2) / (2 * C * X.shape[0])
+    return data_term + penalty
+
+
+def reference_gradient(coef, intercept, X, y, C):
+    """``(P - Y)^T X / n + W / (C n)`` and ``mean(P - Y)``, with ``scipy.special.softmax``."""
+    residual = special.softmax(X @ coef.T + intercept, axis=1)
+    residual[np.arange(len(y)), y] -= 1.0
+    alpha = 0.0 if np.isinf(C) else 1.0 / (C * X.shape[0])
+    return residual.T @ X / len(y) + alpha * coef, residual.mean(axis=0)
+
+
+def exact_message(message):
+    """A ``match`` pattern that accepts ``message`` and nothing longer or shorter."""
+    return f"^{re.escape(message)}$"
 
 
 def stack(coef, intercept):
@@ -101,11 +133,6 @@ def test_softmax_is_invariant_to_adding_a_constant_to_a_row():
     np.testing.assert_allclose(softmax(scores + shifts), softmax(scores), rtol=1e-12)
 
 
-def test_softmax_axis_argument_picks_the_class_axis():
-    scores = np.random.default_rng(3).normal(size=(4, 6))
-    np.testing.assert_allclose(softmax(scores, axis=0), softmax(scores.T, axis=1).T, rtol=1e-15)
-
-
 @pytest.mark.parametrize(
     ("scores", "expected"),
     [
@@ -134,18 +161,32 @@ def test_log_softmax_and_logsumexp_at_extreme_logits():
     np.testing.assert_allclose(lse, [1e4, 1e4 + np.log(3)], rtol=1e-15)
 
 
-def test_log_softmax_equals_log_of_softmax_where_finite():
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_softmax_family_matches_scipy(axis):
     rng = np.random.default_rng(4)
     scores = np.vstack([rng.normal(scale=10.0, size=(20, 4)), [[800.0, -800.0, 0.0, 5.0]]])
-    proba = softmax(scores)
-    finite = proba > 0
-    with np.errstate(divide="ignore"):
-        expected = np.log(proba)
-    # Near log(1) = 0 it is log(softmax) that loses digits: compare with an absolute floor.
     np.testing.assert_allclose(
-        log_softmax(scores)[finite], expected[finite], rtol=1e-12, atol=1e-14
+        softmax(scores, axis=axis), special.softmax(scores, axis=axis), rtol=1e-12, atol=1e-300
     )
-    assert np.all(np.isfinite(log_softmax(scores)))  # finite even where softmax underflows
+    np.testing.assert_allclose(
+        log_softmax(scores, axis=axis),
+        special.log_softmax(scores, axis=axis),
+        rtol=1e-12,
+        atol=1e-14,  # near log(1) = 0 the last digits are rounding, in either
+    )
+    np.testing.assert_allclose(
+        logsumexp(scores, axis=axis), special.logsumexp(scores, axis=axis), rtol=1e-14
+    )
+    assert np.all(np.isfinite(log_softmax(scores, axis=axis)))  # even where softmax underflows
+
+
+@pytest.mark.parametrize("shape", [(1, 3), (3, 1), (1, 1), (2, 1, 4), (5,)])
+@pytest.mark.parametrize("axis", [0, -1])
+def test_the_family_keeps_every_axis_but_the_class_axis(shape, axis):
+    """Axes of length 1 other than the class axis stay (as scipy's keep them)."""
+    scores = np.random.default_rng(17).normal(size=shape)
+    assert logsumexp(scores, axis=axis).shape == special.logsumexp(scores, axis=axis).shape
+    assert log_softmax(scores, axis=axis).shape == softmax(scores, axis=axis).shape == shape
 
 
 @pytest.mark.parametrize("axis", [0, 1, -1])
@@ -164,12 +205,38 @@ def test_one_hot_marks_the_label_column():
     np.testing.assert_array_equal(indicator, expected)
 
 
+def test_one_hot_of_a_single_class_is_a_column_of_ones():
+    np.testing.assert_array_equal(one_hot(np.zeros(3, dtype=int), 1), np.ones((3, 1)))
+
+
+def test_one_hot_accepts_a_table_of_exactly_max_table_entries():
+    """10 x 10**7 entries: allowed, and cheap, since untouched zero pages cost no memory."""
+    labels = np.arange(10) * 10**6
+    indicator = one_hot(labels, 10**7)
+    assert indicator.shape == (10, 10**7) and indicator.size == MAX_TABLE_ENTRIES
+    np.testing.assert_array_equal(indicator[np.arange(10), labels], 1.0)
+
+
+def test_one_hot_refuses_a_huge_table_before_allocating_it():
+    """It used to raise MemoryError for 10**12 classes."""
+    message = "one_hot would need 2 x 1,000,000,000,000 entries, more than 100,000,000"
+    with pytest.raises(ValueError, match=exact_message(message)):
+        one_hot(np.array([0, 1]), 10**12)
+    with pytest.raises(ValueError, match=exact_message(message.replace("2 x", "11 x"))):
+        one_hot(np.zeros(11, dtype=int), 10**12)
+
+
 def test_cross_entropy_is_minus_log_probability_of_the_true_class():
     rng = np.random.default_rng(6)
     scores = rng.normal(size=(12, 3))
     y = rng.integers(0, 3, size=12)
-    expected = -np.log(softmax(scores)[np.arange(12), y])
+    expected = -special.log_softmax(scores, axis=1)[np.arange(12), y]
     np.testing.assert_allclose(cross_entropy(scores, y), expected, rtol=1e-13)
+    # One label per sample, the class axis last, as sklearn's log_loss sees it.
+    proba = special.softmax(scores, axis=1)
+    assert np.mean(cross_entropy(scores, y)) == pytest.approx(
+        log_loss(y, proba, labels=range(3)), rel=1e-12
+    )
 
 
 @pytest.mark.parametrize("n_classes", [2, 3, 4, 5, 6])
@@ -194,7 +261,7 @@ def test_objective_matches_naive_formula(C):
 def test_unpenalised_objective_matches_sklearn_log_loss():
     X, y, coef, intercept = random_problem(8)
     loss, _, _ = objective_gradient(coef, intercept, X, y)
-    proba = softmax(X @ coef.T + intercept)
+    proba = special.softmax(X @ coef.T + intercept, axis=1)
     np.testing.assert_allclose(loss, log_loss(y, proba, labels=range(4)), rtol=1e-12)
 
 
@@ -216,25 +283,39 @@ def test_gradient_matches_central_finite_differences(C):
     for i in range(theta.size):
         delta = np.zeros_like(theta)
         delta[i] = step
-        up = objective_gradient(*unstack(theta + delta, n_classes), X, y, C)[0]
-        down = objective_gradient(*unstack(theta - delta, n_classes), X, y, C)[0]
+        up = reference_objective(*unstack(theta + delta, n_classes), X, y, C)
+        down = reference_objective(*unstack(theta - delta, n_classes), X, y, C)
         numeric[i] = (up - down) / (2 * step)
     np.testing.assert_allclose(stack(grad_coef, grad_intercept), numeric, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("seed_order", [False, True])
 @pytest.mark.parametrize("C", PENALTIES)
-def test_gradient_kn_seed_order_and_fast_order_agree(C):
+def test_gradient_kn_in_either_order_matches_the_reference(C, seed_order):
     X, y, coef, intercept = random_problem(10, n_samples=200, n_features=5, n_classes=6)
     theta = np.column_stack([coef, intercept])
-    args = (theta, kernel_data(X, y, 6), l2_strength(C, 200))
-    loss_fast, grad_fast = objective_gradient_kn(*args, seed_order=False)
-    loss_seed, grad_seed = objective_gradient_kn(*args, seed_order=True)
-    # The fast order adds the intercept inside the product: the scores may differ by an ulp.
-    assert loss_fast == pytest.approx(loss_seed, rel=1e-14)
-    np.testing.assert_allclose(grad_fast, grad_seed, rtol=1e-12, atol=1e-12)
-    loss, grad_coef, grad_intercept = objective_gradient(coef, intercept, X, y, C)
-    assert loss == loss_fast
-    np.testing.assert_array_equal(np.column_stack([grad_coef, grad_intercept]), grad_fast)
+    loss, grad = objective_gradient_kn(
+        theta, kernel_data(X, y, 6), l2_strength(C, 200), seed_order=seed_order
+    )
+    assert loss == pytest.approx(reference_objective(coef, intercept, X, y, C), rel=1e-13)
+    grad_coef, grad_intercept = reference_gradient(coef, intercept, X, y, C)
+    np.testing.assert_allclose(grad, np.column_stack([grad_coef, grad_intercept]), atol=1e-13)
+
+
+def test_gradient_kn_fast_order_needs_no_temporary_of_the_data_size():
+    """The point of ``kernel_data``'s buffers: a call allocates the gradient and nothing of
+    size ``n_classes * n_samples`` (here 3.2 MB); measured: about 2 KB."""
+    rng = np.random.default_rng(16)
+    X, y = rng.normal(size=(100_000, 3)), np.arange(100_000) % 4
+    data, theta = kernel_data(X, y, 4), rng.normal(size=(4, 4))
+    objective_gradient_kn(theta, data, 0.01)  # first call: numpy's own caches
+    tracemalloc.start()
+    try:
+        objective_gradient_kn(theta, data, 0.01)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < data.work.nbytes / 10
 
 
 @pytest.mark.parametrize("seed_order", [False, True])
@@ -285,10 +366,40 @@ def test_hessian_matches_finite_differences_of_the_gradient(C):
     for i in range(theta.size):
         delta = np.zeros_like(theta)
         delta[i] = step
-        _, up_coef, up_intercept = objective_gradient(*unstack(theta + delta, n_classes), X, y, C)
-        _, dn_coef, dn_intercept = objective_gradient(*unstack(theta - delta, n_classes), X, y, C)
+        up_coef, up_intercept = reference_gradient(*unstack(theta + delta, n_classes), X, y, C)
+        dn_coef, dn_intercept = reference_gradient(*unstack(theta - delta, n_classes), X, y, C)
         numeric[:, i] = (stack(up_coef, up_intercept) - stack(dn_coef, dn_intercept)) / (2 * step)
     np.testing.assert_allclose(hessian(coef, intercept, X, C), numeric, rtol=1e-6, atol=1e-8)
+
+
+def reference_hessian(coef, intercept, X, C):
+    """``sum_i kron(diag(p_i) - p_i p_i^T, x~_i x~_i^T) / n`` (plus the penalty on ``W``), with
+    ``scipy.special.softmax`` for ``p_i``: the Hessian in the ``[W | b]`` row-major order."""
+    X_aug = np.column_stack([X, np.ones(len(X))])
+    proba = special.softmax(X @ coef.T + intercept, axis=1)
+    hess = sum(
+        np.kron(np.diag(p) - np.outer(p, p), np.outer(x, x))
+        for p, x in zip(proba, X_aug, strict=True)
+    ) / len(X)
+    if not np.isinf(C):
+        penalised = np.ones_like(X_aug[0])
+        penalised[-1] = 0.0
+        hess += np.diag(np.tile(penalised, len(intercept))) / (C * len(X))
+    return hess
+
+
+@pytest.mark.parametrize("C", PENALTIES)
+def test_hessian_matches_the_reference_at_extreme_and_spread_scores(C):
+    """Scores of +-1000 per sample (the shift must be per sample: one row's maximum does not
+    fit another's) and a saturated sample whose Hessian is exactly zero."""
+    X = np.array([[10.0], [-10.0], [0.5], [3.0]])
+    coef = np.array([[100.0], [100.0], [-100.0]])
+    intercept = np.array([0.0, 1.0, -2.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hess = hessian(coef, intercept, X, C)
+    np.testing.assert_allclose(hess, reference_hessian(coef, intercept, X, C), atol=1e-15)
+    assert np.abs(hess).max() > 0.01  # not all saturated: the comparison means something
 
 
 def test_hessian_is_symmetric_positive_semidefinite():
@@ -338,7 +449,7 @@ def test_property_unpenalised_loss_is_finite_non_negative_mean_cross_entropy(pro
     loss, grad_coef, grad_intercept = objective_gradient(coef, intercept, X, y)
     assert np.isfinite(loss)
     assert loss >= 0
-    expected = np.mean(cross_entropy(X @ coef.T + intercept, y))
+    expected = reference_objective(coef, intercept, X, y, np.inf)
     np.testing.assert_allclose(loss, expected, rtol=1e-9, atol=1e-12)
     assert np.all(np.isfinite(grad_coef))
     assert np.all(np.isfinite(grad_intercept))
@@ -365,3 +476,78 @@ def test_property_penalty_adds_squared_norm_over_2cn(problem, C):
     penalised, _, _ = objective_gradient(coef, intercept, X, y, C)
     expected = plain + np.sum(coef**2) / (2 * C * X.shape[0])
     np.testing.assert_allclose(penalised, expected, rtol=1e-12)
+
+
+# ------------------------------------------------------------------------------ errors
+
+
+def _ok_problem():
+    """Valid arguments of ``objective_gradient``: 4 samples, 2 features, 3 classes."""
+    return np.zeros((3, 2)), np.zeros(3), np.ones((4, 2)), np.array([0, 1, 2, 0])
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"coef": np.zeros(3)}, "coef must be 2-D, got shape (3,)"),
+        ({"coef": "w"}, "coef must be an array of numbers, got str"),
+        ({"intercept": np.zeros((3, 1))}, "intercept must be 1-D, got shape (3, 1)"),
+        ({"intercept": [np.nan, 0, 0]}, "intercept must hold finite numbers (no NaN or infinity)"),
+        ({"X": np.ones(4)}, "X must be 2-D, got shape (4,)"),
+        ({"X": np.ones((0, 2))}, "X must not be empty, got shape (0, 2)"),
+        (
+            {"intercept": np.zeros(2)},
+            "shapes do not fit: coef (3, 2), intercept (2,), X (4, 2); "
+            "expected (n_classes, n_features), (n_classes,), (n_samples, n_features)",
+        ),
+        (
+            {"X": np.ones((4, 3))},
+            "shapes do not fit: coef (3, 2), intercept (3,), X (4, 3); "
+            "expected (n_classes, n_features), (n_classes,), (n_samples, n_features)",
+        ),
+        ({"y": np.array([0, 1, 2])}, "y_encoded must have shape (4,), got (3,)"),
+        ({"y": np.array([[0, 1, 2, 0]])}, "y_encoded must have shape (4,), got (1, 4)"),
+        ({"y": np.array([0, 1, 3, 0])}, "y_encoded must hold integers from 0 to 2"),
+        ({"y": np.array([0, -1, 2, 0])}, "y_encoded must hold integers from 0 to 2"),
+        ({"y": np.array([0.0, 1.0, 2.0, 0.0])}, "y_encoded must hold integers from 0 to 2"),
+        ({"C": 0.0}, "C must be in (0.0, inf], got 0.0"),
+        ({"C": -1.0}, "C must be in (0.0, inf], got -1.0"),
+        ({"C": "1"}, "C must be a real number, got '1'"),
+    ],
+)
+def test_objective_gradient_errors_name_the_parameter(change, message):
+    coef, intercept, X, y = _ok_problem()
+    arguments = {"coef": coef, "intercept": intercept, "X": X, "y": y, "C": np.inf} | change
+    with pytest.raises(ValueError, match=exact_message(message)):
+        objective_gradient(**{("y_encoded" if k == "y" else k): v for k, v in arguments.items()})
+    if "y" not in change:  # the Hessian takes the same parameters but the labels
+        arguments.pop("y")
+        with pytest.raises(ValueError, match=exact_message(message)):
+            hessian(**arguments)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: softmax("abc"), "scores must be an array of numbers, got str"),
+        (lambda: softmax([]), "scores must not be empty, got shape (0,)"),
+        (
+            lambda: log_softmax([[1.0, np.inf]]),
+            "scores must hold finite numbers (no NaN or infinity)",
+        ),
+        (lambda: logsumexp({"a": 1}), "scores must be an array of numbers, got dict"),
+        (lambda: cross_entropy(np.zeros(3), [0]), "scores must be 2-D, got shape (3,)"),
+        (lambda: cross_entropy(np.zeros((2, 3)), [0]), "y_encoded must have shape (2,), got (1,)"),
+        (
+            lambda: cross_entropy(np.zeros((4, 3)), [0, 1, 2, 3]),
+            "y_encoded must hold integers from 0 to 2",
+        ),
+        (lambda: one_hot([0, 1], 0), "n_classes must be >= 1, got 0"),
+        (lambda: one_hot([0, 1], 2.0), "n_classes must be an integer, got 2.0"),
+        (lambda: one_hot([[0, 1]], 2), "y_encoded must have shape (n,), got (1, 2)"),
+        (lambda: one_hot([0, 2], 2), "y_encoded must hold integers from 0 to 1"),
+    ],
+)
+def test_function_errors_name_the_parameter(call, message):
+    with pytest.raises(ValueError, match=exact_message(message)):
+        call()

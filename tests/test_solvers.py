@@ -9,10 +9,12 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy.special import logsumexp
 from sklearn.datasets import load_iris
 from sklearn.preprocessing import StandardScaler
 
 from softmax_core import (
+    DivergenceWarning,
     SoftmaxRegression,
     TrainingData,
     fit_sklearn,
@@ -91,7 +93,7 @@ def analytic_gradient(theta, X, y):
 
 def fista_reference(X, y, learning_rate, n_steps):
     """FISTA with gradient restart in a few lines (Beck & Teboulle; O'Donoghue & Candes)."""
-    theta = prev = np.zeros((3, 2))
+    theta = prev = np.zeros((np.unique(y).size, X.shape[1] + 1))
     momentum, restarts = 1.0, 0
     for _ in range(n_steps):
         momentum_next = (1 + np.sqrt(1 + 4 * momentum**2)) / 2
@@ -113,6 +115,146 @@ def test_nesterov_follows_fistas_schedule_with_restart():
     expected, restarts = fista_reference(X, y, learning_rate, 250)
     np.testing.assert_allclose(stacked(model), expected, rtol=1e-9, atol=1e-9)
     assert model.n_restarts_ == restarts > 0
+
+
+def test_nesterov_resumes_fistas_schedule_across_calls():
+    """One ``partial_fit`` at a time on 2-D data: the previous iterate (``coef`` and
+    ``intercept``) is carried from call to call."""
+    X, y = make_noisy_blobs(150, 4, random_state=2)
+    learning_rate = stable_learning_rate_limit(X) / 2
+    model = SoftmaxRegression(solver="nesterov", learning_rate=learning_rate)
+    for _ in range(40):
+        model.partial_fit(X, y)
+    expected, restarts = fista_reference(X, y, learning_rate, 40)
+    np.testing.assert_allclose(stacked(model), expected, rtol=1e-9, atol=1e-12)
+    assert model.n_restarts_ == restarts
+
+
+def symmetric_problem():
+    """Two classes mirrored about 0: at zero parameters the gradient is exactly zero."""
+    return np.array([[1.0], [1.0], [-1.0], [-1.0]]), np.array([0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "newton"])
+def test_at_a_stationary_point_every_solver_stays_without_restarting(solver):
+    """A zero gradient is not uphill (no restart), and Newton's zero direction is accepted
+    with s = 1 (a change of J of zero is no ascent)."""
+    X, y = symmetric_problem()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = SoftmaxRegression(solver=solver, tol=0.0).advance(X, y, n_steps=3)
+    np.testing.assert_array_equal(model.grad_coef_, 0.0)
+    np.testing.assert_array_equal(stacked(model), 0.0)
+    assert model.n_restarts_ == 0 and model.loss_curve_ == [np.log(2)] * 3
+    assert model.step_size_ == (1.0 if solver == "newton" else model.learning_rate_)
+
+
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "newton"])
+def test_at_zero_loss_every_solver_stays(solver):
+    """Noise-free classes at parameters with margins of thousands: J is exactly 0.0, and so
+    are the gradient and the Hessian. Newton's (zero) step is accepted with s = 1."""
+    X, y = make_noisy_classes(n_classes=2, noise=0.0)
+    model = SoftmaxRegression(solver=solver, tol=0.0).advance(X, y, n_steps=0)
+    model.coef_ = np.array([[-1e5], [1e5]])
+    model.intercept_ = np.array([5e5, -5e5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.advance(X, y, n_steps=2)
+    assert model.loss_curve_ == [0.0, 0.0] and model.loss_ == 0.0
+    np.testing.assert_array_equal(stacked(model), [[-1e5, 5e5], [1e5, -5e5]])
+    assert model.step_size_ == (1.0 if solver == "newton" else model.learning_rate_)
+
+
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "newton"])
+def test_preview_gradient_is_the_gradient_at_the_point(solver):
+    X, y = make_noisy_blobs(120, 3, random_state=3)
+    data = TrainingData(X, y)
+    model = SoftmaxRegression(solver=solver, learning_rate=0.3).step(data, n_steps=3)
+    preview = model.preview_step(data)
+    np.testing.assert_allclose(
+        preview.point_grad, analytic_gradient(preview.point, X, y), atol=1e-14
+    )
+    if solver != "newton":
+        np.testing.assert_array_equal(preview.direction, preview.point_grad)
+
+
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "newton"])
+def test_parameters_set_by_hand_beyond_overflow_are_not_stepped_from(solver):
+    """Scores up to 1e308 make J overflow to infinity: every solver refuses the next step
+    (Nesterov's look-ahead is not finite, no Newton step length decreases J), and the
+    preview says so: where it would have looked, with step length 0."""
+    X, y = make_noisy_classes()
+    data = TrainingData(X, y)
+    model = SoftmaxRegression(solver=solver).step(data, n_steps=3)
+    snapshot = model.snapshot()
+    prev = np.column_stack([snapshot.prev_coef, snapshot.prev_intercept])
+    model.coef_ = np.array([[1e306], [-1e306], [0.0]])
+    theta = stacked(model)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        preview = model.preview_step(data)
+        model.step(data)
+    cause = (
+        "the scores overflow at these parameters"
+        if solver == "newton"
+        else f"learning_rate={model.learning_rate_:.4g} is too large (the stable limit 2/L "
+        "is 0.1168)"
+    )
+    assert [str(w.message) for w in caught] == [
+        "training diverged: the objective of iteration 4 is not finite (inf) (it started at "
+        f"1.099); {cause}. The run stays at iteration 3, the last finite objective."
+    ]
+    assert model.n_iter_ == 3 and len(model.loss_curve_) == 3 and model.diverged_
+    np.testing.assert_array_equal(stacked(model), theta)
+    assert preview.loss == np.inf
+    if solver == "gd":
+        step = preview.step_size * preview.point_grad
+        np.testing.assert_array_equal(preview.theta, theta - step)
+        return
+    assert preview.step_size == 0.0 and preview.theta.shape == theta.shape
+    np.testing.assert_array_equal(preview.theta, theta)
+    assert preview.grad.shape == preview.point_grad.shape == preview.direction.shape == (3, 2)
+    if solver == "nesterov":
+        assert preview.ok is False
+        momentum = 1.0
+        for _ in range(4):  # FISTA's m_4 and m_5 after three steps without restart
+            momentum, previous = (1 + np.sqrt(1 + 4 * momentum**2)) / 2, momentum
+        np.testing.assert_allclose(
+            preview.point, theta + (previous - 1) / momentum * (theta - prev), rtol=1e-15
+        )
+        np.testing.assert_array_equal(preview.direction, preview.point_grad)
+        np.testing.assert_array_equal(preview.grad, preview.point_grad)
+    else:
+        assert preview.ok is False  # J is not finite: no curvature to divide by
+        np.testing.assert_array_equal(preview.point, theta)
+        current = np.column_stack([model.grad_coef_, model.grad_intercept_])
+        np.testing.assert_array_equal(preview.grad, current)
+        np.testing.assert_array_equal(preview.point_grad, current)
+        np.testing.assert_array_equal(preview.direction, 0.0)
+
+
+@pytest.mark.parametrize(
+    "solver",
+    [
+        "gd",
+        "nesterov",
+        "newton",
+    ],
+)
+def test_parameters_whose_scores_overflow_give_only_a_divergence_warning(solver):
+    """Scores of 1e309 overflow (inf - inf in the log-sum-exp shift): the model re-evaluates,
+    previews and refuses without a RuntimeWarning of NumPy's, with J not finite."""
+    X, y = make_noisy_classes()
+    data = TrainingData(X, y)
+    model = SoftmaxRegression(solver=solver).step(data, n_steps=3)
+    model.coef_ = np.array([[1e308], [-1e308], [0.0]])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        preview = model.preview_step(data)
+        model.step(data)
+    assert [w.category for w in caught] == [DivergenceWarning]
+    assert not np.isfinite(model.loss_) and not np.isfinite(preview.loss)
+    assert model.n_iter_ == 3 and model.diverged_
 
 
 @pytest.mark.parametrize("solver", ["gd", "nesterov", "newton"])
@@ -215,6 +357,79 @@ def test_newton_partial_fit_is_one_newton_step_with_line_search():
     expected = -model.step_size_ * direction.reshape(3, 2)
     np.testing.assert_allclose(stacked(model), expected, rtol=1e-7, atol=1e-9)
     assert model.loss_ < np.log(3)
+
+
+def newton_reference_direction(theta, X, y):
+    """``pinv(H) grad`` with the exact Hessian written out: ``sum_i kron(diag(p_i) - p_i
+    p_i^T, x~_i x~_i^T) / n``, unpenalised."""
+    X_aug = np.column_stack([X, np.ones(len(y))])
+    scores = X_aug @ theta.T
+    proba = np.exp(scores - scores.max(axis=1, keepdims=True))
+    proba /= proba.sum(axis=1, keepdims=True)
+    hess = sum(
+        np.kron(np.diag(p) - np.outer(p, p), np.outer(x, x))
+        for p, x in zip(proba, X_aug, strict=True)
+    ) / len(y)
+    direction = (
+        np.linalg.pinv(hess, rcond=1e-10, hermitian=True) @ analytic_gradient(theta, X, y).ravel()
+    )
+    return direction.reshape(theta.shape)
+
+
+def test_newton_line_search_takes_the_largest_halving_with_armijo_decrease():
+    """From saturated scores (coef +-2 on [0, 10]) the full Newton step overshoots: the step
+    length is the first of 1, 1/2, 1/4, ... with ``J(theta - s d) <= J(theta) - 1e-4 s <grad,
+    d>`` (measured: 1/128), and J decreases."""
+    X, y = make_noisy_classes()
+    model = SoftmaxRegression(solver="newton").advance(X, y, n_steps=0)
+    model.coef_ = np.array([[-2.0], [0.0], [2.0]])
+    model.advance(X, y, n_steps=0)
+    theta = stacked(model)
+    direction = newton_reference_direction(theta, X, y)
+    slope = np.vdot(analytic_gradient(theta, X, y), direction)
+
+    def objective(t):  # scipy's log-sum-exp: trial steps reach scores of 1e3
+        scores = X @ t[:, :-1].T + t[:, -1]
+        return np.mean(logsumexp(scores, axis=1) - scores[np.arange(len(y)), y])
+
+    start = objective(theta)
+
+    def armijo(s):
+        return objective(theta - s * direction) <= start - 1e-4 * s * slope
+
+    expected = next(0.5**k for k in range(50) if armijo(0.5**k))
+    assert expected < 1 / 16
+    model.partial_fit(X, y)
+    assert model.step_size_ == expected
+    np.testing.assert_allclose(stacked(model), theta - expected * direction, rtol=1e-7)
+    assert model.loss_ < start
+
+
+@pytest.mark.parametrize(("fit_intercept", "scale"), [(True, 1e-4), (False, 1e-7)])
+def test_newton_is_invariant_to_the_scale_of_the_features(fit_intercept, scale):
+    """Newton's method is affine invariant: on ``X * s`` its iterates are ``coef / s``, in
+    as many steps, although the Hessian's eigenvalues there are as small as 1e-14. (With
+    the intercept's eigenvalue near 0.25 beside them, eigenvalues below 1e-12 of it count
+    as zero, hence the larger scale there.)"""
+    X, y = make_noisy_classes(n_classes=2)
+    kwargs = {"solver": "newton", "fit_intercept": fit_intercept, "tol": 1e-12}
+    plain = SoftmaxRegression(**kwargs).fit(X, y)
+    scaled = SoftmaxRegression(**kwargs).fit(X * scale, y)
+    assert scaled.converged_ and scaled.n_iter_ == plain.n_iter_
+    np.testing.assert_allclose(scaled.coef_ * scale, plain.coef_, rtol=1e-6)
+    np.testing.assert_allclose(scaled.intercept_, plain.intercept_, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(scaled.loss_curve_, plain.loss_curve_, rtol=1e-9)
+
+
+def test_newton_direction_on_a_flat_objective_is_zero():
+    """All-zero features, no intercept: the Hessian is the zero matrix and its
+    pseudo-inverse applied to the (zero) gradient is zero."""
+    X, y = np.zeros((6, 2)), np.array([0, 1, 2, 0, 1, 2])
+    data = TrainingData(X, y)
+    model = SoftmaxRegression(solver="newton", fit_intercept=False).step(data, n_steps=0)
+    preview = model.preview_step(data)
+    np.testing.assert_array_equal(preview.direction, 0.0)
+    assert preview.step_size == 1.0 and preview.loss == pytest.approx(np.log(3), abs=1e-15)
 
 
 def test_newton_without_intercept_keeps_it_at_zero():
