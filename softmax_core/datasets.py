@@ -30,6 +30,7 @@ from sklearn.datasets import load_iris, load_wine
 from sklearn.utils import Bunch
 
 from ._checks import check_int, check_real
+from .data import MAX_CLASSES, MAX_SAMPLES
 
 if TYPE_CHECKING:
     import _csv
@@ -37,9 +38,7 @@ if TYPE_CHECKING:
 REAL_DATASETS = ("iris", "wine")
 
 MAX_CSV_BYTES = 1_000_000
-MAX_ROWS = 100_000
 MIN_CLASSES = 2
-MAX_CLASSES = 10
 
 # Column indices of the default features, per data set and number of features. Iris: petal
 # length, then petal length and width, the classic picture. Wine: flavanoids alone separates
@@ -376,7 +375,7 @@ def parse_csv(raw: bytes) -> CsvTable:
     """Check and parse an uploaded CSV file.
 
     The file must be UTF-8 (a byte order mark is fine), at most ``MAX_CSV_BYTES`` bytes, with
-    a header line of at least two distinct names, then 1 to ``MAX_ROWS`` data rows with one
+    a header line of at least two distinct names, then 1 to ``MAX_SAMPLES`` data rows with one
     cell per column. The delimiter is a comma, semicolon or tab, whichever splits the first
     records consistently (ties go to the comma). Blank lines are skipped and cells are
     stripped of surrounding whitespace.
@@ -412,8 +411,8 @@ def parse_csv(raw: bytes) -> CsvTable:
             fields = "1 field" if len(row) == 1 else f"{len(row)} fields"
             raise ValueError(f"line {line} has {fields} but the header has {len(header)}")
     n_rows = len(records) - 1
-    if n_rows > MAX_ROWS:
-        raise ValueError(f"the file has {n_rows:,} data rows; the limit is {MAX_ROWS:,}")
+    if n_rows > MAX_SAMPLES:
+        raise ValueError(f"the file has {n_rows:,} data rows; the limit is {MAX_SAMPLES:,}")
     return CsvTable(
         columns=header,
         rows=tuple(row for _, row in records[1:]),

@@ -17,7 +17,7 @@ from sklearn.datasets import load_iris, load_wine
 from softmax_core.datasets import (
     MAX_CLASSES,
     MAX_CSV_BYTES,
-    MAX_ROWS,
+    MAX_SAMPLES,
     REAL_DATASETS,
     CsvTable,
     csv_dataset,
@@ -280,8 +280,8 @@ def test_exactly_max_bytes_is_accepted():
 
 
 def test_exactly_max_rows_is_accepted():
-    raw = b"x,y\n" + b"1,0\n" * MAX_ROWS
-    assert len(parse_csv(raw).rows) == MAX_ROWS
+    raw = b"x,y\n" + b"1,0\n" * MAX_SAMPLES
+    assert len(parse_csv(raw).rows) == MAX_SAMPLES
 
 
 def test_bytearray_is_accepted():
@@ -411,7 +411,7 @@ def test_stray_or_unclosed_quote(text):
 
 
 def test_one_row_over_max_rows():
-    raw = b"x,y\n" + b"1,0\n" * (MAX_ROWS + 1)
+    raw = b"x,y\n" + b"1,0\n" * (MAX_SAMPLES + 1)
     assert parse_error(raw) == "the file has 100,001 data rows; the limit is 100,000"
 
 
