@@ -10,10 +10,13 @@ alone. ``large`` is classroom mode: fonts of 20 px, thicker lines.
 
 from __future__ import annotations
 
+import base64
+import io
 import itertools
 from collections.abc import Sequence
 
 import numpy as np
+import PIL.Image
 
 # Okabe & Ito (2008), "Color Universal Design", then two of Paul Tol's muted colours.
 PALETTE = (
@@ -292,6 +295,7 @@ def probability_curves(
     chosen: int | None = None,
     large: bool = False,
     height: int = 440,
+    frames: Sequence[np.ndarray] = (),
 ) -> dict:
     """Per-class probability curves over ``x_grid``, with the data underneath.
 
@@ -305,10 +309,15 @@ def probability_curves(
     names : sequence of str
     reference : ndarray of shape (n_grid, n_classes), optional
         The reference's probabilities (scikit-learn), dashed in the same colour per class.
+    frames : sequence of ndarray of shape (n_grid, n_classes)
+        Earlier probabilities, oldest first, to animate towards ``proba`` (see
+        :func:`autoplay`).
     """
     width = LINE_WIDTH[large]
     traces = []
+    scratch = []  # indices of the solid curves, which the frames move
     for i, name in enumerate(names):
+        scratch.append(len(traces))
         traces.append(
             {
                 "type": "scatter",
@@ -343,7 +352,53 @@ def probability_curves(
     subtitle = f"dashed: {reference_label}" if reference is not None else ""
     layout = _layout(title, x_title, "probability", large=large, height=height, subtitle=subtitle)
     layout["yaxis"]["range"] = [-0.1, 1.1]
-    return {"data": traces, "layout": layout}
+    spec = {"data": traces, "layout": layout}
+    if len(frames):
+        spec["frames"] = [
+            {
+                "name": str(j),
+                "traces": scratch,
+                # Single precision: half the bytes, and far finer than a pixel.
+                "data": [{"y": f[:, i].astype(np.float32)} for i in range(len(names))],
+            }
+            for j, f in enumerate([*frames, proba])
+        ]
+    return spec
+
+
+def autoplay(spec: dict, token: str, frame_ms: float, *, redraw: bool) -> dict:
+    """Have the browser play ``spec``'s frames once, ``frame_ms`` apart, when it draws it.
+
+    Streamlit draws a chart with ``Plotly.newPlot`` and never animates it, so the figure
+    carries a transparent play button and ``layout.meta.autoplay = token``; the page's
+    observer (``ui.page``) presses the button once per token. The figure's own data is the
+    last frame: where the animation ends, and what stays drawn if it never runs.
+    ``redraw`` is needed for traces other than scatter lines (images, heatmaps).
+    """
+    clear = "rgba(0,0,0,0)"
+    play = {
+        "frame": {"duration": frame_ms, "redraw": redraw},
+        "transition": {"duration": 0},
+        "mode": "immediate",
+    }
+    spec["layout"]["meta"] = {"autoplay": token}
+    spec["layout"]["updatemenus"] = [
+        {
+            "type": "buttons",
+            "showactive": False,
+            "x": 0,
+            "y": 0,
+            "xanchor": "left",
+            "yanchor": "top",
+            "pad": {"t": 0, "r": 0, "b": 0, "l": 0},
+            "font": {"size": 1, "color": clear},
+            "bgcolor": clear,
+            "bordercolor": clear,
+            "borderwidth": 0,
+            "buttons": [{"label": "", "method": "animate", "args": [None, play]}],
+        }
+    ]
+    return spec
 
 
 def _blend(proba: np.ndarray, n_classes: int) -> np.ndarray:
@@ -378,6 +433,7 @@ def decision_regions(
     chosen: int | None = None,
     large: bool = False,
     height: int = 520,
+    frames: Sequence[np.ndarray] = (),
 ) -> dict:
     """2-D decision regions: the background mixes class colours by probability.
 
@@ -393,6 +449,10 @@ def decision_regions(
     names : sequence of str
     reference : ndarray of shape (n_y, n_x, n_classes), optional
         The reference's probabilities: its decision boundaries are drawn dashed.
+    frames : sequence of ndarray of shape (n_y, n_x, n_classes)
+        Earlier probabilities, oldest first, to animate towards ``proba`` (see
+        :func:`autoplay`); each frame's shading is sent as a PNG, a tenth of its numbers'
+        size.
     """
     n_classes = len(names)
     traces: list[dict] = [
@@ -455,7 +515,27 @@ def decision_regions(
     layout["yaxis"].update(
         range=[float(grid_y[0]), float(grid_y[-1])], scaleanchor="x", scaleratio=1
     )
-    return {"data": traces, "layout": layout}
+    spec = {"data": traces, "layout": layout}
+    if len(frames):
+        # An image with z ignores its source: the animated one has a source only.
+        del traces[0]["z"]
+        traces[0]["source"] = _png(_blend(proba, n_classes))
+        spec["frames"] = [
+            {
+                "name": str(j),
+                "traces": [0],
+                "data": [{"type": "image", "source": _png(_blend(f, n_classes))}],
+            }
+            for j, f in enumerate([*frames, proba])
+        ]
+    return spec
+
+
+def _png(rgb: np.ndarray) -> str:
+    """An RGB image as a PNG data URI; plotly draws row 0 at the bottom, a PNG at the top."""
+    buffer = io.BytesIO()
+    PIL.Image.fromarray(np.ascontiguousarray(rgb[::-1]), "RGB").save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def loss_history(
@@ -472,6 +552,7 @@ def loss_history(
     title: str = "Loss history",
     large: bool = False,
     height: int = 440,
+    animate_from: int | None = None,
 ) -> dict:
     """The objective at every iterate (index 0 is the start, the last the current model).
 
@@ -495,6 +576,9 @@ def loss_history(
     window : {"all", "last", "logx"}
         The whole history, its last ``last`` iterations, or a logarithmic x axis (from
         iteration 1).
+    animate_from : int, optional
+        Frames that draw the line from this iteration on, one iteration each (see
+        :func:`autoplay`); the figure's own data is the whole line.
     """
     losses = np.asarray(losses, dtype=float)
     iterations = np.arange(losses.shape[0])
@@ -536,17 +620,31 @@ def loss_history(
                 "hovertemplate": "iteration %{x}<br>%{y:.6g}<extra>pinned</extra>",
             }
         )
-    traces += [
-        {
-            "type": "scatter",
-            "x": x,
-            "y": y,
-            "mode": "lines+markers" if x.shape[0] <= 60 else "lines",
-            "name": "from scratch",
-            "line": {"color": PALETTE[0], "width": width},
-            "hovertemplate": "iteration %{x}<br>%{y:.6g}<extra></extra>",
-        }
-    ]
+    line = {
+        "type": "scatter",
+        "x": x,
+        "y": y,
+        "mode": "lines+markers" if x.shape[0] <= 60 else "lines",
+        "name": "from scratch",
+        "line": {"color": PALETTE[0], "width": width},
+        "hovertemplate": "iteration %{x}<br>%{y:.6g}<extra></extra>",
+    }
+    frames = []
+    if animate_from is not None and iterations.size:
+        # The line up to animate_from, and its last part (every iteration, a few dozen) as a
+        # trace of its own that the frames lengthen.
+        tail = iterations >= max(animate_from, int(iterations[0]))
+        before = x < iterations[tail][0]
+        line["x"] = np.append(x[before], iterations[tail][:1])
+        line["y"] = np.append(y[before], values[tail][:1])
+        tail_x, tail_y = iterations[tail], values[tail]
+        traces.append(line)
+        line = {**line, "x": tail_x, "y": tail_y, "showlegend": False}
+        frames = [
+            {"name": str(j), "traces": [len(traces)], "data": [{"x": tail_x[:j], "y": tail_y[:j]}]}
+            for j in range(1, tail_x.size + 1)
+        ]
+    traces.append(line)
     if heldout is not None and not gap_mode and x.shape[0]:
         held_x, held_y = heldout
         shown = (held_x >= x[0]) & (held_x <= x[-1])
@@ -608,7 +706,10 @@ def loss_history(
             }
             for i in shown
         ]
-    return {"data": traces, "layout": layout}
+    spec = {"data": traces, "layout": layout}
+    if frames:
+        spec["frames"] = frames
+    return spec
 
 
 def loss_landscape(

@@ -46,10 +46,10 @@ _COMPACT_CSS = """
 }
 </style>
 """
-# Installed once per page load: copies the newest query carrier (state.url_carrier) into the
-# address bar without a browser history entry, whenever the page changes and whenever
+# Installed once per page load. It copies the newest query carrier (state.url_carrier) into
+# the address bar without a browser history entry, whenever the page changes and whenever
 # another script (Streamlit's own, after a widget interaction or a page switch) rewrites the
-# address from what it knew before the rerun.
+# address from what it knew before the rerun; and it starts the smooth Play animations.
 _URL_OBSERVER = """
 <script>
 if (!window.labUrlObserver) {
@@ -66,7 +66,33 @@ if (!window.labUrlObserver) {
     const original = window.history[name].bind(window.history);
     window.history[name] = (...args) => { original(...args); setTimeout(apply, 0); };
   }
-  window.labUrlObserver = new MutationObserver(apply);
+  // Plays a chart's animation once (ui.figures.autoplay): Streamlit draws the figure with
+  // Plotly.newPlot, which never animates; its transparent play button does. Streamlit
+  // redraws a new chart once more to fit its width, which would cut an animation short:
+  // the button is pressed once the chart has not been redrawn for a moment.
+  window.labPlayed = new Set();
+  const autoplay = () => {
+    for (const gd of document.querySelectorAll('.js-plotly-plot')) {
+      const token = gd.layout && gd.layout.meta && gd.layout.meta.autoplay;
+      if (!token || window.labPlayed.has(token) || gd.labArmed === token || !gd.on) continue;
+      gd.labArmed = token;
+      let timer = null;
+      const press = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          const button = gd.querySelector('.updatemenu-button');
+          const now = gd.layout && gd.layout.meta && gd.layout.meta.autoplay;
+          if (button && now === token && !window.labPlayed.has(token)) {
+            window.labPlayed.add(token);
+            button.dispatchEvent(new MouseEvent('click', {bubbles: true}));
+          }
+        }, 60);
+      };
+      gd.on('plotly_afterplot', press);
+      press();
+    }
+  };
+  window.labUrlObserver = new MutationObserver(() => { apply(); autoplay(); });
   window.labUrlObserver.observe(document.body, {subtree: true, childList: true, attributes: true,
                                                 attributeFilter: ['data-lab-query']});
   apply();

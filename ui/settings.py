@@ -37,7 +37,7 @@ MAX_PINS = 4
 REFERENCES = ("same", "default")
 LOSS_WINDOWS = ("all", "last", "logx")
 LAST_ITERATIONS = 50
-SPEEDS = ("slow", "normal", "fast", "turbo")
+SPEEDS = ("slow", "normal", "fast", "smooth", "turbo")
 PANELS = ("model", "landscape", "simplex")
 TEMPERATURE_RANGE = (0.05, 20.0)
 MAX_LESSONS, MAX_LESSON_STEPS = 9, 20  # bounds of the URL's numbers (ui.lessons has fewer)
@@ -211,6 +211,7 @@ def to_query(
         query["std"] = "1"
     if settings.holdout:
         query["holdout"] = _format_float(settings.holdout)
+    if settings.holdout or settings.holdout_seed:  # a seed kept while nothing is held out
         query["hseed"] = str(settings.holdout_seed)
     if pins:
         query["pins"] = ";".join(_format_pin(pin) for pin in pins)

@@ -60,8 +60,15 @@ from .settings import (
 
 HISTORY_LENGTH = 200
 PAST_RUNS = 10
-# Iterations per Play tick, and seconds between ticks, per speed.
-PLAY_SPEEDS = {"slow": (0.5, 1), "normal": (0.2, 1), "fast": (0.1, 1), "turbo": (0.1, 5)}
+# Seconds between Play ticks, and iterations per tick, per speed. "smooth" sends a second's
+# steps at once, drawn by the browser as animation frames (see ``Frames``).
+PLAY_SPEEDS = {
+    "slow": (0.5, 1),
+    "normal": (0.2, 1),
+    "fast": (0.1, 1),
+    "turbo": (0.1, 5),
+    "smooth": (2.0, 60),
+}
 _SETTINGS = "lab.settings"
 _VIEW = "lab.view"
 _RUN = "lab.run"
@@ -74,6 +81,7 @@ _URL = "lab.url"
 _REPORT = "lab.report"
 _PINS = "lab.pins"
 _UPLOAD = "lab.upload"
+_FRAMES = "lab.frames"
 _DATASET = "lab.dataset"
 
 
@@ -101,6 +109,23 @@ class Pin:
     label: str
     losses: np.ndarray  # J at every iterate
     path: np.ndarray  # (n_points, n_classes, n_features + 1): the iterates, thinned
+
+
+@dataclass(frozen=True)
+class Frames:
+    """The iterates of the last smooth Play tick, for the browser to animate: the parameters
+    at each iteration from where the tick started to where the run is now."""
+
+    run_id: int
+    tick: int  # counts the session's smooth ticks: a replay after Back is a new animation
+    iterations: tuple[int, ...]
+    coefs: tuple[np.ndarray, ...]
+    intercepts: tuple[np.ndarray, ...]
+
+    @property
+    def token(self) -> str:
+        """Names this animation, so that the browser plays it once."""
+        return f"{self.run_id}:{self.tick}"
 
 
 @dataclass
@@ -472,8 +497,40 @@ def step(n_steps: int = 1) -> None:
 
 
 def tick() -> None:
-    """One Play tick: the chosen speed's iterations."""
-    step(play_timing()[1])
+    """One Play tick: the chosen speed's iterations (at "smooth", one at a time, keeping each
+    iterate for the animation; Back then returns step by step, as after "fast")."""
+    n_steps = play_timing()[1]
+    if view().speed != "smooth":
+        step(n_steps)
+        return
+    current = run()
+    kept = [(current.n_iter, current.model.coef_.copy(), current.model.intercept_.copy())]
+    for _ in range(n_steps):
+        step(1)
+        if current.n_iter == kept[-1][0]:
+            break
+        kept.append((current.n_iter, current.model.coef_.copy(), current.model.intercept_.copy()))
+        if not playing():
+            break
+    iterations, coefs, intercepts = zip(*kept, strict=True)
+    previous = st.session_state.get(_FRAMES)
+    count = 1 if previous is None else previous.tick + 1
+    st.session_state[_FRAMES] = Frames(current.run_id, count, iterations, coefs, intercepts)
+
+
+def frames() -> Frames | None:
+    """The last smooth tick's iterates, while they end where the run is and Play is on."""
+    kept = st.session_state.get(_FRAMES)
+    if (
+        kept is None
+        or not playing()
+        or view().speed != "smooth"
+        or kept.run_id != run().run_id
+        or kept.iterations[-1] != run().n_iter
+        or len(kept.iterations) < 2
+    ):
+        return None
+    return kept
 
 
 def run_to_convergence(*, keep_checkpoint: bool = True) -> None:

@@ -100,7 +100,9 @@ def more_settings() -> None:
             "Play speed",
             list(SPEEDS),
             **state.widget("w.view.speed"),
-            help="slow 2, normal 5, fast 10 steps a second; turbo 50.",
+            help="Steps a second: slow 2, normal 5, fast 10, each drawn as it is taken; smooth "
+            "30, a second's steps at a time, animated by the browser; turbo 50, drawn five at "
+            "a time.",
         )
 
 
@@ -258,18 +260,28 @@ def model_panel(report, large: bool, height: int) -> None:
         )
         return
     reference = report.reference if view.show_target else None
+    kept = state.frames()
+    title = f"From scratch, iteration {report.n_iter:,}"
+    earlier = ()
+    if kept is not None:
+        title += f" (played from {kept.iterations[0]:,})"
+        earlier = tuple(zip(kept.coefs[:-1], kept.intercepts[:-1], strict=True))
+    spec = views.model_figure(
+        current.model,
+        dataset,
+        reference=reference,
+        title=title,
+        large=large,
+        height=height - 45,
+        chosen=view.point,
+        frames=earlier,
+    )
+    if kept is not None:
+        spec = views.animated(
+            spec, "model", kept.token, len(kept.iterations), state.play_timing()[0]
+        )
     st.plotly_chart(
-        views.chart(
-            views.model_figure(
-                current.model,
-                dataset,
-                reference=reference,
-                title=f"From scratch, iteration {report.n_iter:,}",
-                large=large,
-                height=height - 45,
-                chosen=view.point,
-            )
-        ),
+        views.chart(spec),
         key="w.train.model_chart",
         config={"displayModeBar": False},
         on_select=functools.partial(state.choose_point, "w.train.model_chart"),
@@ -299,20 +311,25 @@ def loss_panel(report, large: bool, height: int) -> None:
             help="Pin this run: keep it as a dotted ghost on the loss chart and the landscape, "
             "to compare (at most 4; the link keeps them).",
         )
+    kept = state.frames()
+    spec = views.loss_figure(
+        current.model,
+        report,
+        current.schedule,
+        view,
+        ghosts=tuple((pin.label, pin.losses) for pin in state.pins()),
+        heldout=state.heldout_history(),
+        title=f"Loss, iteration {report.n_iter:,}",
+        large=large,
+        height=height - 45,
+        animate_from=None if kept is None else kept.iterations[0],
+    )
+    if kept is not None:
+        spec = views.animated(
+            spec, "loss", kept.token, len(kept.iterations), state.play_timing()[0]
+        )
     st.plotly_chart(
-        views.chart(
-            views.loss_figure(
-                current.model,
-                report,
-                current.schedule,
-                view,
-                ghosts=tuple((pin.label, pin.losses) for pin in state.pins()),
-                heldout=state.heldout_history(),
-                title=f"Loss, iteration {report.n_iter:,}",
-                large=large,
-                height=height - 45,
-            )
-        ),
+        views.chart(spec),
         key="w.train.loss_chart",
         config={"displayModeBar": False},
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,11 +122,24 @@ def model_figure(
     large: bool,
     height: int,
     chosen: int | None = None,
+    frames: Sequence[tuple[np.ndarray, np.ndarray]] = (),
 ) -> dict:
     """Probability curves (1-D) or decision regions (2-D) of a fitted model over the data;
-    with ``reference``, scikit-learn's curves (dashed) or boundaries (dashed contours)."""
+    with ``reference``, scikit-learn's curves (dashed) or boundaries (dashed contours).
+
+    ``frames`` are earlier parameters ``(coef, intercept)``, oldest first, for the browser to
+    animate through on its way to the model's (see :func:`figures.autoplay`).
+    """
     names = dataset.class_names
     label = reference.label if reference is not None else ""
+
+    def earlier(points: np.ndarray, shape: tuple = (-1,)) -> list[np.ndarray]:
+        features = dataset.features(points)
+        return [
+            softmax(features @ coef.T + intercept, axis=1).reshape(shape)
+            for coef, intercept in frames
+        ]
+
     if dataset.n_features == 1:
         grid = grid_1d(dataset.X)
         points = grid.reshape(-1, 1)
@@ -145,6 +159,7 @@ def model_figure(
             x_title=dataset.feature_names[0],
             large=large,
             height=height,
+            frames=earlier(points, (points.shape[0], -1)),
         )
     gx, gy, points = grid_2d(dataset.X)
     shape = (gy.size, gx.size, -1)
@@ -165,7 +180,16 @@ def model_figure(
         feature_names=dataset.feature_names,
         large=large,
         height=height,
+        frames=earlier(points, shape),
     )
+
+
+def animated(spec: dict, chart: str, token: str, n_frames: int, seconds: float) -> dict:
+    """``spec`` with its ``n_frames`` frames played over 90% of ``seconds`` (ending before the
+    next Play tick brings the next ones), once per ``token`` and chart."""
+    redraw = any(trace["type"] != "scatter" for trace in spec["data"])
+    frame_ms = 900 * seconds / n_frames
+    return figures.autoplay(spec, f"{chart}:{token}", frame_ms, redraw=redraw)
 
 
 def rate_changes(schedule: Schedule) -> list[int]:
@@ -185,6 +209,7 @@ def loss_figure(
     title: str,
     large: bool,
     height: int,
+    animate_from: int | None = None,
 ) -> dict:
     return figures.loss_history(
         model.loss_history(),
@@ -198,6 +223,7 @@ def loss_figure(
         title=title,
         large=large,
         height=height,
+        animate_from=animate_from,
     )
 
 

@@ -1,0 +1,65 @@
+"""Play in the browser: the smooth speed animates a second's steps and lands on the run."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+from .browser import button, chart_title, chart_traces, iteration, open_page, query
+
+pytestmark = pytest.mark.e2e
+
+# Counts the animation frames plotly draws on a chart, across the chart's remounts.
+_COUNT_FRAMES = """key => {
+  window.labFrames = 0;
+  const hook = () => {
+    for (const gd of document.querySelectorAll('.st-key-' + key + ' .js-plotly-plot')) {
+      if (gd.labCounted || !gd.on) continue;
+      gd.labCounted = true;
+      gd.on('plotly_animatingframe', () => { window.labFrames += 1; });
+    }
+  };
+  new MutationObserver(hook).observe(document.body, {subtree: true, childList: true});
+  hook();
+}"""
+
+
+def solid_curves(page) -> list[list[float]]:
+    traces = chart_traces(page, "w.train.model_chart")
+    return [t["y"] for t in traces if t["dash"] == "solid" and len(t["y"]) > 100]
+
+
+@pytest.mark.parametrize("data", ["", "kind=blobs&"])
+def test_smooth_play_animates_and_lands_on_the_run(app_server, browser, data):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        page = open_page(context, f"{app_server.url}/Train?{data}lr=auto&speed=smooth")
+        page.evaluate(_COUNT_FRAMES, "w-train-model_chart")
+        button(page, "w.train.play").click()
+        button(page, "w.train.pause").wait_for(timeout=10_000)
+        time.sleep(3.0)
+        button(page, "w.train.pause").click()
+        button(page, "w.train.play").wait_for(timeout=10_000)
+        time.sleep(2.5)  # the last animation plays to its end (at most two seconds)
+        frames = page.evaluate("window.labFrames")
+        stopped_at = iteration(page)
+        assert stopped_at >= 60 and frames >= 30, (stopped_at, frames)
+        assert chart_title(page, "w.train.model_chart") == f"From scratch, iteration {stopped_at:,}"
+        assert query(page)["iter"] == str(stopped_at)
+        # The same run replayed from its link, in a new session, draws the same model.
+        replay = open_page(browser.new_context(viewport={"width": 1400, "height": 900}), page.url)
+        assert iteration(replay) == stopped_at
+        if data:  # 2-D: the shading, an image
+            shading = "gd => JSON.stringify(gd.data[0].z)"
+            chart = ".st-key-w-train-model_chart .js-plotly-plot"
+            assert page.locator(chart).evaluate(shading) == replay.locator(chart).evaluate(shading)
+        else:
+            for mine, replayed in zip(solid_curves(page), solid_curves(replay), strict=True):
+                assert all(math.isfinite(v) for v in mine)
+                assert max(abs(a - b) for a, b in zip(mine, replayed, strict=True)) < 1e-6
+        replay.context.close()
+        assert page.locator('[data-testid="stException"]').count() == 0
+    finally:
+        context.close()
