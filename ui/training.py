@@ -356,7 +356,8 @@ def point_panel(report, large: bool) -> None:
     point_index = state.view().point
     dataset = state.dataset()
     if point_index is None or point_index >= dataset.X.shape[0]:
-        st.caption("Click a data point on the chart to follow it through the model.")
+        if state.view().panel != "landscape":  # the landscape has no data points to click
+            st.caption("Click a data point on the chart to follow it through the model.")
         return
     point = views.trace_point(state.run().model, dataset, point_index)
     names = dataset.class_names
