@@ -16,18 +16,25 @@ It speaks the protocol the Streamlit frontend speaks, on ``ws://HOST:PORT/_stcor
   browser).
 
 The client keeps the last value of every ``st.metric`` by label, so a caller can check that
-a click did what it should. It handles the widget types the Softmax Lab pages use (button,
-checkbox/toggle, number_input, selectbox, radio, slider/select_slider); other widgets are
-left out of the widget states, which makes the server keep their previous values.
+a click did what it should. Behind a load balancer with sticky sessions, pass the balancer's
+cookie (``cookie="SERVERID=r1"``) so that the websocket reaches the replica that served the
+page; ``replica`` is then the ``X-Replica`` header of the handshake's answer, if any.
+``download_url`` asks for the ``/media`` URL of an ``st.download_button`` whose data is built
+on demand (a callable), as the frontend does when the button is clicked.
+
+It handles the widget types the Softmax Lab pages use (button, checkbox/toggle, number_input,
+selectbox, radio, slider/select_slider); other widgets are left out of the widget states, which
+makes the server keep their previous values.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field
 
 import websocket
-from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.BackMsg_pb2 import BackendOperationRequest, BackMsg
 from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -72,12 +79,17 @@ class StreamlitSession:
 
     base_url: str  # e.g. "http://127.0.0.1:8501"
     timeout: float = 60.0
+    cookie: str = ""  # a Cookie header for the websocket handshake, e.g. "SERVERID=r1"
+    replica: str = ""  # the handshake answer's X-Replica header (set by the balancer)
+    session_id: str = ""
     page_script_hash: str = ""
     page_name: str = ""
     query_string: str = ""
     widgets: dict[str, Widget] = field(default_factory=dict)
     metrics: dict[str, str] = field(default_factory=dict)
+    downloads: dict[str, str] = field(default_factory=dict)  # widget id -> deferred file id
     _ws: websocket.WebSocket | None = None
+    _request_ids: itertools.count = field(default_factory=itertools.count)
 
     # -- connection ---------------------------------------------------------------------
 
@@ -85,10 +97,16 @@ class StreamlitSession:
         url = self.base_url.replace("http://", "ws://", 1) + "/_stcore/stream"
         try:
             self._ws = websocket.create_connection(
-                url, subprotocols=["streamlit"], timeout=self.timeout, enable_multithread=False
+                url,
+                subprotocols=["streamlit"],
+                timeout=self.timeout,
+                enable_multithread=False,
+                cookie=self.cookie or None,
             )
-        except websocket.WebSocketException as error:
+        except (websocket.WebSocketException, OSError) as error:
             raise ProtocolError(f"cannot connect to {url}: {error}") from error
+        # websocket-client lower-cases the names of the response headers.
+        self.replica = (self._ws.getheaders() or {}).get("x-replica", "")
 
     def close(self) -> None:
         if self._ws is not None:
@@ -125,6 +143,29 @@ class StreamlitSession:
                 state.widget_states.widgets.append(other.state)
         state.widget_states.widgets.append(WidgetState(id=button.id, trigger_value=True))
         return self._rerun(state)
+
+    def download_url(self, key: str) -> str:
+        """The ``/media/...`` URL of the download button ``key`` (its data built on demand)."""
+        button = self.widget(key)
+        if button.id not in self.downloads:
+            raise ProtocolError(f"{key} is not a download button with on-demand data")
+        request = BackendOperationRequest(
+            request_id=f"r{next(self._request_ids)}", session_id=self.session_id
+        )
+        request.deferred_file.file_id = self.downloads[button.id]
+        message = BackMsg()
+        message.backend_operation_request.CopyFrom(request)
+        self._ws.send_binary(message.SerializeToString())
+        deadline = time.perf_counter() + self.timeout
+        while time.perf_counter() < deadline:
+            forward = ForwardMsg()
+            forward.ParseFromString(self._ws.recv())
+            response = forward.backend_operation_response
+            if forward.WhichOneof("type") == "backend_operation_response":
+                if response.request_id != request.request_id or response.error_msg:
+                    raise ProtocolError(f"download {key}: {response.error_msg or response}")
+                return response.deferred_file.url
+        raise ProtocolError(f"download {key}: no answer")
 
     def widget(self, key: str) -> Widget:
         """The widget created with ``key=key`` (Streamlit ends its id with ``-<key>``)."""
@@ -169,6 +210,7 @@ class StreamlitSession:
         kind = forward.WhichOneof("type")
         if kind == "new_session":
             self.page_script_hash = forward.new_session.page_script_hash
+            self.session_id = forward.new_session.initialize.session_id or self.session_id
             if not forward.metadata.run.fragment_ids:  # a full run renders every widget anew
                 self.widgets.clear()
         elif kind == "page_info_changed":
@@ -190,6 +232,8 @@ class StreamlitSession:
         if kind == "metric":
             self.metrics[element.metric.label] = element.metric.body
             return
+        if kind == "download_button" and element.download_button.deferred_file_id:
+            self.downloads[element.download_button.id] = element.download_button.deferred_file_id
         proto = getattr(element, kind)
         widget_id = getattr(proto, "id", "")
         if widget_id:
