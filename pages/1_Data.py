@@ -1,6 +1,7 @@
 """Data: the points the model learns from: generated, real (iris, wine) or your own CSV."""
 
 import functools
+import html
 
 import streamlit as st
 
@@ -25,6 +26,16 @@ KIND_LABELS = {
     "wine": "Wine",
     "upload": "Your CSV",
 }
+
+
+def data_title(kind: str) -> str:
+    if kind in GENERATED:
+        return "Generated multi-class data"
+    if kind in REAL_TITLES:
+        return REAL_TITLES[kind]
+    current = state.upload()
+    # Plotly titles read HTML tags: a file's name is escaped.
+    return f"Your file {html.escape(current.name)}" if current else "Your file"
 
 
 def generated_controls() -> None:
@@ -100,7 +111,7 @@ def upload_controls() -> None:
     if current is None:
         return
     table, settings = current.table, state.settings()
-    numeric = list(table.numeric_columns())
+    numeric = list(table.number_columns())
     left, right = st.columns(2)
     columns = left.multiselect(
         "Feature columns (one or two numeric)",
@@ -186,6 +197,7 @@ def body() -> None:
                 dataset.feature_names,
                 held_out=dataset.test,
                 chosen=state.view().point,
+                title=data_title(kind),
                 large=page.large(),
             )
         ),

@@ -118,6 +118,16 @@ class CsvTable:
             if all(_finite_float(cell) is not None for cell in self.column(name))
         )
 
+    def number_columns(self) -> tuple[str, ...]:
+        """Names of the columns with a finite number in some cell: the features a file
+        means (a stray typo or NaN among the numbers is then an error that
+        :func:`csv_dataset` names, rather than a column silently left out)."""
+        return tuple(
+            name
+            for name in self.columns
+            if any(_finite_float(cell) is not None for cell in self.column(name))
+        )
+
     def label_columns(self) -> tuple[str, ...]:
         """Names of the columns with no empty cell and 2 to 10 distinct values."""
         return tuple(

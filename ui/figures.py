@@ -237,6 +237,7 @@ def data_scatter(
     *,
     held_out: np.ndarray | None = None,
     chosen: int | None = None,
+    title: str = "The data",
     large: bool = False,
     height: int = 440,
 ) -> dict:
@@ -268,14 +269,10 @@ def data_scatter(
     if chosen is not None:
         traces.append(highlight(float(X[chosen, 0]), float(y_plot[chosen]), large=large))
     if X.shape[1] == 1:
-        layout = _layout(
-            "Generated multi-class data", feature_names[0], "label", large=large, height=height
-        )
+        layout = _layout(title, feature_names[0], "label", large=large, height=height)
         layout["yaxis"].update(tickvals=list(range(len(names))), ticktext=list(names))
     else:
-        layout = _layout(
-            "Generated multi-class data", *feature_names[:2], large=large, height=height
-        )
+        layout = _layout(title, *feature_names[:2], large=large, height=height)
         layout["yaxis"].update(scaleanchor="x", scaleratio=1)
     return {"data": traces, "layout": layout}
 

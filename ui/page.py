@@ -194,7 +194,8 @@ def show_event() -> None:
     so nothing moves under the pointer); what stays true is shown by the page itself."""
     event = state.take_event()
     if event is not None:
-        st.toast(event.text, icon=_TOAST_ICONS[event.level], duration="long")
+        # Plain text: a message may quote a file's name or content.
+        st.toast(escape_markdown(event.text), icon=_TOAST_ICONS[event.level], duration="long")
 
 
 @contextlib.contextmanager

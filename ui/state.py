@@ -239,18 +239,40 @@ def receive_upload() -> None:
     try:
         digest = hashlib.sha256(raw).hexdigest()
         table = datasets.parsed_upload(digest, raw)
+        columns, label = _default_columns(table)
+        # The whole data set is made before the file replaces the session's one: a file
+        # that cannot make one leaves the upload, the settings and the run as they were.
+        datasets.load(_upload_settings(digest, table, columns, label), table)
     except ValueError as error:
         run().event = Event("error", f"Could not use {name}: {error}. The data set stays.")
         return
     st.session_state[_UPLOAD] = Upload(digest, name, raw)
-    use_upload(*_default_columns(table))
+    use_upload(columns, label)
 
 
 def _default_columns(table: CsvTable) -> tuple[tuple[str, ...], str]:
     """A first guess at a table's label column (the last that looks like classes) and
-    features (its first two other numeric columns); the Data page lets a person change it."""
+    features (its first two other columns with numbers); the Data page lets a person change
+    it."""
     label = (table.label_columns() or table.columns)[-1]
-    return tuple(c for c in table.numeric_columns() if c != label)[:2], label
+    columns = tuple(c for c in table.number_columns() if c != label)[:2]
+    if not columns:
+        raise ValueError(
+            f"no column but the label {quote(label, 40)} holds numbers, and features must be "
+            "numbers"
+        )
+    return columns, label
+
+
+def _upload_settings(digest: str, table: CsvTable, columns: tuple[str, ...], label: str):
+    return replace(
+        settings(),
+        kind="upload",
+        upload=digest,
+        upload_columns=tuple(columns),
+        upload_label=label,
+        upload_rows=len(table.rows),
+    )
 
 
 def use_upload(columns: tuple[str, ...], label: str) -> None:
@@ -260,15 +282,12 @@ def use_upload(columns: tuple[str, ...], label: str) -> None:
     if current is None:
         return
     if not columns:
-        columns, label = _default_columns(current.table)
-    new = replace(
-        settings(),
-        kind="upload",
-        upload=current.digest,
-        upload_columns=tuple(columns),
-        upload_label=label,
-        upload_rows=len(current.table.rows),
-    )
+        try:
+            columns, label = _default_columns(current.table)
+        except ValueError as error:
+            run().event = Event("error", f"Could not use {current.name}: {error}.")
+            return
+    new = _upload_settings(current.digest, current.table, columns, label)
     _replace_run(new, f"you chose {current.name}")
 
 

@@ -185,7 +185,7 @@ def fix_button(report, claim) -> None:
 
 
 def charts(report, large: bool) -> None:
-    height = 380 if large else 360
+    height = 370 if large else 360
     left, right = st.columns([1, 1] if large else [1.1, 1])
     with left:
         model_panel(report, large, height)
