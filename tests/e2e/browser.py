@@ -187,3 +187,48 @@ def snapshot(page) -> dict:
 
 def history_length(page) -> int:
     return page.evaluate("() => window.history.length")
+
+
+def toasts(page) -> list[str]:
+    """The texts of the toasts on screen (the app's messages about the last action)."""
+    return [text.strip() for text in page.locator('[data-testid="stToast"]').all_inner_texts()]
+
+
+def wait_for_toast(page, needle: str, timeout: float = 10.0) -> str:
+    """The first toast on screen that contains ``needle``; fails listing the toasts seen."""
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = toasts(page)
+        seen += [text for text in now if text not in seen]
+        found = [text for text in now if needle in text]
+        if found:
+            return found[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no toast with {needle!r} in {timeout:g} s; toasts seen: {seen}")
+
+
+def wait_for_new_toast(
+    page, before: list[str], timeout: float = 10.0, ignore: str | None = None
+) -> str:
+    """The first toast on screen that was not among ``before`` (toasts seen earlier), nor
+    contains ``ignore``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        new = [
+            text
+            for text in toasts(page)
+            if text not in before and (ignore is None or ignore not in text)
+        ]
+        if new:
+            return new[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no new toast in {timeout:g} s; on screen: {toasts(page)}")
+
+
+def upload(page, name: str, data: bytes) -> None:
+    """Give the file uploader on the page a file, as a person picking it does."""
+    chooser = page.locator('[data-testid="stFileUploader"] input[type=file]').first
+    chooser.set_input_files(files=[{"name": name, "mimeType": "text/csv", "buffer": data}])
+    page.locator('[data-testid="stFileUploader"]', has_text=name).first.wait_for()
+    settle(page, 0.4)

@@ -40,6 +40,7 @@ PAGES = {
     "Train": "Train",
     "Compare": "Compare with scikit-learn",
     "Math": "The math behind each step",
+    "Lessons": "Lessons",
 }
 
 
