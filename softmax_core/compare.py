@@ -120,7 +120,8 @@ def probability_gap(p: np.ndarray, q: np.ndarray) -> ProbabilityGap:
     # 0 log 0 = 0; a floor on q keeps log finite where q underflowed to 0.
     tiny = np.finfo(float).tiny
     ratio = np.log(np.maximum(p, tiny)) - np.log(np.maximum(q, tiny))
-    kl = np.sum(np.where(p > 0, p * ratio, 0.0), axis=1)
+    # KL >= 0 (Gibbs); rows that sum to 1 only up to rounding can give -1e-17, shown as 0.
+    kl = np.maximum(np.sum(np.where(p > 0, p * ratio, 0.0), axis=1), 0.0)
     return ProbabilityGap(
         max_abs_diff=float(np.max(np.abs(p - q))),
         mean_kl=float(np.mean(kl)),
