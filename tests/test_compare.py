@@ -9,8 +9,8 @@ import re
 import warnings
 
 import numpy as np
-import scipy.special
 import pytest
+import scipy.special
 from sklearn.datasets import load_iris, load_wine
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
