@@ -290,7 +290,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
 
     def _record_path(self, iteration: int, theta: np.ndarray) -> None:
         """Keep an iterate of the path (see PATH_HEAD); ``theta`` is not modified later."""
-        if iteration > PATH_HEAD and iteration % self._path_stride:
+        if iteration >= PATH_HEAD and iteration % self._path_stride:
             return
         self._path.append((iteration, theta))
         if len(self._path) > PATH_HEAD + PATH_TAIL:

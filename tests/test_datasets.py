@@ -147,6 +147,15 @@ def test_unknown_data_set_lists_the_valid_names(name):
 
 
 @pytest.mark.parametrize(
+    ("name", "shown"), [("mnist", "'mnist'"), (3, "int"), (None, "NoneType"), (b"iris", "bytes")]
+)
+def test_unknown_data_set_is_shown_by_value_or_type(name, shown):
+    message = f"name must be one of iris, wine, got {shown}"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        load_real(name, [0])
+
+
+@pytest.mark.parametrize(
     ("features", "match"),
     [
         ([], "features must be 1 or 2 column indices, got 0 of them"),
@@ -232,6 +241,16 @@ def test_quoted_cells_keep_delimiters_quotes_and_line_breaks():
     assert table.line_numbers == (2, 3, 5)
 
 
+def test_a_quoted_cell_after_a_space_is_one_cell():
+    table = parse_csv(lines("x, label", '1, "a, b"', '2, "c"'))
+    assert table.rows == (("1", "a, b"), ("2", "c"))
+
+
+def test_a_quoted_line_break_is_kept_as_written():
+    table = parse_csv(b'x,label\r\n1,"a\r\nb"\r\n2,"c\nd"\r\n')
+    assert table.column("label") == ("a\r\nb", "c\nd")
+
+
 def test_numeric_columns_exclude_text_empty_nan_and_infinity():
     rows = [["ok", "text", "empty", "nan", "inf", "big", "label"]]
     rows += [["1", "1", "1", "1", "1", "1", "a"], ["2e3", "x", "", "nan", "-inf", "1e400", "b"]]
@@ -239,10 +258,19 @@ def test_numeric_columns_exclude_text_empty_nan_and_infinity():
     assert table.numeric_columns() == ("ok",)
 
 
+def test_number_columns_have_a_finite_number_in_some_cell():
+    rows = [["label", "ok", "typo", "nan", "inf", "big", "empty", "text"]]
+    rows += [["a", "1", "1", "nan", "inf", "1e400", "", "x"]]
+    rows += [["b", "2e3", "1,5", "-0.5", "-inf", "NaN", "", "y"]]
+    table = parse_csv(csv_bytes(rows))
+    assert table.number_columns() == ("ok", "typo", "nan")
+    assert table.numeric_columns() == ("ok",)
+
+
 def test_label_columns_need_two_to_ten_values_and_no_empty_cell():
-    rows = [["one", "two", "eleven", "gap"]]
-    rows += [["a", str(i % 2), str(i), "" if i == 0 else "v"] for i in range(11)]
-    assert parse_csv(csv_bytes(rows)).label_columns() == ("two",)
+    rows = [["one", "two", "ten", "eleven", "gap"]]
+    rows += [["a", str(i % 2), str(i % 10), str(i), "" if i == 0 else "v"] for i in range(11)]
+    assert parse_csv(csv_bytes(rows)).label_columns() == ("two", "ten")
 
 
 @settings(max_examples=60, deadline=None)
@@ -291,7 +319,17 @@ def test_bytearray_is_accepted():
 # ---------------------------------------------------------------- parse_csv: bad files
 
 
-@pytest.mark.parametrize("raw", [b"", b"   ", b" \n\r\n\t \n", b"\xef\xbb\xbf", b"\xef\xbb\xbf \n"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"   ",
+        b" \n\r\n\t \n",
+        b"\xef\xbb\xbf",
+        b"\xef\xbb\xbf \n",
+        "\u00a0\n\u3000\n".encode(),  # blanks beyond ASCII: no-break and ideographic spaces
+    ],
+)
 def test_empty_file(raw):
     assert parse_error(raw) == "the file is empty"
 
@@ -304,9 +342,10 @@ def test_file_over_the_size_limit():
 
 def test_latin_1_text_is_not_utf_8():
     raw = "name,ville\nJosé,Orléans\nZoë,Besançon\n".encode("latin-1")
-    message = parse_error(raw)
-    assert message.startswith("the file is not UTF-8 text (line 2 has the byte 0xE9)")
-    assert "save it as CSV UTF-8" in message
+    assert parse_error(raw) == (
+        "the file is not UTF-8 text (line 2 has the byte 0xE9); "
+        "save it as CSV UTF-8 and upload it again"
+    )
 
 
 def test_utf_16_text_is_not_utf_8():
@@ -314,10 +353,15 @@ def test_utf_16_text_is_not_utf_8():
     assert message.startswith("the file is not UTF-8 text (it is UTF-16)")
 
 
+BINARY = (
+    "the file does not look like a text CSV: it holds binary data (save a spreadsheet as CSV first)"
+)
+
+
 def test_png_renamed_csv_is_binary():
     rng = np.random.default_rng(0)
     raw = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + rng.bytes(2_000)
-    assert parse_error(raw).startswith("the file does not look like a text CSV")
+    assert parse_error(raw) == BINARY
 
 
 def test_random_bytes_without_nul_are_binary():
@@ -329,6 +373,9 @@ def test_random_bytes_without_nul_are_binary():
 
 def test_a_nul_byte_in_utf_8_text_is_binary():
     assert parse_error(b"x,label\n1,a\x00\n2,b\n").startswith("the file does not look like a text")
+    # One NUL byte in a thousand: the NUL alone gives it away.
+    raw = b"x,label\n" + b"1,a\n" * 250 + b"2,b\x00\n"
+    assert parse_error(raw) == BINARY
 
 
 def test_a_text_file_with_one_control_character_is_still_text():
@@ -336,6 +383,15 @@ def test_a_text_file_with_one_control_character_is_still_text():
     rows[5][1] = "b\x1b"  # a stray escape character, under 5 % of the bytes
     table = parse_csv(csv_bytes(rows))
     assert table.column("label")[4] == "b\x1b"
+
+
+def test_up_to_5_percent_control_bytes_is_text():
+    base = b"x,label\n" + b"1,a\x1b\n" * 5
+    raw = base + b"2," + b"b" * (100 - len(base) - 3) + b"\n"
+    assert len(raw) == 100  # 5 control bytes of 100: text
+    assert parse_csv(raw).column("label")[:5] == ("a\x1b",) * 5
+    raw = base + b"1,a\x1b\n" + b"2," + b"b" * (100 - len(base) - 3) + b"\n"
+    assert parse_error(raw) == BINARY  # 6 of 105
 
 
 def test_a_row_of_one_field_says_field():
@@ -347,7 +403,9 @@ def test_header_only():
     assert parse_error(lines("x,label", "", " ", "")) == "the file has a header but no data rows"
 
 
-@pytest.mark.parametrize("text", [[",,", '"",""'], [";;", "", '""'], ["\u00a0,\u00a0"]])
+@pytest.mark.parametrize(
+    "text", [[",,", '"",""'], [";;", "", '""'], ["\u00a0,\u00a0"], ['"'], [", ;", '"']]
+)
 def test_no_header_line_at_all(text):
     assert parse_error(lines(*text)) == "the file has no header line with column names"
 
@@ -359,9 +417,12 @@ def test_numbers_on_the_first_line_are_not_a_header():
     )
 
 
-def test_one_column():
-    message = parse_error(lines("length", "1.5", "2.5"))
-    assert message.startswith("the file has only one column ('length'); it needs a label column")
+@pytest.mark.parametrize("name", ["length", "X"])
+def test_one_column(name):
+    assert parse_error(lines(name, name)) == (
+        f"the file has only one column ('{name}'); it needs a label column and a feature "
+        "column, separated by commas, semicolons or tabs"
+    )
 
 
 @pytest.mark.parametrize(
@@ -375,6 +436,17 @@ def test_header_with_an_empty_name(header, column):
 def test_header_with_a_duplicate_name():
     message = parse_error(lines("x,y,x", "1,2,3"))
     assert message == "the header names the column 'x' twice; column names must be distinct"
+
+
+def test_names_in_messages_are_one_line_of_at_most_30_characters():
+    for name, shown in [
+        ("a" * 30, "a" * 30),
+        ("a" * 31, "a" * 29 + "…"),
+        ("two  words", "two words"),
+        ("bell\x07and\ttab\nnew line", "bell and tab new line"),
+    ]:
+        message = dataset_error(lines("x,label", "1,a", "2,b"), [name], "label")
+        assert message == f"the file has no column '{shown}'"
 
 
 def test_long_names_are_cut_in_messages():
@@ -396,6 +468,34 @@ def test_row_with_a_different_number_of_fields(text, bad_line, n_fields):
     assert message == f"line {bad_line} has {n_fields} fields but the header has 3"
 
 
+def test_the_delimiter_splits_every_line_alike():
+    """Comma and semicolon both split the header in two; only the semicolon splits every
+    line so (blank lines, and lines that are not valid CSV for a delimiter, do not count)."""
+    expected = (("a,b", "c"), (("1", "2"), ("3", "4")))
+    for raw in [lines("a,b;c", "1;2", "3;4"), lines("a,b;c", " ", "1;2", "", "3;4")]:
+        table = parse_csv(raw)
+        assert (table.columns, table.rows) == expected
+    table = parse_csv(lines("a,b;c", '"1";2'))  # not valid CSV for the comma
+    assert (table.columns, table.rows) == (("a,b", "c"), (("1", "2"),))
+    table = parse_csv(lines('"h1";h2', '"1";2'))  # the header already invalid for the comma
+    assert (table.columns, table.rows) == (("h1", "h2"), (("1", "2"),))
+
+
+def test_without_a_consistent_delimiter_the_widest_header_wins():
+    assert parse_error(lines("a;b;c", "1;2;3", "4;5")) == "line 3 has 2 fields but the header has 3"
+
+
+def test_the_delimiter_is_chosen_on_the_first_20_lines():
+    """The comma splits the first 20 lines alike (in three), the semicolon every line (in
+    two): the comma is chosen, and line 21 is reported."""
+    raw = lines("x,y;z,w", *["1,2;3,4"] * 19, *["5;6"] * 3)
+    assert parse_error(raw) == "line 21 has 1 field but the header has 3"
+
+
+def test_the_first_data_row_is_checked_too():
+    assert parse_error(lines("x,label", "1", "2,b")) == "line 2 has 1 field but the header has 2"
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -415,9 +515,11 @@ def test_one_row_over_max_rows():
     assert parse_error(raw) == "the file has 100,001 data rows; the limit is 100,000"
 
 
-@pytest.mark.parametrize("raw", ["x,label\n1,a\n", None, 42])
-def test_raw_must_be_bytes(raw):
-    with pytest.raises(ValueError, match="raw must be the file's bytes, got"):
+@pytest.mark.parametrize(
+    ("raw", "kind"), [("x,label\n1,a\n", "str"), (None, "NoneType"), (42, "int")]
+)
+def test_raw_must_be_bytes(raw, kind):
+    with pytest.raises(ValueError, match=f"^raw must be the file's bytes, got {kind}$"):
         parse_csv(raw)
 
 
@@ -627,7 +729,7 @@ def test_holdout_works_on_iris_labels():
         ([0.0, 1.0], 0.2, 0, "y must hold integer labels, got dtype float64"),
         ([True, False], 0.2, 0, "y must hold integer labels, got dtype bool"),
         (["a", "b"], 0.2, 0, "y must hold integer labels, got dtype <U1"),
-        ([[0], [0, 1]], 0.2, 0, "y must be a 1-D array of integer labels"),
+        ([[0], [0, 1]], 0.2, 0, "^y must be a 1-D array of integer labels$"),
     ],
 )
 def test_holdout_bad_arguments(y, fraction, random_state, match):

@@ -19,6 +19,7 @@ from softmax_core import (
     SoftmaxRegression,
     accuracy,
     confusion_matrix,
+    curvatures,
     lipschitz_constant,
     local_curvature,
     make_noisy_blobs,
@@ -123,6 +124,69 @@ def test_property_local_curvature_never_exceeds_the_bound(problem):
     curvature = local_curvature(coef, intercept, X, C)
     assert curvature >= -1e-9 * max(bound, 1.0)
     assert curvature <= bound * (1 + 1e-9) + 1e-12
+
+
+def written_out_hessian(coef, intercept, X, C=np.inf):
+    """``sum_i kron(diag(p_i) - p_i p_i^T, x~_i x~_i^T) / n`` plus ``1 / (C n)`` on the ``W``
+    diagonal, in the stacked row-major order of ``[W | b]``."""
+    n_samples = X.shape[0]
+    X_aug = np.column_stack([X, np.ones(n_samples)])
+    scores = X_aug @ np.column_stack([coef, intercept]).T
+    proba = np.exp(scores - scores.max(axis=1, keepdims=True))
+    proba /= proba.sum(axis=1, keepdims=True)
+    hess = (
+        sum(
+            np.kron(np.diag(p) - np.outer(p, p), np.outer(x, x))
+            for p, x in zip(proba, X_aug, strict=True)
+        )
+        / n_samples
+    )
+    if not np.isinf(C):
+        width = X.shape[1] + 1
+        penalised = np.ones((coef.shape[0], width))
+        penalised[:, -1] = 0.0  # the intercept is not penalised
+        hess += np.diag(penalised.ravel()) / (C * n_samples)
+    return hess
+
+
+def reference_curvatures(coef, intercept, X, C=np.inf):
+    """Eigenvalues of the written-out Hessian on the zero-sum subspace, whose orthonormal
+    basis is the eigenvectors of eigenvalue 1 of the projector ``(I - 1 1^T / k) (x) I``."""
+    n_classes, width = coef.shape[0], X.shape[1] + 1
+    centring = np.eye(n_classes) - 1.0 / n_classes
+    values, vectors = np.linalg.eigh(np.kron(centring, np.eye(width)))
+    basis = vectors[:, values > 0.5]
+    return np.linalg.eigvalsh(basis.T @ written_out_hessian(coef, intercept, X, C) @ basis)
+
+
+@pytest.mark.parametrize("C", [np.inf, 1.0, 0.05])
+@pytest.mark.parametrize(("n_features", "n_classes"), [(1, 2), (2, 3), (1, 5)])
+def test_curvatures_are_the_hessians_eigenvalues_on_the_zero_sum_subspace(n_features, n_classes, C):
+    rng = np.random.default_rng(10 * n_classes + n_features)
+    X = 2.0 * rng.normal(size=(40, n_features))
+    coef = rng.normal(size=(n_classes, n_features))
+    intercept = rng.normal(size=n_classes)
+    values = curvatures(coef, intercept, X, C)
+    assert values.shape == ((n_classes - 1) * (n_features + 1),)
+    expected = reference_curvatures(coef, intercept, X, C)
+    np.testing.assert_allclose(values, expected, rtol=1e-10, atol=1e-12)
+    assert np.all(np.diff(values) >= 0)  # ascending
+    # The largest is the local curvature: the class-constant directions are flat.
+    if np.isinf(C):
+        assert values[-1] == pytest.approx(local_curvature(coef, intercept, X), rel=1e-10)
+
+
+def test_curvatures_clip_negative_rounding_to_zero():
+    """One sample of one feature, three classes: the data curve along two zero-sum
+    directions only; the other two eigenvalues are 0, which rounding can push below."""
+    X = np.array([[1.5]])
+    coef, intercept = np.array([[0.3], [-0.2], [0.1]]), np.array([0.2, 0.0, -0.4])
+    values = curvatures(coef, intercept, X)
+    expected = reference_curvatures(coef, intercept, X)
+    assert np.all(values >= 0.0)
+    np.testing.assert_allclose(values, np.maximum(expected, 0.0), atol=1e-15)
+    np.testing.assert_allclose(values[:2], 0.0, atol=1e-15)
+    assert values[-1] > 0.1
 
 
 @pytest.mark.parametrize(

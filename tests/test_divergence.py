@@ -6,6 +6,7 @@ recorded, and stops the run. The thresholds are checked against the objective co
 with plain exp/log; every warning is checked word for word.
 """
 
+import inspect
 import math
 import os
 import re
@@ -15,6 +16,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
+import softmax_core.model
 from softmax_core import (
     DivergenceWarning,
     SoftmaxRegression,
@@ -94,6 +96,60 @@ def test_a_refused_step_after_accepted_ones_keeps_them(seed_xy):
         model.set_params(learning_rate=1e308).fit(X, y)
     assert model.n_iter_ == 5 and model.loss_curve_ == curve
     np.testing.assert_array_equal(model.coef_, coef)
+
+
+def stacked(model):
+    return np.column_stack([model.coef_, model.intercept_])
+
+
+def test_a_step_refused_within_a_call_keeps_the_steps_taken_before_it(seed_xy, monkeypatch):
+    """The third step of one ``advance`` call is refused (its objective made NaN): the model
+    stays at the second iterate, with J and the gradient there, as if it had stopped."""
+    X, y = seed_xy
+    reference = SoftmaxRegression(learning_rate=0.1).advance(X, y, n_steps=2)
+    gradient_step, steps = softmax_core.model.gradient_step, []
+
+    def third_step_not_finite(*args):
+        steps.append(gradient_step(*args))
+        return steps[-1]._replace(loss=math.nan) if len(steps) == 3 else steps[-1]
+
+    monkeypatch.setattr(softmax_core.model, "gradient_step", third_step_not_finite)
+    model = SoftmaxRegression(learning_rate=0.1)
+    with pytest.warns(DivergenceWarning, match="stays at iteration 2, the last finite"):
+        model.advance(X, y, n_steps=5)
+    assert model.n_iter_ == 2 and len(model.loss_curve_) == 2 and model.diverged_
+    np.testing.assert_array_equal(stacked(model), stacked(reference))
+    theta = stacked(model)
+    assert model.loss_ == pytest.approx(naive_objective(theta, X, y), rel=1e-12)
+    np.testing.assert_allclose(
+        np.column_stack([model.grad_coef_, model.grad_intercept_]),
+        naive_gradient(theta, X, y),
+        atol=1e-15,
+    )
+    np.testing.assert_array_equal(model.path()[0], [0, 1, 2])
+
+
+def test_an_objective_of_exactly_1000_times_the_start_is_no_explosion(seed_xy, monkeypatch):
+    """Exploded means beyond 1000 J_0: the steps' objectives are set to 1000 J_0, then to
+    the next float above it."""
+    X, y = seed_xy
+    model = SoftmaxRegression(learning_rate=0.1).advance(X, y, n_steps=0)
+    threshold = 1000 * max(model.snapshot().reference_loss, 1.0)
+    assert threshold == pytest.approx(1000 * LOG3, rel=1e-15)
+    landings = iter([threshold, math.nextafter(threshold, math.inf)])
+    gradient_step = softmax_core.model.gradient_step
+
+    def landing(*args):
+        return gradient_step(*args)._replace(loss=next(landings))
+
+    monkeypatch.setattr(softmax_core.model, "gradient_step", landing)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.advance(X, y)
+    assert model.n_iter_ == 1 and not model.diverged_
+    with pytest.warns(DivergenceWarning, match="the objective reached 1099 at iteration 2"):
+        model.advance(X, y)
+    assert model.n_iter_ == 2 and model.diverged_
 
 
 # -------------------------------------------------------------------- explosions
@@ -213,11 +269,15 @@ def test_warnings_point_at_the_callers_line(seed_xy):
                 warnings.simplefilter("always")
                 call(model)
                 call(model)  # a fit starts over; the others warn "diverged earlier"
-            assert [w.filename for w in caught] == [__file__] * 2, name
+            # The line of the lambda, not of the loop calling it.
+            where = (__file__, call.__code__.co_firstlineno)
+            assert [(w.filename, w.lineno) for w in caught] == [where] * 2, name
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        line = inspect.currentframe().f_lineno + 1
         SoftmaxRegression(max_iter=2).fit(X, y)
-    assert [(w.category, w.filename) for w in caught] == [(ConvergenceWarning, __file__)]
+    where = [(ConvergenceWarning, __file__, line)]
+    assert [(w.category, w.filename, w.lineno) for w in caught] == where
 
 
 def test_messages_name_the_real_values(seed_xy):

@@ -8,6 +8,8 @@ mean, penalty) at each grid point's own parameters; projections by construction 
 built as ``center + alpha u1 + beta u2 + w``). Hypothesis covers random small problems.
 """
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -24,12 +26,17 @@ from softmax_core.landscape import (
     grid_size_for,
     loss_surface,
     project_path,
+    steepest_and_start,
     steepest_directions,
 )
 
 PROPERTY_SETTINGS = settings(max_examples=40, deadline=None)
 SHAPES = [(n_features, n_classes) for n_features in (1, 2) for n_classes in (2, 3, 5)]
 PENALTIES = [np.inf, 1.0, 0.1]
+
+
+def exact(message):
+    return f"^{re.escape(message)}$"
 
 
 def random_problem(seed, n_samples=30, n_features=2, n_classes=3, scale=1.0):
@@ -199,6 +206,103 @@ def test_steepest_directions_rejects_bad_input(kwargs, message):
         steepest_directions(**arguments)
 
 
+def sign_fixed(vector):
+    """``vector`` flipped so that its first entry of largest magnitude (to 1e-6) is positive."""
+    magnitude = np.abs(vector)
+    first = np.argmax(magnitude >= (1 - 1e-6) * magnitude.max())
+    return -vector if vector[first] < 0 else vector
+
+
+@pytest.mark.parametrize("C", [np.inf, 0.5])
+@pytest.mark.parametrize(("n_features", "n_classes"), [(1, 2), (2, 3), (1, 4)])
+@pytest.mark.parametrize("given_start", [False, True])
+def test_steepest_and_start_spans_the_steepest_direction_and_the_start(
+    n_features, n_classes, C, given_start
+):
+    X, y, coef, intercept = random_problem(3 * n_classes + n_features, 30, n_features, n_classes)
+    theta = np.column_stack([coef, intercept])
+    rng = np.random.default_rng(n_classes)
+    start = rng.normal(size=theta.shape) if given_start else None
+    directions = steepest_and_start(coef, intercept, X, C, start)
+    assert directions.vectors.shape == (2, *theta.shape)
+    u1, u2 = directions.vectors.reshape(2, -1)
+    steepest = steepest_directions(coef, intercept, X, C)
+    np.testing.assert_array_equal(u1, steepest.vectors[0].ravel())
+    assert directions.eigenvalues[0] == steepest.eigenvalues[0]
+    # u2: the zero-sum part of start - theta, its u1 component removed, unit, sign fixed.
+    origin = np.zeros_like(theta) if start is None else start
+    offset = zero_sum_projector(*theta.shape) @ (origin - theta).ravel()
+    toward = offset - (u1 @ offset) * u1
+    np.testing.assert_allclose(u2, sign_fixed(toward / np.linalg.norm(toward)), atol=1e-12)
+    np.testing.assert_allclose(directions.vectors.reshape(2, -1) @ u1, [1.0, 0.0], atol=1e-12)
+    # The start is in the plane, up to a class-constant shift that changes nothing.
+    in_plane = (u1 @ offset) * u1 + (u2 @ offset) * u2
+    np.testing.assert_allclose(in_plane, offset, atol=1e-12)
+    # The curvature along u2, from a finite-difference Hessian.
+    hess = finite_difference_hessian(theta, X, y, C)
+    assert directions.eigenvalues[1] == pytest.approx(u2 @ hess @ u2, rel=1e-6, abs=1e-9)
+    assert directions.eigenvalues[1] >= 0.0
+
+
+def test_steepest_and_start_at_the_seed_optimum_contains_zero():
+    X, y = make_noisy_classes()
+    coef, intercept = symmetric_parameters(fit_sklearn(X, y, same_objective_as=np.inf))
+    directions = steepest_and_start(coef, intercept, X)
+    center = np.column_stack([coef, intercept])
+    projection = project_path(np.zeros((1, *center.shape)), center, directions)
+    assert projection.off_plane[0] < 1e-12  # zero parameters sum to zero over the classes
+    assert np.linalg.norm(projection.coords) == pytest.approx(np.linalg.norm(center), rel=1e-12)
+
+
+@pytest.mark.parametrize("where", ["on the steepest line", "at the centre", "class-constant"])
+def test_steepest_and_start_falls_back_to_the_two_steepest_directions(where):
+    """A start with no zero-sum offset orthogonal to u1 spans no plane with it."""
+    X, _, coef, intercept = random_problem(12, n_classes=3)
+    theta = np.column_stack([coef, intercept])
+    steepest = steepest_directions(coef, intercept, X)
+    shift = {
+        "on the steepest line": -2.5 * steepest.vectors[0],
+        "at the centre": np.zeros_like(theta),
+        "class-constant": np.tile([4.0, -1.0, 2.0], (3, 1)),  # the same row for every class
+    }[where]
+    directions = steepest_and_start(coef, intercept, X, start=theta + shift)
+    np.testing.assert_array_equal(directions.vectors, steepest.vectors)
+    np.testing.assert_array_equal(directions.eigenvalues, steepest.eigenvalues)
+
+
+@pytest.mark.parametrize(
+    ("along", "off", "plane"),
+    [(1000.0, 1e-8, False), (1000.0, 2e-6, True), (0.5, 1.5e-9, True), (0.5, 0.5e-9, False)],
+)
+def test_steepest_and_start_tolerates_1e_9_of_the_offset_off_the_line(along, off, plane):
+    """The start counts as on the steepest line when it is off it by at most 1e-9 times
+    the length of its offset (at least 1e-9)."""
+    X, _, coef, intercept = random_problem(12, n_classes=3)
+    theta = np.column_stack([coef, intercept])
+    steepest = steepest_directions(coef, intercept, X)
+    u1, w = steepest.vectors[0], steepest.vectors[1]  # unit, zero-sum, orthogonal
+    directions = steepest_and_start(coef, intercept, X, start=theta + along * u1 + off * w)
+    if plane:
+        np.testing.assert_allclose(np.abs(np.vdot(directions.vectors[1], w)), 1.0, rtol=1e-6)
+        assert not np.array_equal(directions.eigenvalues, steepest.eigenvalues)
+    else:
+        np.testing.assert_array_equal(directions.vectors, steepest.vectors)
+
+
+@pytest.mark.parametrize(
+    ("start", "message"),
+    [
+        (np.zeros((3, 2)), "start must have shape (3, 3), got (3, 2)"),
+        (np.zeros(9), "start must be 2-D, got shape (9,)"),
+        (np.full((3, 3), np.nan), "start must hold finite numbers (no NaN or infinity)"),
+    ],
+)
+def test_steepest_and_start_rejects_a_bad_start(start, message):
+    X, _, coef, intercept = random_problem(1)
+    with pytest.raises(ValueError, match=exact(message)):
+        steepest_and_start(coef, intercept, X, start=start)
+
+
 # ---------------------------------------------------------------------------- surface
 
 
@@ -336,6 +440,58 @@ def test_loss_surface_rejects_bad_input(kwargs, message):
         loss_surface(**arguments)
 
 
+def scaled_directions(factor):
+    directions = surface_arguments()["directions"]
+    return Directions(directions.vectors * factor, directions.eigenvalues)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"C": 0.0}, "C must be in (0.0, inf], got 0.0"),
+        (
+            {"directions": np.eye(2)},
+            "directions must be a Directions (from steepest_directions), got ndarray",
+        ),
+        (
+            {"directions": Directions(np.zeros((2, 6)), np.ones(2))},
+            "directions.vectors must be 3-D, got shape (2, 6)",
+        ),
+        (
+            {"directions": Directions(np.full((2, 3, 2), np.nan), np.ones(2))},
+            "directions.vectors must hold finite numbers (no NaN or infinity)",
+        ),
+        # Unit to 1e-8: a norm off by 1e-6 (or by 20 %) is not.
+        (
+            {"directions": scaled_directions(1 + 1e-6)},
+            "directions.vectors must be orthonormal (unit and orthogonal)",
+        ),
+        (
+            {"directions": scaled_directions(1.2)},
+            "directions.vectors must be orthonormal (unit and orthogonal)",
+        ),
+        (
+            {"extent": (1.0, 2.0, 3.0)},
+            "extent must be a half-width, (half_a, half_b) or (a_min, a_max, b_min, b_max), "
+            "got 3 numbers",
+        ),
+    ],
+)
+def test_loss_surface_rejects_bad_input_with_these_words(kwargs, message):
+    arguments = surface_arguments()
+    arguments.update(kwargs)
+    with pytest.raises(ValueError, match=exact(message)):
+        loss_surface(**arguments)
+
+
+@pytest.mark.parametrize("extent", [(1.0, 1.0, -1.0, 1.0), (-1.0, 1.0, 0.5, 0.5)])
+def test_loss_surface_refuses_an_extent_of_zero_width(extent):
+    arguments = surface_arguments()
+    arguments["extent"] = extent
+    with pytest.raises(ValueError, match=re.escape("a_min < a_max and b_min < b_max")):
+        loss_surface(**arguments)
+
+
 # ---------------------------------------------------------------------------- grid size
 
 
@@ -393,6 +549,27 @@ def test_project_path_known_points():
     np.testing.assert_allclose(projection.off_plane, 0.0, atol=1e-12)
 
 
+def test_project_path_gives_each_point_its_own_distance_from_the_plane():
+    X, _, coef, intercept = random_problem(9, n_classes=3)
+    directions = steepest_directions(coef, intercept, X)
+    center = np.column_stack([coef, intercept])
+    flat = directions.vectors.reshape(2, -1)
+    normal = np.random.default_rng(2).normal(size=center.size)
+    normal -= flat.T @ (flat @ normal)
+    normal = (normal / np.linalg.norm(normal)).reshape(center.shape)
+    thetas = np.stack(
+        [
+            plane_point(center, directions, 1.0, 2.0) + 3.0 * normal,
+            plane_point(center, directions, -0.5, 0.0),
+            plane_point(center, directions, 0.0, 4.0) - 0.25 * normal,
+        ]
+    )
+    projection = project_path(thetas, center, directions)
+    np.testing.assert_allclose(projection.coords, [[1.0, 2.0], [-0.5, 0.0], [0.0, 4.0]], atol=1e-12)
+    assert projection.off_plane.shape == (3,)
+    np.testing.assert_allclose(projection.off_plane, [3.0, 0.0, 0.25], atol=1e-12)
+
+
 @given(
     alpha=st.floats(-10, 10),
     beta=st.floats(-10, 10),
@@ -443,6 +620,12 @@ def test_extent_for_adds_the_margin_around_path_optimum_and_centre():
     assert (b_min, b_max) == pytest.approx((-0.5, 2.5))
 
 
+def test_extent_for_default_margin_is_15_percent_of_each_span():
+    # a spans [0, 3] and b [0, 2] (the centre included): 0.15 of each added on both sides.
+    bounds = extent_for(np.array([[1.0, 1.0], [3.0, 2.0]]))
+    assert bounds == pytest.approx((-0.45, 3.45, -0.3, 2.3), abs=1e-12)
+
+
 def test_extent_for_widens_a_narrow_axis_to_the_minimum():
     assert extent_for(np.zeros((1, 2))) == pytest.approx((-1.0, 1.0, -1.0, 1.0))
     bounds = extent_for(np.array([[4.0, 0.1]]), margin=0.0, minimum=(0.5, 2.0))
@@ -482,6 +665,27 @@ def test_extent_for_contains_everything_with_margin(points, optimum, margin, min
 )
 def test_extent_for_rejects_bad_input(args, kwargs, message):
     with pytest.raises(ValueError, match=message):
+        extent_for(*args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        ((np.zeros((3, 2)), np.zeros((1, 2))), {}, "optimum must be 1-D, got shape (1, 2)"),
+        (
+            (np.zeros((3, 2)), np.array([0.0, np.inf])),
+            {},
+            "optimum must hold finite numbers (no NaN or infinity)",
+        ),
+        (
+            (np.zeros((3, 2)),),
+            {"minimum": np.nan},
+            "minimum must hold finite numbers (no NaN or infinity)",
+        ),
+    ],
+)
+def test_extent_for_names_the_bad_argument(args, kwargs, message):
+    with pytest.raises(ValueError, match=exact(message)):
         extent_for(*args, **kwargs)
 
 

@@ -593,6 +593,25 @@ def test_nan_in_x_is_rejected(seed_xy):
         SoftmaxRegression().fit(X, y)
 
 
+@pytest.mark.parametrize("bad", ["nan", "inf"])
+def test_numbers_given_as_text_are_checked_as_numbers(seed_xy, bad):
+    """Features as strings (as read from a file) are converted to float64 first, so a
+    "nan" or "inf" among them is refused as it would be as a number, by every method."""
+    X, y = seed_xy
+    text = X.astype(str)
+    model = SoftmaxRegression(max_iter=3)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(text, y)  # the strings of numbers train like the numbers
+    reference = fit_to_max_iter(SoftmaxRegression(max_iter=3), X, y)
+    np.testing.assert_array_equal(model.coef_, reference.coef_)
+    assert model.objective(text, y) == model.objective(X, y)
+    text[5, 0] = bad
+    message = "Input X contains NaN." if bad == "nan" else "Input X contains infinity"
+    for call in (lambda: SoftmaxRegression().fit(text, y), lambda: model.objective(text, y)):
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}"):
+            call()
+
+
 def test_continuous_y_is_rejected(seed_xy):
     X, _ = seed_xy
     with pytest.raises(ValueError, match="Unknown label type"):

@@ -271,6 +271,19 @@ def test_a_pickled_model_carries_no_data_and_trains_on_identically():
     assert copy.loss_curve_ == model.loss_curve_ and copy.loss_ == model.loss_
 
 
+def test_a_pickled_model_names_nothing_of_the_process_it_came_from():
+    """What names the data by ``id`` is dropped: in another process an id can be that of
+    other data. Until evaluated again, the model cannot say in which order J was summed."""
+    X, y = make_noisy_classes()
+    model = SoftmaxRegression().advance(X, y, n_steps=3)
+    assert model.snapshot().seed_order is False
+    copy = pickle.loads(pickle.dumps(model))
+    assert not {"_data_cache", "_evaluate", "_kernel", "_evaluated_on"} & set(vars(copy))
+    assert copy.snapshot().seed_order is None
+    copy.advance(X, y, n_steps=0)
+    assert copy.snapshot().seed_order is False
+
+
 # ------------------------------------------------------------------ the first state
 
 
@@ -281,6 +294,8 @@ def test_the_state_at_iteration_zero():
     start = SoftmaxRegression().advance(X, y, n_steps=0)
     assert start.n_iter_ == 0 and start.loss_curve_ == [] and start.n_restarts_ == 0
     assert start.step_size_ == 0.0 and start.converged_ is False and start.diverged_ is False
+    # No change of the objective yet, so none measured across two objectives.
+    assert start.snapshot().comparable is True
     assert_knows_where_it_stands(start, X, y)
 
 
@@ -400,3 +415,34 @@ def test_a_long_path_is_thinned_at_odd_strides_and_cut_back_by_restore():
     iterations_after, thetas_after = short.path()
     np.testing.assert_array_equal(iterations_after, np.arange(706))
     np.testing.assert_array_equal(thetas_after, np.array(iterates[:706]))
+
+
+def test_the_path_is_thinned_once_the_rest_grows_past_1000_points():
+    """The first 1,000 iterates and up to 1,000 more are kept whole: 2,000 points at
+    iteration 1,999; the 2,001st thins the rest to a stride of 3."""
+    X, y = make_noisy_classes()
+    data = TrainingData(X, y)
+    model = SoftmaxRegression(learning_rate=0.5).step(data, n_steps=1999)
+    np.testing.assert_array_equal(model.path()[0], np.arange(2000))
+    model.step(data)
+    iterations = model.path()[0]
+    np.testing.assert_array_equal(iterations[:1000], np.arange(1000))
+    np.testing.assert_array_equal(iterations[1000:-1], np.arange(1002, 2000, 3))
+    assert iterations[-1] == 2000
+
+
+def test_undoing_and_redoing_steps_gives_back_the_same_path():
+    """Restore to iteration 900 of a thinned run (stride 3 past iteration 1,000) and take
+    the same steps again: the path is the one before the restore, point for point."""
+    X, y = make_noisy_classes()
+    data = TrainingData(X, y)
+    model = SoftmaxRegression(learning_rate=0.5).step(data, n_steps=900)
+    checkpoint = model.snapshot()
+    model.step(data, n_steps=1200)
+    iterations, thetas = model.path()
+    assert iterations[999] == 999 and iterations[1000] == 1002  # thinned past 1,000
+    model.restore(checkpoint)
+    model.step(data, n_steps=1200)
+    iterations_again, thetas_again = model.path()
+    np.testing.assert_array_equal(iterations_again, iterations)
+    np.testing.assert_array_equal(thetas_again, thetas)

@@ -5,6 +5,7 @@ plain exp/log), scikit-learn's ``LogisticRegression`` optimum, and few-line re-i
 of one gradient, Nesterov (FISTA) and Newton iteration.
 """
 
+import math
 import warnings
 
 import numpy as np
@@ -22,6 +23,7 @@ from softmax_core import (
     make_noisy_classes,
     stable_learning_rate_limit,
 )
+from softmax_core.solvers import evaluator, newton_step
 
 
 def naive_objective(theta, X, y, C):
@@ -376,13 +378,27 @@ def newton_reference_direction(theta, X, y):
     return direction.reshape(theta.shape)
 
 
-def test_newton_line_search_takes_the_largest_halving_with_armijo_decrease():
-    """From saturated scores (coef +-2 on [0, 10]) the full Newton step overshoots: the step
-    length is the first of 1, 1/2, 1/4, ... with ``J(theta - s d) <= J(theta) - 1e-4 s <grad,
-    d>`` (measured: 1/128), and J decreases."""
-    X, y = make_noisy_classes()
+ARMIJO_PROBLEMS = {
+    # Saturated scores (coef +-2 on [0, 10]): the full step overshoots (measured: s = 1/128).
+    "seed, coef +-2": lambda: (*make_noisy_classes(), [[-2.0], [0.0], [2.0]], [0.0, 0.0, 0.0]),
+    # Far from the optimum the full step raises J from 17.5 to 175, by less than
+    # 1e-4 <grad, d> = 240: only the decrease the rule asks for refuses it (s = 1/32).
+    "six points, far out": lambda: (
+        np.array([[-1.46], [-1.18], [-1.36], [0.91], [0.32], [-0.38]]),
+        np.array([1, 1, 1, 0, 0, 1]),
+        [[-17.6], [5.2]],
+        [-16.1, -2.1],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(ARMIJO_PROBLEMS))
+def test_newton_line_search_takes_the_largest_halving_with_armijo_decrease(name):
+    """The step length is the first of 1, 1/2, 1/4, ... with ``J(theta - s d) <= J(theta) -
+    1e-4 s <grad, d>``, and J decreases."""
+    X, y, coef, intercept = ARMIJO_PROBLEMS[name]()
     model = SoftmaxRegression(solver="newton").advance(X, y, n_steps=0)
-    model.coef_ = np.array([[-2.0], [0.0], [2.0]])
+    model.coef_, model.intercept_ = np.array(coef), np.array(intercept)
     model.advance(X, y, n_steps=0)
     theta = stacked(model)
     direction = newton_reference_direction(theta, X, y)
@@ -419,6 +435,45 @@ def test_newton_is_invariant_to_the_scale_of_the_features(fit_intercept, scale):
     np.testing.assert_allclose(scaled.coef_ * scale, plain.coef_, rtol=1e-6)
     np.testing.assert_allclose(scaled.intercept_, plain.intercept_, rtol=1e-6, atol=1e-12)
     np.testing.assert_allclose(scaled.loss_curve_, plain.loss_curve_, rtol=1e-9)
+
+
+def newton_setting():
+    X, y = make_noisy_classes()
+    data = TrainingData(X, y)
+    evaluate = evaluator(data.kernel, 0.0, seed_order=False, fit_intercept=True)
+    theta = np.array([[-1.0, 3.0], [0.0, 0.5], [1.0, -3.5]])
+    return X, y, data, evaluate, theta
+
+
+def test_newton_step_without_any_decrease_stays_with_a_step_of_length_zero():
+    """When no step length in 1, 1/2, ..., 2**-49 gives the decrease (here one asked of an
+    objective 1 below the true one), the parameters stay: a step of length 0 that keeps the
+    objective and gradient it was given."""
+    X, y, data, evaluate, theta = newton_setting()
+    loss, grad = evaluate(theta)
+    step = newton_step(evaluate, theta, loss - 1.0, grad, data.kernel, 0.0, True)
+    assert step.ok and step.step_size == 0.0 and step.loss == loss - 1.0
+    np.testing.assert_array_equal(step.theta, theta)
+    np.testing.assert_array_equal(step.grad, grad)
+    np.testing.assert_array_equal(step.point, theta)
+    np.testing.assert_array_equal(step.point_grad, grad)
+    expected = newton_reference_direction(theta, X, y)
+    np.testing.assert_allclose(step.direction, expected, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("what", ["gradient", "objective"])
+def test_newton_step_refuses_to_step_from_a_non_finite_start(what):
+    """A refused step reports a non-finite objective, the one it was given or NaN."""
+    _, _, data, evaluate, theta = newton_setting()
+    loss, grad = evaluate(theta)
+    if what == "gradient":
+        grad[1, 0] = np.inf
+    else:
+        loss = np.inf
+    step = newton_step(evaluate, theta, loss, grad, data.kernel, 0.0, True)
+    assert not step.ok and step.step_size == 0.0
+    assert math.isnan(step.loss) if what == "gradient" else step.loss == np.inf
+    np.testing.assert_array_equal(step.theta, theta)
 
 
 def test_newton_direction_on_a_flat_objective_is_zero():
