@@ -41,6 +41,7 @@ def body() -> None:
         ),
         key="w.home.thumbnail",
         config={"displayModeBar": False},
+        theme=None,
     )
     st.caption(
         f"The current data set, trained to its optimum (Newton's method, "

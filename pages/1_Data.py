@@ -203,6 +203,7 @@ def body() -> None:
         ),
         key="w.data.chart",
         config={"displayModeBar": False},
+        theme=None,
         on_select=functools.partial(state.choose_point, "w.data.chart"),
         selection_mode="points",
     )

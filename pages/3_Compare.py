@@ -18,7 +18,7 @@ def speeds(report) -> None:
     spectrum = views.optimum_curvatures(dataset, report.C)
     flattest, lipschitz = float(spectrum[0]), report.lipschitz
     newton = views.converged_model(dataset, report.C)
-    if flattest > 0:
+    if not explain.is_flat(flattest, lipschitz):
         per_efold = lipschitz / flattest
         slow = (
             f"Plain gradient descent at the stable rate 1/L shrinks the error along the "
@@ -85,6 +85,7 @@ def body() -> None:
         ),
         key="w.compare.chart",
         config={"displayModeBar": False},
+        theme=None,
     )
     st.subheader("Why they differ", anchor=False)
     for claim in explain.differences(report, two_dimensional=two_dimensional):
@@ -104,6 +105,7 @@ def body() -> None:
         ),
         key="w.compare.loss_chart",
         config={"displayModeBar": False},
+        theme=None,
     )
     st.subheader("On points it learnt from, and on points it never saw", anchor=False)
     table = views.generalisation_table(current.model, reference, dataset)

@@ -109,7 +109,8 @@ def next_step(report) -> None:
 def temperature(report) -> None:
     """softmax(z / T) for the chosen point: sharper below 1, flatter above, same winner."""
     dataset = state.dataset()
-    index = min(state.view().point or dataset.X.shape[0] // 2, dataset.X.shape[0] - 1)
+    chosen = state.view().point  # row 0 is a point like any other
+    index = dataset.X.shape[0] // 2 if chosen is None else min(chosen, dataset.X.shape[0] - 1)
     point = views.trace_point(state.run().model, dataset, index)
     st.subheader("Temperature", anchor=False)
     st.markdown(
@@ -139,6 +140,7 @@ def temperature(report) -> None:
         ),
         key="w.math.temperature",
         config={"displayModeBar": False},
+        theme=None,
     )
     same = int(np.argmax(tempered)) == int(np.argmax(point.proba))
     st.caption(
@@ -184,15 +186,23 @@ def step_size(report) -> None:
     claim = explain.local_step(report, facts.steepest, facts.learning_rate, facts.limit)
     getattr(st, claim.level)(claim.text)
     flattest = float(views.optimum_curvatures(state.dataset(), report.C)[0])
-    per_efold = facts.lipschitz / flattest if flattest > 0 else float("inf")
-    st.markdown(
-        f"Near the optimum the flattest direction curves with λ = {flattest:.3g}. At the "
-        f"stable rate η = 1/L, a step shrinks the error along it by 1 − λ/L = "
-        f"{1 - flattest / facts.lipschitz:.6f}: a factor e every L/λ ≈ {per_efold:,.0f} "
-        "steps. That is why plain gradient descent needs tens of thousands of steps to reach "
-        "the optimum precisely, where Newton's method, which divides by the curvature, needs "
-        "a handful, and scikit-learn's L-BFGS, which estimates it, a few dozen."
-    )
+    if explain.is_flat(flattest, facts.lipschitz):
+        st.markdown(
+            "Here the objective is flat in some direction (λ ≈ 0 where training heads): it "
+            "has no unique optimum, so no number of steps reaches one; on separable data the "
+            "weights grow without end. A penalty (a finite C) makes the optimum unique."
+        )
+    else:
+        per_efold = facts.lipschitz / flattest
+        st.markdown(
+            f"Near the optimum the flattest direction curves with λ = {flattest:.3g}. At the "
+            f"stable rate η = 1/L, a step shrinks the error along it by 1 − λ/L = "
+            f"{1 - flattest / facts.lipschitz:.6f}: a factor e every L/λ ≈ {per_efold:,.0f} "
+            "steps. That is why plain gradient descent needs tens of thousands of steps to "
+            "reach the optimum precisely, where Newton's method, which divides by the "
+            "curvature, needs a handful, and scikit-learn's L-BFGS, which estimates it, a few "
+            "dozen."
+        )
     if report.solver == "nesterov":
         preview = current.model.preview_step(current.data)
         st.latex(

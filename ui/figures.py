@@ -49,6 +49,7 @@ SCRATCH_DASH, REFERENCE_DASH = "solid", "dash"
 MAX_POINTS_DRAWN = 2_000
 MAX_LOSS_POINTS = 2_000
 FONT_SIZE = {False: 13, True: 20}
+FONT_FAMILY = '"Source Sans", "Source Sans Pro", sans-serif'  # Streamlit's
 LINE_WIDTH = {False: 2.5, True: 4}
 
 
@@ -115,6 +116,10 @@ def _axis(title: str, large: bool, **extra) -> dict:
         "gridcolor": GRID,
         "zerolinecolor": GRID,
         "linecolor": INK,
+        "showline": True,
+        "ticks": "outside",
+        "tickcolor": INK,
+        "automargin": True,  # room for the tick labels and the title
         **extra,
     }
 
@@ -138,14 +143,22 @@ def _layout(
     legend: str = "right",
 ) -> dict:
     size = FONT_SIZE[large]
-    title_spec = {"text": title, "font": {"size": size + 3, "color": INK}, "x": 0.0}
+    title_spec = {
+        "text": title,
+        "font": {"size": size + 3, "color": INK, "weight": 600},
+        "x": 0.0,
+        "xref": "paper",
+    }
     if subtitle:
         title_spec["subtitle"] = {"text": subtitle, "font": {"size": size - 1, "color": INK}}
     return {
         "title": title_spec,
         "xaxis": _axis(x_title, large),
         "yaxis": _axis(y_title, large),
-        "font": {"size": size, "color": INK},
+        # The app's own font; and no template: the app draws charts without Streamlit's
+        # theme, whose template plotly would merge into every chart at every redraw.
+        "font": {"family": FONT_FAMILY, "size": size, "color": INK},
+        "template": "none",
         "legend": {
             **_LEGENDS[legend],
             "font": {"size": size},

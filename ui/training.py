@@ -233,6 +233,7 @@ def model_panel(report, large: bool, height: int) -> None:
             ),
             key="w.train.simplex",
             config={"displayModeBar": False},
+            theme=None,
             on_select=functools.partial(state.choose_point, "w.train.simplex"),
             selection_mode="points",
         )
@@ -251,7 +252,7 @@ def model_panel(report, large: bool, height: int) -> None:
             height=height - 45,
         )
         st.plotly_chart(
-            views.chart(spec), key="w.train.landscape", config={"displayModeBar": False}
+            views.chart(spec), key="w.train.landscape", config={"displayModeBar": False}, theme=None
         )
         curvature = directions.eigenvalues[1]
         st.caption(
@@ -284,6 +285,7 @@ def model_panel(report, large: bool, height: int) -> None:
         views.chart(spec),
         key="w.train.model_chart",
         config={"displayModeBar": False},
+        theme=None,
         on_select=functools.partial(state.choose_point, "w.train.model_chart"),
         selection_mode="points",
     )
@@ -332,6 +334,7 @@ def loss_panel(report, large: bool, height: int) -> None:
         views.chart(spec),
         key="w.train.loss_chart",
         config={"displayModeBar": False},
+        theme=None,
     )
     pinned_runs()
 
@@ -401,6 +404,7 @@ def point_panel(report, large: bool) -> None:
         ),
         key="w.train.point_bars",
         config={"displayModeBar": False},
+        theme=None,
     )
 
 
