@@ -33,6 +33,16 @@ from .settings import Settings
 
 # J - J* below this counts as "at the same optimum" (the objectives are about 0.1 to 2).
 OPTIMUM_GAP = 1e-8
+# A curvature below this share of L is rounding: the objective is flat that way, as on
+# separable data without a penalty, where the weights grow without end (no unique optimum).
+FLAT_CURVATURE = 1e-10
+
+
+def is_flat(curvature: float, lipschitz: float) -> bool:
+    """Whether a curvature is zero up to rounding, next to the bound L of all curvatures."""
+    return curvature <= FLAT_CURVATURE * lipschitz
+
+
 SOLVER_NAMES = {"gd": "gradient descent", "nesterov": "Nesterov", "newton": "Newton"}
 
 

@@ -369,7 +369,8 @@ def _parse_pins(raw: str, settings: Settings) -> tuple[PinSpec, ...]:
             raise ValueError("must be pins like gd~none~0.5x30 separated by ;")
         solver = _parse_choice(fields[0], SOLVERS)
         C = _parse_c(fields[1])
-        schedule = tuple(_parse_schedule(fields[2]))
+        # An empty schedule is a run pinned at iteration 0 (the app lets one be pinned).
+        schedule = tuple(_parse_schedule(fields[2])) if fields[2] else ()
         if sum(count for _, count in schedule) > settings.step_budget():
             raise ValueError(
                 f"a pin may replay at most {settings.step_budget():,} iterations on this data"
