@@ -50,7 +50,7 @@ def body() -> None:
     st.subheader("Where to go next", anchor=False)
     links = st.container(horizontal=True, gap="large")
     links.page_link(
-        "pages/1_Data.py", label="**Data**: noisy classes", icon=":material/scatter_plot:"
+        "pages/1_Data.py", label="**Data**: noisy, real or yours", icon=":material/scatter_plot:"
     )
     links.page_link(
         "pages/2_Train.py", label="**Train**: step by step", icon=":material/model_training:"
@@ -59,6 +59,7 @@ def body() -> None:
         "pages/3_Compare.py", label="**Compare** with scikit-learn", icon=":material/compare:"
     )
     links.page_link("pages/4_Math.py", label="**Math**: one point", icon=":material/function:")
+    links.page_link("pages/5_Lessons.py", label="**Lessons**: guided", icon=":material/school:")
 
 
 page.run("Home", body)

@@ -354,6 +354,8 @@ def loss_surface(
     )
     data_term = _log_normaliser_sums(center_scores, scores_1, scores_2, a_all, b_all) / n_samples
     data_term -= true_0 + a_all * true_1 + b_all * true_2
+    # Cross-entropy >= 0; on separable data the difference above rounds to -1e-13.
+    np.maximum(data_term, 0.0, out=data_term)
 
     alpha = l2_strength(C, n_samples)
     if alpha:

@@ -757,7 +757,8 @@ def loss_landscape(
             "type": "contour",
             "x": a,
             "y": b,
-            "z": np.log10(loss),
+            # J >= 0, but a separable data set's J can round to -1e-13: floored for the log.
+            "z": np.log10(np.maximum(loss, 1e-300)),
             "colorscale": "Blues",
             "reversescale": True,
             "ncontours": 24,

@@ -184,7 +184,9 @@ def build_report(
         n_restarts=model.n_restarts_,
         recent_steps=recent_steps,
         recent_rises=recent_rises,
-        accuracy=float(np.mean(data.classes[np.argmax(proba, axis=1)] == data.y)),
+        # The model's own prediction (argmax of the scores), as Compare counts it: on a tie
+        # the probabilities' argmax can differ by rounding.
+        accuracy=float(np.mean(model.predict(data.X) == data.y)),
         norm=float(np.linalg.norm(model.coef_)),
         reference=reference,
         gap=gap,

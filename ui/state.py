@@ -720,7 +720,7 @@ def pin_run() -> None:
     spec = PinSpec(now.solver, now.C, tuple(current.schedule))
     kept = [pin for pin in pins() if pin.spec != spec][-(MAX_PINS - 1) :]
     st.session_state[_PINS] = [*kept, _make_pin(spec, current.model)]
-    current.event = Event("info", f"Pinned: {_pin_label(spec)}.")
+    current.event = Event("info", f"Pinned: {_pin_label(spec).rstrip('.')}.")
 
 
 def clear_pins() -> None:
@@ -870,6 +870,9 @@ def _on_widget_change(key: str) -> None:
         elif name == "kind" and value == "upload":
             use_upload(settings().upload_columns, settings().upload_label)
             return
+        elif name == "kind":  # another source: its own default features
+            update_settings(kind=value, features=())
+            return
         update_settings(**{name: int(value) if name in _INT_FIELDS else value})
     elif key in _VIEW_WIDGETS:
         update_view(**{_VIEW_WIDGETS[key]: value})
@@ -946,7 +949,8 @@ def data_description() -> str:
         "upload": escape_markdown(upload().name) if upload() else "uploaded file",
     }[current.kind]
     if current.kind in ("iris", "wine", "upload"):
-        source += f" ({', '.join(data.feature_names)})"
+        # A file's column names are the file's text: shown as plain text.
+        source += f" ({escape_markdown(', '.join(data.feature_names))})"
     points = f"{data.X.shape[0]:,} points"
     if data.test.size:
         points += f" ({data.test.size:,} held out)"

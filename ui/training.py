@@ -197,7 +197,10 @@ def model_panel(report, large: bool, height: int) -> None:
     """The model's probabilities, or the loss landscape with the path so far."""
     current, view, dataset = state.run(), state.view(), state.dataset()
     panels = [p for p in PANEL_LABELS if p != "simplex" or dataset.n_classes == 3]
-    panel = view.panel if view.panel in panels else "model"
+    if view.panel not in panels:  # the simplex needs three classes: the view says what is drawn
+        state.update_view(panel="model")
+        view = state.view()
+    panel = view.panel
     with st.container(horizontal=True, vertical_alignment="center"):
         st.segmented_control(
             "Left chart",
@@ -379,11 +382,17 @@ def point_panel(report, large: bool) -> None:
             )
         st.latex(r"\mathbf{z} = W\mathbf{x} + \mathbf{b} = " + views.latex_vector(point.scores))
         st.latex(rf"\ell = -\log p_{{y}} = -\log {point.proba[point.label]:.4f} = {point.loss:.4f}")
-        n_train = state.run().data.n_samples
-        st.latex(
-            r"\tfrac{1}{n}\,\partial \ell / \partial \mathbf{b} = \tfrac{1}{n}(\mathbf{p} - "
-            r"\mathbf{e}_y) = " + views.latex_vector(point.grad_intercept / n_train)
-        )
+        if share == "training":
+            n_train = state.run().data.n_samples
+            st.latex(
+                r"\tfrac{1}{n}\,\partial \ell / \partial \mathbf{b} = \tfrac{1}{n}(\mathbf{p} - "
+                r"\mathbf{e}_y) = " + views.latex_vector(point.grad_intercept / n_train)
+            )
+        else:
+            st.caption(
+                "A held-out point: the model never learns from it, so it has no share "
+                "of the gradient."
+            )
         st.button(
             "Forget this point",
             key="w.train.clear_point",
