@@ -4,6 +4,8 @@ import re
 import tomllib
 from pathlib import Path
 
+from softmax_core.datasets import MAX_CSV_BYTES
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
 
@@ -13,10 +15,18 @@ def test_xsrf_protection_is_on_and_usage_stats_off():
     assert CONFIG["browser"]["gatherUsageStats"] is False
 
 
-def test_the_app_accepts_no_file_uploads():
+def test_uploads_are_bounded_to_one_megabyte_and_only_the_data_page_takes_them():
+    """Issue 11: a CSV of at most 1 MB; server.maxUploadSize is raised only to that, and the
+    core refuses anything longer by the same bound."""
+    assert CONFIG["server"]["maxUploadSize"] == 1  # MB: Streamlit refuses larger files
+    assert MAX_CSV_BYTES == 1_000_000
     sources = [ROOT / "app.py", *ROOT.glob("pages/*.py"), *ROOT.glob("ui/*.py")]
-    assert sources and not any("file_uploader" in path.read_text() for path in sources)
-    assert CONFIG["server"]["maxUploadSize"] <= 1  # MB, should one ever be added
+    mentions = {
+        path.relative_to(ROOT).as_posix(): path.read_text().count("file_uploader")
+        for path in sources
+    }
+    assert {path: n for path, n in mentions.items() if n} == {"pages/1_Data.py": 1}
+    # The AppTest suite checks the page itself: tests/apptest/test_pages.py.
 
 
 def test_runtime_requirements_are_pinned():

@@ -11,25 +11,35 @@ from hypothesis import strategies as st
 from ui.settings import (
     C_RANGE,
     DEFAULT_VIEW,
+    HOLDOUT_RANGE,
     KINDS,
     LOSS_WINDOWS,
     LR_RANGE,
     MAX_CLASSES,
     MAX_ITER,
+    MAX_LESSON_STEPS,
+    MAX_LESSONS,
+    MAX_PINS,
     MAX_POINT,
     MAX_SAMPLES,
     MAX_SCHEDULE_SEGMENTS,
     MAX_SEED,
     MIN_SAMPLES,
     NOISE_RANGE,
+    PANELS,
+    PLANES,
     QUOTE_LENGTH,
+    REAL_FEATURE_COUNTS,
+    REAL_SIZES,
     REFERENCES,
     REPLAY_FACTOR,
     SEED_NOTE,
     SOLVERS,
     SPEEDS,
+    TEMPERATURE_RANGE,
     TOL_RANGE,
     WORK_BUDGET,
+    PinSpec,
     Settings,
     View,
     escape_markdown,
@@ -52,7 +62,13 @@ SEED_QUERY = {
     "max_iter": "1000",
     "iter": "0",
 }
-VIEW_NAMES = ("ref", "target", "logy", "window", "point", "speed")
+VIEW_NAMES = ("ref", "target", "logy", "window", "point", "speed", "panel", "plane", "temp")
+# What a link says when it was made on an uploaded file (which no link carries).
+UPLOAD_NOTICE = (
+    "this link was made with an uploaded file, which never leaves the session that "
+    "uploaded it: upload it again on the Data page (showing the seed's data meanwhile)"
+)
+UPLOAD_FIELDS = {"upload": None, "upload_columns": (), "upload_label": "", "upload_rows": 0}
 MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:=^\"'&%@/")
 
 
@@ -67,6 +83,14 @@ def test_defaults_are_the_seed_note_and_the_plain_view():
     assert (SEED_NOTE.learning_rate, SEED_NOTE.max_iter, SEED_NOTE.tol) == (0.5, 1000, 1e-6)
     assert math.isinf(SEED_NOTE.C) and SEED_NOTE.solver == "gd"
     assert View() == DEFAULT_VIEW == View("same", True, False, "all", None, "fast")
+    assert (DEFAULT_VIEW.panel, DEFAULT_VIEW.plane, DEFAULT_VIEW.temperature) == (
+        "model",
+        "start",
+        1.0,
+    )
+    assert (DEFAULT_VIEW.lesson, DEFAULT_VIEW.lesson_step) == (None, 0)
+    assert (SEED_NOTE.features, SEED_NOTE.standardise, SEED_NOTE.holdout) == ((), False, 0.0)
+    assert SEED_NOTE.upload is None
 
 
 def test_empty_query_gives_the_seed_note():
@@ -86,7 +110,8 @@ def test_to_query_of_the_seed_note_writes_no_view_options():
 
 def test_to_query_writes_only_the_view_options_that_differ():
     view = View(reference="default", show_target=False, log_y=True, loss_window="logx")
-    query = to_query(SEED_NOTE, 0, [], replace(view, point=7, speed="slow"))
+    view = replace(view, point=7, speed="slow", panel="landscape", plane="steepest")
+    query = to_query(SEED_NOTE, 0, [], replace(view, temperature=0.05))
     assert {name: query[name] for name in VIEW_NAMES} == {
         "ref": "default",
         "target": "0",
@@ -94,8 +119,20 @@ def test_to_query_writes_only_the_view_options_that_differ():
         "window": "logx",
         "point": "7",
         "speed": "slow",
+        "panel": "landscape",
+        "plane": "steepest",
+        "temp": "0.05",
     }
     assert "point" not in to_query(SEED_NOTE, 0, [], View(point=None))
+    assert not {"lesson", "step"} & set(query)
+
+
+def test_a_lesson_step_is_written_counting_from_one():
+    query = to_query(SEED_NOTE, 0, [], View(lesson=0, lesson_step=2))
+    assert (query["lesson"], query["step"]) == ("1", "3")
+    restored = from_query({"lesson": "1", "step": "3"})
+    assert (restored.view.lesson, restored.view.lesson_step) == (0, 2)
+    assert restored.problems == []
 
 
 def test_to_query_writes_a_schedule_only_when_the_rate_changed():
@@ -109,13 +146,43 @@ def test_to_query_writes_a_schedule_only_when_the_rate_changed():
     assert from_query(query).schedule == [(0.5, 10)]
 
 
+SEED_DATA_KEY = ("line", 100, 3, 0.1, 0, (), False, 0.0, 0, None, (), "")
+
+
 def test_keys_and_runs():
-    assert SEED_NOTE.data_key() == ("line", 100, 3, 0.1, 0)
-    assert SEED_NOTE.run_key() == ("line", 100, 3, 0.1, 0, math.inf, "gd")
+    assert SEED_NOTE.data_key() == SEED_DATA_KEY
+    assert SEED_NOTE.run_key() == (*SEED_DATA_KEY, math.inf, "gd")
     other = replace(SEED_NOTE, learning_rate=0.1, tol=1e-3, max_iter=5)
     assert other.run_key() == SEED_NOTE.run_key()
     assert replace(SEED_NOTE, C=1.0).run_key() != SEED_NOTE.run_key()
     assert replace(SEED_NOTE, solver="newton").run_key() != SEED_NOTE.run_key()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"kind": "iris"},
+        {"features": (2, 3)},
+        {"standardise": True},
+        {"holdout": 0.2},
+        {"holdout_seed": 3},
+        {"upload": "ab12"},
+        {"upload_columns": ("x",)},
+        {"upload_label": "label"},
+    ],
+    ids=lambda change: next(iter(change)),
+)
+def test_every_part_of_the_data_set_is_in_its_key(change):
+    """The points, the held-out split and the scaling each define the data set."""
+    assert replace(SEED_NOTE, **change).data_key() != SEED_NOTE.data_key()
+
+
+def test_the_work_budget_counts_the_points_of_the_data_set_in_use():
+    for kind, size in REAL_SIZES.items():
+        assert Settings(kind=kind, n_samples=100_000).n_points == size
+    assert Settings(kind="upload", upload_rows=2_000).n_points == 2_000
+    assert Settings(kind="upload").n_points == 1
+    assert Settings(kind="upload", upload_rows=100_000).step_budget() == 500
 
 
 @pytest.mark.parametrize(
@@ -148,8 +215,8 @@ def test_replay_budget_cuts_iter_and_says_what_was_restored():
 
 
 BAD_VALUES = [
-    ("kind", "cube", "must be one of line, blobs; using the default"),
-    ("kind", "Line", "must be one of line, blobs"),
+    ("kind", "cube", "must be one of line, blobs, iris, wine, upload; using the default"),
+    ("kind", "Line", "must be one of line, blobs, iris, wine, upload"),
     ("n", "abc", "must be a whole number from 10 to 100,000; using the default"),
     ("n", "", "must be a whole number from 10 to 100,000"),
     ("n", "9", "must be a whole number from 10 to 100,000"),
@@ -182,8 +249,30 @@ BAD_VALUES = [
     ("logy", "2", "must be 1 or 0; using the default"),
     ("window", "last 50", "must be one of all, last, logx; using the default"),
     ("point", "100000", "must be a whole number from 0 to 99,999; using the default"),
-    ("speed", "warp", "must be one of slow, normal, fast, turbo; using the default"),
+    ("speed", "warp", f"must be one of {', '.join(SPEEDS)}; using the default"),
     ("classroom", "yes", "must be 1 or 0; classroom mode off"),
+    ("std", "yes", "must be 1 or 0"),
+    ("holdout", "0.6", "must be a number from 0 to 0.5"),
+    ("holdout", "-0.1", "must be a number from 0 to 0.5"),
+    ("hseed", "-1", "must be a whole number from 0 to 4,294,967,295"),
+    ("panel", "3d", "must be one of model, landscape, simplex"),
+    ("plane", "random", "must be one of start, steepest"),
+    ("temp", "0", "must be a number from 0.05 to 20"),
+    ("temp", "21", "must be a number from 0.05 to 20"),
+    ("temp", "inf", "must be a number from 0.05 to 20"),
+    ("lesson", "0", "must be a whole number from 1 to 9"),
+    ("lesson", "10", "must be a whole number from 1 to 9"),
+    ("step", "0", "must be a whole number from 1 to 20"),
+    ("pins", "gd~none", "must be pins like gd~none~0.5x30 separated by ;; no pins"),
+    ("pins", "sgd~none~0.5x3", "must be one of gd, nesterov, newton; no pins"),
+    ("pins", "gd~0~0.5x3", "must be a number from 0.0001 to 10000; no pins"),
+    ("pins", "gd~none~0.5x0", "must be segments like 0.5x120,autox30; no pins"),
+    ("pins", ";".join(["gd~none~0.5x1"] * (MAX_PINS + 1)), "has more than 4 pins; no pins"),
+    (
+        "pins",
+        "gd~none~0.5x100000,0.5x1",
+        "a pin may replay at most 100,000 iterations on this data; no pins",
+    ),
 ]
 
 
@@ -200,6 +289,51 @@ def test_each_bad_parameter_gives_one_plain_problem_and_the_default(name, raw, w
     assert len(restored.problems[0]) < 150
     assert "invalid literal" not in restored.problems[0]
     assert "Exceeds the limit" not in restored.problems[0]
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw", "why"),
+    [
+        ("iris", "4", "must be a whole number from 0 to 3"),
+        ("iris", "1,1", "must be two different columns"),
+        ("wine", "1,2,3", "must be one or two column numbers"),
+        ("wine", "x", "must be a whole number from 0 to 12"),
+    ],
+)
+def test_bad_features_of_a_real_data_set_give_the_default_ones(kind, raw, why):
+    restored = from_query({"kind": kind, "features": raw})
+    assert restored.settings == replace(SEED_NOTE, kind=kind)
+    assert restored.problems == [f"features={quote(raw)!r}: {why}; using the default"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw", "features"), [("iris", "3,2", (3, 2)), ("wine", "12", (12,))]
+)
+def test_features_of_a_real_data_set_come_from_the_link_in_their_order(kind, raw, features):
+    restored = from_query({"kind": kind, "features": raw})
+    assert restored.problems == []
+    assert restored.settings == replace(SEED_NOTE, kind=kind, features=features)
+    assert to_query(restored.settings, 0, [])["features"] == raw
+
+
+def test_an_upload_link_says_the_file_must_be_uploaded_again_and_shows_the_seed_data():
+    uploaded = replace(
+        SEED_NOTE,
+        kind="upload",
+        upload="0" * 64,
+        upload_columns=("a", "b"),
+        upload_label="c",
+        upload_rows=500,
+        holdout=0.2,
+        standardise=True,
+    )
+    query = to_query(uploaded, 0, [])
+    assert query["kind"] == "upload"
+    assert not {"upload", "columns", "label"} & set(query)
+    assert not any("0" * 64 in value for value in query.values())  # not even its digest
+    restored = from_query(query)
+    assert restored.problems == [UPLOAD_NOTICE]
+    assert restored.settings == replace(SEED_NOTE, holdout=0.2, standardise=True)
 
 
 def test_bad_parameters_leave_good_ones_alone():
@@ -371,9 +505,30 @@ valid_lr = st.one_of(st.none(), st.floats(*LR_RANGE))
 
 
 @st.composite
+def pin_specs(draw, settings):
+    schedule = draw(st.lists(st.tuples(valid_lr, st.integers(1, 1000)), min_size=1, max_size=3))
+    budget = settings.step_budget()
+    schedule = [(lr, min(count, budget // 3)) for lr, count in schedule]
+    C = draw(st.one_of(st.just(math.inf), st.floats(*C_RANGE)))
+    return PinSpec(draw(st.sampled_from(SOLVERS)), C, tuple(schedule))
+
+
+@st.composite
 def valid_runs(draw):
+    """Any run a link can carry: every kind but an upload (tested on its own), with the
+    features of a real data set, a split, scaling, a view, a lesson's step and pins."""
+    kind = draw(st.sampled_from([kind for kind in KINDS if kind != "upload"]))
+    features = ()
+    if kind in REAL_FEATURE_COUNTS:
+        columns = st.integers(0, REAL_FEATURE_COUNTS[kind] - 1)
+        features = tuple(draw(st.lists(columns, min_size=0, max_size=2, unique=True)))
+    holdout = draw(st.one_of(st.just(0.0), st.floats(*HOLDOUT_RANGE)))
     settings = Settings(
-        kind=draw(st.sampled_from(KINDS)),
+        kind=kind,
+        features=features,
+        standardise=draw(st.booleans()),
+        holdout=holdout,
+        holdout_seed=draw(st.integers(0, MAX_SEED)),
         n_samples=draw(st.integers(MIN_SAMPLES, MAX_SAMPLES)),
         n_classes=draw(st.integers(2, MAX_CLASSES)),
         noise=draw(st.floats(*NOISE_RANGE)),
@@ -391,7 +546,13 @@ def valid_runs(draw):
         loss_window=draw(st.sampled_from(LOSS_WINDOWS)),
         point=draw(st.one_of(st.none(), st.integers(0, MAX_POINT))),
         speed=draw(st.sampled_from(SPEEDS)),
+        panel=draw(st.sampled_from(PANELS)),
+        plane=draw(st.sampled_from(PLANES)),
+        temperature=draw(st.floats(*TEMPERATURE_RANGE)),
+        lesson=draw(st.one_of(st.none(), st.integers(0, MAX_LESSONS - 1))),
     )
+    if view.lesson is not None:
+        view = replace(view, lesson_step=draw(st.integers(0, MAX_LESSON_STEPS - 1)))
     n_iter = draw(st.integers(0, settings.replay_budget()))
     schedule = []
     if n_iter:
@@ -401,7 +562,8 @@ def valid_runs(draw):
         same = st.just(settings.learning_rate)
         rates = [draw(st.one_of(same, valid_lr)) for _ in counts]
         schedule = list(zip(rates, counts, strict=True))
-    return settings, view, n_iter, schedule, draw(st.booleans())
+    pins = tuple(draw(st.lists(pin_specs(settings), max_size=MAX_PINS)))
+    return settings, view, n_iter, schedule, draw(st.booleans()), pins
 
 
 def per_iteration(schedule) -> list[float | None]:
@@ -411,21 +573,59 @@ def per_iteration(schedule) -> list[float | None]:
 
 @given(valid_runs())
 def test_to_query_and_from_query_round_trip(run):
-    settings, view, n_iter, schedule, classroom = run
-    query = to_query(settings, n_iter, schedule, view, classroom=classroom)
+    settings, view, n_iter, schedule, classroom, pins = run
+    query = to_query(settings, n_iter, schedule, view, classroom=classroom, pins=pins)
     assert all(isinstance(v, str) for v in query.values())
     restored = from_query(query)
     assert restored.problems == []
     assert (restored.settings, restored.view, restored.classroom) == (settings, view, classroom)
     assert restored.n_iter == n_iter
     assert per_iteration(restored.schedule) == per_iteration(schedule)
+    assert restored.pins == pins
     written = to_query(
-        restored.settings, restored.n_iter, restored.schedule, restored.view, classroom=classroom
+        restored.settings,
+        restored.n_iter,
+        restored.schedule,
+        restored.view,
+        classroom=classroom,
+        pins=restored.pins,
     )
     assert written == query
 
 
-NAMES = [*SEED_QUERY, *VIEW_NAMES, "sched", "classroom", "utm_source"]
+@given(valid_runs(), st.text(min_size=1, max_size=20), st.integers(1, MAX_SAMPLES))
+def test_a_link_never_carries_an_upload_and_says_so(run, column, rows):
+    settings, view, _, _, classroom, _ = run
+    uploaded = replace(
+        settings,
+        kind="upload",
+        features=(),
+        upload="f" * 64,
+        upload_columns=(column,),
+        upload_label=column + "!",
+        upload_rows=rows,
+    )
+    query = to_query(uploaded, 0, [], view, classroom=classroom)
+    restored = from_query(query)
+    assert restored.problems == [UPLOAD_NOTICE]
+    assert restored.settings == replace(uploaded, kind="line", **UPLOAD_FIELDS)
+    assert restored.view == view
+
+
+NAMES = [
+    *SEED_QUERY,
+    *VIEW_NAMES,
+    "sched",
+    "classroom",
+    "utm_source",
+    "features",
+    "std",
+    "holdout",
+    "hseed",
+    "pins",
+    "lesson",
+    "step",
+]
 
 
 @given(st.dictionaries(st.sampled_from(NAMES), st.text(max_size=40)))
@@ -443,6 +643,18 @@ def test_any_query_gives_bounded_settings_and_short_plain_problems(query):
     assert 1 <= current.max_iter <= MAX_ITER
     assert view.reference in REFERENCES and view.loss_window in LOSS_WINDOWS
     assert view.speed in SPEEDS and (view.point is None or 0 <= view.point <= MAX_POINT)
+    assert view.panel in PANELS and view.plane in PLANES
+    assert TEMPERATURE_RANGE[0] <= view.temperature <= TEMPERATURE_RANGE[1]
+    assert view.lesson is None or 0 <= view.lesson < MAX_LESSONS
+    assert 0 <= view.lesson_step < MAX_LESSON_STEPS
+    assert current.kind != "upload" and current.upload is None
+    assert HOLDOUT_RANGE[0] <= current.holdout <= HOLDOUT_RANGE[1]
+    if current.features:
+        assert current.kind in REAL_FEATURE_COUNTS
+        assert all(0 <= j < REAL_FEATURE_COUNTS[current.kind] for j in current.features)
+        assert 1 <= len(set(current.features)) == len(current.features) <= 2
+    assert len(restored.pins) <= MAX_PINS
+    assert all(pin.n_iter <= current.step_budget() for pin in restored.pins)
     assert 0 <= restored.n_iter <= current.replay_budget()
     assert sum(count for _, count in restored.schedule) == restored.n_iter
     assert len(restored.problems) <= len(query) + 1
@@ -450,10 +662,11 @@ def test_any_query_gives_bounded_settings_and_short_plain_problems(query):
         assert len(problem) < 200 and problem.isprintable()
         assert "invalid literal" not in problem and "Exceeds the limit" not in problem
     # What the session then writes is a clean link to the same thing.
-    written = to_query(current, restored.n_iter, restored.schedule, view)
+    written = to_query(current, restored.n_iter, restored.schedule, view, pins=restored.pins)
     again = from_query(written)
     assert again.problems == []
     assert (again.settings, again.view, again.n_iter) == (current, view, restored.n_iter)
+    assert again.pins == restored.pins
 
 
 @pytest.mark.parametrize(
@@ -482,9 +695,21 @@ def test_truncate_schedule_keeps_a_prefix(schedule, n_iter):
     assert per_iteration(kept) == per_iteration(schedule)[: min(n_iter, total)]
 
 
+# Settings a link leaves out while they have their default value (written when set), and
+# those no link carries: an uploaded file stays in the session that uploaded it.
+OPTIONAL_SETTINGS = {"features": "features", "standardise": "std", "holdout": "holdout"}
+NEVER_IN_A_LINK = {"upload", "upload_columns", "upload_label", "upload_rows"}
+
+
 def test_every_setting_has_a_url_parameter():
     query = to_query(SEED_NOTE, 0, [])
-    assert len(query) == len(fields(Settings)) + 1  # and iter
-    full = to_query(SEED_NOTE, 0, [], View("default", False, True, "last", 3, "slow"))
+    always = len(fields(Settings)) - len(OPTIONAL_SETTINGS) - len(NEVER_IN_A_LINK) - 1
+    assert len(query) == always + 1  # and iter; holdout_seed goes with holdout
+    assert {f.name for f in fields(Settings)} >= set(OPTIONAL_SETTINGS) | NEVER_IN_A_LINK
+    full = replace(SEED_NOTE, kind="iris", features=(2, 3), standardise=True, holdout=0.3)
+    written = to_query(full, 0, [])
+    assert set(written) - set(query) == {*OPTIONAL_SETTINGS.values(), "hseed"}
+    view = View("default", False, True, "last", 3, "slow", "landscape", "steepest", 2.0)
+    full = to_query(SEED_NOTE, 0, [], view)
     assert set(full) - set(query) == set(VIEW_NAMES)
     assert QUOTE_LENGTH == 30

@@ -24,6 +24,7 @@ from .conftest import (
     click,
     dashed,
     data_of,
+    data_set,
     go,
     j_star,
     metric,
@@ -41,7 +42,8 @@ from .conftest import (
 def claim_keys(at) -> set[str]:
     """The keys of the claims on the page (the page shows exactly ``explain.differences``'s
     claims for the session's report: checked here)."""
-    claims = explain.differences(report_of(at), two_dimensional=settings_of(at).kind == "blobs")
+    two_dimensional = data_set(at).X.shape[1] == 2
+    claims = explain.differences(report_of(at), two_dimensional=two_dimensional)
     assert page_alerts(at) == [(claim.level, claim.text) for claim in claims]
     return {key for claim in claims for key in claim.key.split()}
 
@@ -195,4 +197,15 @@ def test_two_dimensional_compare_draws_regions_and_dashed_boundaries():
     figure = chart_data(at, "w.compare.chart")
     assert figure["data"][0]["type"] == "image"
     assert [t["type"] for t in dashed(figure)] == ["contour"] * 4
+    check_consistency(at)
+
+
+def test_train_and_compare_count_the_same_accuracy_when_two_classes_tie():
+    """After one step on noiseless data, a point's two scores differ by 5e-18: equal
+    probabilities. Train's accuracy and Compare's table must count it the same way."""
+    at = open_app({"noise": "0", "k": "2", "lr": "auto", "iter": "1"}, TRAIN)
+    shown_on_train = metric(at, "Accuracy")
+    go(at, COMPARE)
+    table = next(d.value for d in at.dataframe if d.value.columns[0] == "model")
+    assert shown_on_train == f"{table['accuracy, training'][0]:.1%}"
     check_consistency(at)

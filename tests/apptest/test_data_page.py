@@ -15,6 +15,7 @@ from .conftest import (
     TRAIN,
     chart_data,
     check_consistency,
+    choose,
     click,
     go,
     open_app,
@@ -65,7 +66,7 @@ CONTROLS = [
     ("slider", "w.data.n_classes", 5, "n_classes", "k"),
     ("slider", "w.data.noise", 0.3, "noise", "noise"),
     ("number_input", "w.data.seed", 7, "seed", "seed"),
-    ("radio", "w.data.kind", "blobs", "kind", "kind"),
+    ("segmented_control", "w.data.kind", "blobs", "kind", "kind"),
 ]
 
 
@@ -107,7 +108,7 @@ def test_chart_matches_the_generator_after_changes(data_app):
 
 
 def test_blobs_plot_the_plane(data_app):
-    set_widget(data_app, "radio", "w.data.kind", "blobs")
+    choose(data_app, "w.data.kind", "blobs")
     X, y = make_noisy_blobs(100, 3, 0.1, random_state=0)
     figure = chart_data(data_app, "w.data.chart")
     for k, data in enumerate(figure["data"]):
@@ -144,7 +145,10 @@ def test_data_that_cannot_be_made_keep_the_previous_data_set(data_app, monkeypat
     monkeypatch.setattr(ui.data, "make_noisy_classes", refusing)
     before = scatter_points(data_app)
     set_widget(data_app, "number_input", "w.data.n_samples", 130)
-    assert "the previous data set stays" in toast(data_app)
+    assert toast(data_app) == (
+        "Those settings cannot make a data set: n_samples=130 points leave a class of the "
+        "line without points. The previous one stays."
+    )
     assert settings_of(data_app).n_samples == 100
     assert data_app.number_input(key="w.data.n_samples").value == 100
     np.testing.assert_array_equal(scatter_points(data_app), before)
@@ -213,7 +217,7 @@ def test_large_data_sets_are_drawn_thinned():
 
 def test_data_widgets_start_from_the_link():
     at = open_app({"kind": "blobs", "n": "70", "k": "5", "noise": "0.23", "seed": "9"}, DATA)
-    assert at.radio(key="w.data.kind").value == "blobs"
+    assert at.segmented_control(key="w.data.kind").value == "blobs"
     assert at.number_input(key="w.data.n_samples").value == 70
     assert at.slider(key="w.data.n_classes").value == 5
     assert at.slider(key="w.data.noise").value == 0.23

@@ -64,7 +64,11 @@ def values(valid: list[str]) -> st.SearchStrategy[str]:
 QUERY = st.fixed_dictionaries(
     {},
     optional={
-        "kind": values(["line", "blobs"]),
+        "kind": values(["line", "blobs", "iris", "wine", "upload"]),
+        "features": values(["0", "3", "2,3", "12,0", "1,1", "0,1,2"]),
+        "std": values(["0", "1"]),
+        "holdout": values(["0", "0.2", "0.5", "0.6"]),
+        "hseed": values(["0", "3"]),
         "n": values(["10", "11", "37", "100", "9", "100001"]),
         "k": values(["2", "3", "6", "10", "1", "11"]),
         "noise": values(["0", "0.1", "0.37", "1", "2"]),
@@ -83,6 +87,10 @@ QUERY = st.fixed_dictionaries(
         "point": values(["0", "5", "99999"]),
         "speed": values(["slow", "turbo"]),
         "classroom": values(["1", "0", "yes"]),
+        "panel": values(["model", "landscape", "simplex"]),
+        "plane": values(["start", "steepest"]),
+        "temp": values(["0.05", "1", "20.0", "0"]),
+        "pins": values(["gd~none~0.5x10", "newton~1.0~autox3;gd~none~autox5", "gd~none"]),
     },
 )
 
@@ -117,7 +125,19 @@ ACTIONS = st.one_of(
     st.tuples(st.just("log_y"), st.booleans()),
     st.tuples(st.just("target"), st.booleans()),
     st.tuples(st.just("n_classes"), st.sampled_from([2, 4])),
+    st.tuples(st.just("kind"), st.sampled_from(["line", "blobs", "iris", "wine"])),
+    st.tuples(st.just("standardise"), st.booleans()),
+    st.tuples(st.just("holdout"), st.sampled_from([0.0, 0.25, 0.5])),
+    st.tuples(st.just("panel"), st.sampled_from(["model", "landscape", "simplex"])),
+    st.just("pin"),
 )
+# Data settings, changed on the Data page: the widget and its key.
+DATA_WIDGETS = {
+    "n_classes": ("slider", "w.data.n_classes"),
+    "kind": ("segmented_control", "w.data.kind"),
+    "standardise": ("toggle", "w.data.standardise"),
+    "holdout": ("slider", "w.data.holdout"),
+}
 WIDGETS = {
     "lr": ("number_input", "w.train.lr"),
     "auto": ("toggle", "w.train.lr_auto"),
@@ -127,8 +147,13 @@ WIDGETS = {
     "log_y": ("toggle", "w.view.log_y"),
     "target": ("toggle", "w.view.target"),
 }
-SEGMENTED = {"preset": "w.train.rate_preset", "solver": "w.train.solver", "window": "w.view.window"}
-KEEP_THE_RUN = ("lr", "auto", "preset", "tol", "max_iter", "window", "log_y", "target")
+SEGMENTED = {
+    "preset": "w.train.rate_preset",
+    "solver": "w.train.solver",
+    "window": "w.view.window",
+    "panel": "w.view.panel",
+}
+KEEP_THE_RUN = ("lr", "auto", "preset", "tol", "max_iter", "window", "log_y", "target", "panel")
 
 
 def act(at, action) -> None:
@@ -137,6 +162,9 @@ def act(at, action) -> None:
     run_id = run_of(at).run_id
     if action == "tick":
         at.run()
+    elif action == "pin":
+        click(at, "w.train.pin")
+        assert model_of(at).n_iter_ == before
     elif isinstance(action, str):
         if not has_button(at, action) or at.button(key=action).disabled:
             return
@@ -146,18 +174,23 @@ def act(at, action) -> None:
         if action in (RESET, RESTART):
             assert after == 0 and run_of(at).run_id != run_id
         elif action == BACK and history:
-            assert after == history[-1].n_iter
+            assert after == history[-1].snapshot.n_iter
         elif action in (STEP, STEP10):
             assert before <= after <= before + (1 if action == STEP else 10)
         elif action == FIX:
             assert after == before and settings_of(at).learning_rate is None
     else:
         name, value = action
-        if name == "n_classes":
+        if name in DATA_WIDGETS:
             go(at, DATA)
-            set_widget(at, "slider", "w.data.n_classes", value)
+            kind, key = DATA_WIDGETS[name]
+            if any(widget.key == key for widget in getattr(at, kind)):  # shown for this data
+                set_widget(at, kind, key, value)
+                check_consistency(at)
             go(at, TRAIN)
             return
+        if name == "panel" and value not in at.segmented_control(key=SEGMENTED[name]).options:
+            return  # the simplex is offered for three classes only
         if name in SEGMENTED:
             if at.segmented_control(key=SEGMENTED[name]).disabled:
                 return

@@ -156,6 +156,10 @@ VIEWS = [
     ({"point": "7"}, MATH, "number_input", "w.math.point", 7, None),
     ({"speed": "turbo"}, TRAIN, "select_slider", "w.view.speed", "turbo", "fast"),
     ({"classroom": "1"}, DATA, "toggle", "w.classroom", True, False),
+    ({"panel": "landscape"}, TRAIN, "segmented_control", "w.view.panel", "landscape", "model"),
+    ({"panel": "simplex"}, TRAIN, "segmented_control", "w.view.panel", "simplex", "model"),
+    ({"temp": "0.05"}, MATH, "slider", "w.view.temperature", 0.05, 1.0),
+    ({"temp": "20.0"}, MATH, "slider", "w.view.temperature", 20.0, 1.0),
 ]
 
 
@@ -178,6 +182,25 @@ def test_every_view_setting_round_trips_through_a_link(query, page, kind, key, v
         set_widget(at, kind, key, default)
         assert not query.keys() & url(at).keys()
         check_consistency(at)
+
+
+def test_the_landscapes_plane_round_trips_through_a_link():
+    """The plane's control shows only with the landscape, so its link names the panel too."""
+    query = {"panel": "landscape", "plane": "steepest", "iter": "5"}
+    at = open_app(query, TRAIN)
+    assert at.segmented_control(key="w.view.plane").value == "steepest"
+    assert query.items() <= url(at).items()
+    check_consistency(at)
+    reopened = open_app(url(at), TRAIN)
+    assert view_of(reopened) == view_of(at)
+    assert reopened.segmented_control(key="w.view.plane").value == "steepest"
+    choose(at, "w.view.plane", "start")
+    assert "plane" not in url(at) and url(at)["panel"] == "landscape"
+    check_consistency(at)
+    choose(at, "w.view.panel", "model")
+    assert not {"plane", "panel"} & url(at).keys()
+    assert not [c for c in at.segmented_control if c.key == "w.view.plane"]
+    check_consistency(at)
 
 
 @pytest.mark.parametrize("classroom", [False, True], ids=["normal", "classroom"])
@@ -230,7 +253,10 @@ BAD_LINKS = [
     ({"n": "<img src=x onerror=alert(1)>"}, r"\<img src\=x onerror\=alert\(1\)\>"),
     ({"seed": "1_000"}, r"seed\=\'1\_000\'\: must be a whole number"),
     ({"lr": "1e400"}, r"lr\=\'1e400\'\: must be auto or a number from 1e\-06 to 1e\+06"),
-    ({"kind": "line\nblobs"}, r"kind\=\'line?blobs\'\: must be one of line, blobs"),
+    (
+        {"kind": "line\nblobs"},
+        r"kind\=\'line?blobs\'\: must be one of line, blobs, iris, wine, upload; using the default",
+    ),
 ]
 
 

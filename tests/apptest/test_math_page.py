@@ -1,43 +1,48 @@
 """The Math page: the derivation, one point's live numbers, and the next step of the solver
 in use, each checked against numbers computed here and against what Step then does."""
 
+import math
+
 import numpy as np
 import pytest
 
 from softmax_core import objective_gradient
+from ui import explain
 
 from .conftest import (
+    COMPARE,
     MATH,
     STEP,
     STEP10,
     TRAIN,
+    alerts,
     check_consistency,
     choose,
     click,
+    curvature_bound,
     data_of,
+    data_set,
     dataframe,
     go,
+    gradient_here,
+    latex_lines,
     model_of,
+    newton_optimum,
+    objective_hessian,
     open_app,
+    report_of,
     set_widget,
     settings_of,
+    zero_sum_spectrum,
 )
-
-
-def latex(at) -> list[str]:
-    """The page's LaTeX, without the ``$$`` delimiters Streamlit adds."""
-    return [element.value.removeprefix("$$\n").removesuffix("\n$$") for element in at.latex]
+from .conftest import latex_row as row
 
 
 def live(at) -> list[str]:
     """The LaTeX lines of the live section (after the derivation)."""
-    lines = latex(at)
+    lines = latex_lines(at)
     start = next(i for i, line in enumerate(lines) if line.startswith(r"\mathbf{x} ="))
     return lines[start:]
-
-
-def row(values) -> str:
-    return r"\begin{pmatrix}" + " & ".join(f"{v:.4f}" for v in values) + r"\end{pmatrix}"
 
 
 def expected_lines(model, X, y, index) -> list[str]:
@@ -72,7 +77,7 @@ def gradient_at(at, theta: np.ndarray) -> np.ndarray:
 
 def test_renders_the_derivation_at_iteration_zero():
     at = open_app(page=MATH)
-    assert any(r"\frac{e^{z_j}}" in line for line in latex(at))
+    assert any(r"\frac{e^{z_j}}" in line for line in latex_lines(at))
     assert any("J = log k = 1.0986" in c.value for c in at.caption)
     lines = live(at)
     # The default point is the middle one, x = 50 * 10 / 99.
@@ -155,3 +160,151 @@ def test_newton_next_step_follows_its_direction():
     model = model_of(at)
     np.testing.assert_array_equal(np.column_stack([model.coef_, model.intercept_]), after)
     check_consistency(at)
+
+
+# ------------------------------------------------------------- the step size
+
+FLAT = (
+    "Here the objective is flat in some direction (λ ≈ 0 where training heads): it has no "
+    "unique optimum, so no number of steps reaches one; on separable data the weights grow "
+    "without end. A penalty (a finite C) makes the optimum unique."
+)
+
+
+def separable(data, C: float) -> bool:
+    """Whether, without a penalty, some class lies apart from the others along a feature of
+    the training points: then the loss falls forever as the weights grow (no optimum)."""
+    X, y = data.X_train, data.y_train
+    apart = any(
+        X[y == k, j].max() < X[y != k, j].min() or X[y == k, j].min() > X[y != k, j].max()
+        for k in np.unique(y)
+        for j in range(X.shape[1])
+    )
+    return math.isinf(C) and apart
+
+
+def spectrum_here(at) -> np.ndarray:
+    """The Hessian's eigenvalues (zero-sum directions) at the model's current point,
+    computed here from the Hessian's formula."""
+    model, data = model_of(at), data_set(at)
+    theta = np.column_stack([model.coef_, model.intercept_])
+    H = objective_hessian(theta, data.X_train, settings_of(at).C)
+    return zero_sum_spectrum(H, theta.shape[0])[0]
+
+
+STEP_SIZES = {
+    "seed-0.5": ({"iter": "30"}, "local-long-step"),
+    "seed-0.5-start": ({}, "local-overshoot"),
+    "auto": ({"lr": "auto", "iter": "30"}, "local-stable"),
+    "blobs-overshoot": ({"kind": "blobs", "lr": "3", "iter": "3"}, "local-overshoot"),
+    "nesterov-C": ({"solver": "nesterov", "C": "0.1", "lr": "0.1", "iter": "10"}, "local-stable"),
+    "newton": ({"solver": "newton", "iter": "2"}, "local-newton"),
+    "iris-standardised-held-out": (
+        {"kind": "iris", "features": "2,3", "std": "1", "holdout": "0.3", "iter": "20"},
+        "local-stable",
+    ),
+}
+
+
+@pytest.mark.parametrize(("query", "key"), STEP_SIZES.values(), ids=STEP_SIZES.keys())
+def test_the_step_size_section_is_the_curvature_computed_here(query, key):
+    at = open_app(query, MATH)
+    model, data, C = model_of(at), data_set(at), settings_of(at).C
+    spectrum = spectrum_here(at)
+    steepest, flattest = spectrum[-1], spectrum[0]
+    L = curvature_bound(data.X_train, C)
+    rate = model.learning_rate_
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["η (in use)"] == f"{rate:.4g}"
+    assert shown["λ max here"] == f"{steepest:.4g}"
+    assert shown["|1 − ηλ max|"] == f"{abs(1 - rate * steepest):.3f}"
+    assert shown["|1 − ηλ min|"] == f"{abs(1 - rate * flattest):.5f}"
+    X_aug = np.column_stack([data.X_train, np.ones(data.train.size)])
+    gram_top = np.linalg.eigvalsh(X_aug.T @ X_aug / data.train.size)[-1]
+    bound = [line for line in latex_lines(at) if line.startswith("L = ")]
+    assert len(bound) == 1
+    assert bound[0].endswith(
+        rf"\tfrac{{1}}{{2}} \cdot {gram_top:.4g} + \ldots = {L:.4g},"
+        rf"\qquad \tfrac{{2}}{{L}} = {2 / L:.4g}"
+    )
+    # The claim is chosen by these numbers: below 2/L stable; above it, an overshoot here
+    # when eta lambda > 2, else a step long enough to reach curvature up to L.
+    if model.solver == "newton":
+        expected = "local-newton"
+    elif rate <= 2 / L:
+        expected = "local-stable"
+    else:
+        expected = "local-overshoot" if rate * steepest > 2 else "local-long-step"
+    assert expected == key
+    claim = explain.local_step(report_of(at), steepest, rate, 2 / L)
+    assert claim.key == key
+    assert (claim.level, claim.text) in alerts(at)
+    # Near the optimum: the flattest curvature there, and what it costs gradient descent.
+    near = [m.value for m in at.markdown if m.value.startswith(("Near the optimum", "Here the"))]
+    if separable(data, C):
+        assert near == [FLAT]
+    else:
+        optimum = newton_optimum(data.X_train, data.y_train, len(data.class_names), C)
+        H = objective_hessian(optimum, data.X_train, C)
+        flat = zero_sum_spectrum(H, optimum.shape[0])[0][0]
+        assert near == [
+            f"Near the optimum the flattest direction curves with λ = {flat:.3g}. At the "
+            f"stable rate η = 1/L, a step shrinks the error along it by 1 − λ/L = "
+            f"{1 - flat / L:.6f}: a factor e every L/λ ≈ {L / flat:,.0f} steps. That is why "
+            "plain gradient descent needs tens of thousands of steps to reach the optimum "
+            "precisely, where Newton's method, which divides by the curvature, needs a handful, "
+            "and scikit-learn's L-BFGS, which estimates it, a few dozen."
+        ]
+    check_consistency(at)
+
+
+def test_compare_explains_the_iteration_counts_with_the_curvature_computed_here():
+    at = open_app({"lr": "auto", "iter": "40"}, COMPARE)
+    data = data_set(at)
+    optimum = newton_optimum(data.X_train, data.y_train, 3, float("inf"))
+    flat = zero_sum_spectrum(objective_hessian(optimum, data.X_train, float("inf")), 3)[0][0]
+    L = curvature_bound(data.X_train, float("inf"))
+    lbfgs = int(np.max(report_of(at).reference.model.n_iter_))  # scikit-learn's own count
+    [text] = [m.value for m in at.markdown if m.value.startswith("**Why the iteration")]
+    assert f"scikit-learn's L-BFGS took {lbfgs:,} iterations (C = ∞)" in text
+    assert (
+        f"by only 1 − λ/L = {1 - flat / L:.6f} per step (λ = {flat:.3g}, L = {L:.4g}): a factor "
+        f"e every {L / flat:,.0f} steps, about {L / flat * np.log(1e6):,.0f} to gain six digits."
+    ) in text
+    assert text.endswith("This run is at iteration 40 with gradient descent.")
+    check_consistency(at)
+
+
+def test_the_next_step_on_standardised_held_out_data_uses_the_training_points():
+    at = open_app({"kind": "iris", "std": "1", "holdout": "0.3", "lr": "auto", "iter": "5"}, MATH)
+    model, data = model_of(at), data_set(at)
+    table = dataframe(at)
+    now = stacked(table, "now", 1)
+    np.testing.assert_array_equal(now, np.column_stack([model.coef_, model.intercept_]))
+    grad = stacked(table, "∂J/∂· now", 1)
+    np.testing.assert_allclose(
+        grad, gradient_here(now, data.X_train, data.y_train, float("inf")), rtol=1e-10, atol=1e-14
+    )
+    rate = 1 / curvature_bound(data.X_train, float("inf"))
+    np.testing.assert_allclose(stacked(table, "next", 1), now - rate * grad, rtol=1e-12)
+    check_consistency(at)
+
+
+def test_separable_data_are_said_to_have_no_unique_optimum():
+    """Iris by petal length: setosa lies apart, so without a penalty the loss falls for
+    ever; no page may quote a rate of convergence to an optimum that does not exist."""
+    at = open_app({"kind": "iris", "lr": "auto", "iter": "50"}, MATH)
+    data = data_set(at)
+    assert separable(data, float("inf"))
+    assert FLAT in [m.value for m in at.markdown]
+    assert not any("a factor e every" in m.value for m in at.markdown)
+    check_consistency(at)
+    go(at, COMPARE)
+    [text] = [m.value for m in at.markdown if m.value.startswith("**Why the iteration")]
+    assert "Here the objective is flat in some direction: it has no unique optimum." in text
+    assert "a factor e every" not in text
+    check_consistency(at)
+    # With a penalty the optimum is unique again, and its curvature is quoted.
+    at = open_app({"kind": "iris", "C": "1.0", "iter": "50"}, MATH)
+    assert FLAT not in [m.value for m in at.markdown]
+    assert any(m.value.startswith("Near the optimum") for m in at.markdown)

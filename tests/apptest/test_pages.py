@@ -12,7 +12,9 @@ from .conftest import (
     DATA,
     GUARD,
     HOME,
+    LESSONS_PAGE,
     MATH,
+    PAGE_NAMES,
     PAGES,
     STEP10,
     TITLES,
@@ -35,7 +37,8 @@ CHARTS = {
     DATA: {"w.data.chart"},
     TRAIN: {"w.train.model_chart", "w.train.loss_chart"},
     COMPARE: {"w.compare.chart", "w.compare.loss_chart"},
-    MATH: set(),
+    MATH: {"w.math.temperature"},
+    LESSONS_PAGE: {"w.train.model_chart", "w.train.loss_chart"},
 }
 LINKS = {
     "1d": {},
@@ -46,12 +49,18 @@ LINKS = {
 
 
 @pytest.mark.parametrize("query", LINKS.values(), ids=LINKS.keys())
-@pytest.mark.parametrize("page", PAGES, ids=["Home", "Data", "Train", "Compare", "Math"])
+@pytest.mark.parametrize("page", PAGES, ids=PAGE_NAMES)
 def test_every_page_renders_by_link(page, query):
     at = open_app(query, page)
     assert title(at) == TITLES[page]
     found = charts(at)
     assert set(found) == CHARTS[page]
+    # Only the Data page takes a file, and there only a CSV (or text) one at a time.
+    uploaders = at.get("file_uploader")
+    assert len(uploaders) == (page == DATA)
+    for uploader in uploaders:
+        assert list(uploader.proto.type) == [".csv", ".txt"]
+        assert not uploader.proto.multiple_files
     for figure in found.values():
         assert chart_title(figure) and figure["data"]
     if page == MATH:
@@ -62,7 +71,7 @@ def test_every_page_renders_by_link(page, query):
 def test_every_page_after_training_names_the_iteration():
     at = open_app(page=TRAIN)
     click(at, STEP10)
-    for page in (DATA, COMPARE, MATH, HOME, TRAIN):
+    for page in (DATA, COMPARE, MATH, HOME, LESSONS_PAGE, TRAIN):
         go(at, page)
         check_consistency(at)
 
@@ -78,13 +87,14 @@ def test_home_thumbnail_is_the_optimum_on_scikit_learns_curves():
         np.testing.assert_allclose(ours["y"], theirs["y"], atol=1e-5)
     assert np.column_stack([t["y"] for t in solid]).max() > 0.8
     links = {link.proto.page for link in at.main.get("page_link")}
-    assert links == {"Data", "Train", "Compare", "Math"}
+    assert links == {"Data", "Train", "Compare", "Math", "Lessons"}
 
 
 def test_sidebar_links_every_page_by_name():
     at = open_app()
     links = at.sidebar.get("page_link")
-    assert [link.proto.label for link in links] == ["Home", "Data", "Train", "Compare", "Math"]
+    assert [link.proto.label for link in links] == list(PAGE_NAMES)
+    assert [link.proto.page for link in links] == ["", *PAGE_NAMES[1:]]  # Home is the root
 
 
 # A function of ui.views each page calls, made to raise the core's ValueError.
@@ -94,6 +104,7 @@ FAILING = [
     (TRAIN, "loss_figure"),
     (COMPARE, "model_figure"),
     (MATH, "trace_point"),
+    (LESSONS_PAGE, "loss_figure"),
 ]
 
 

@@ -1,0 +1,285 @@
+"""The guided lessons (issue 11): every step by link, the state each sets up, and what each
+says, with its numbers computed here (scikit-learn's reference, the loss history, Böhning's
+bound from the data) and its claims checked against the run on screen.
+"""
+
+import itertools
+import math
+import re
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from sklearn.metrics import accuracy_score
+from streamlit.testing.v1 import AppTest
+
+from ui.lessons import LESSONS, PLACEHOLDERS
+from ui.report import format_ratio
+from ui.settings import MAX_ITER
+
+from .conftest import (
+    APP,
+    LESSONS_PAGE,
+    NOTICE,
+    STEP,
+    STEP10,
+    TIMEOUT,
+    chart_data,
+    check_consistency,
+    choose,
+    click,
+    curvature_bound,
+    data_set,
+    model_of,
+    notice,
+    open_app,
+    report_of,
+    reversals,
+    settings_of,
+    trace,
+    url,
+    view_of,
+)
+
+STEPS = [(i, j) for i, lesson in enumerate(LESSONS) for j in range(len(lesson.steps))]
+RECENT = 20  # the last steps a trend counts (ui.report.RECENT_STEPS)
+
+
+def facts_here(at) -> dict[str, str]:
+    """What a step's text may quote, computed here from the model and scikit-learn's fit."""
+    model, data = model_of(at), data_set(at)
+    history = model.loss_history()
+    L = curvature_bound(data.X_train, settings_of(at).C)
+    # The trend counts the last steps taken at the rate in use (every step, in the lessons
+    # that quote it).
+    steps = min(RECENT, model.n_iter_)
+    recent = history[-(steps + 1) :]
+    rises = int(np.sum(np.diff(recent) > 1e-12 * np.maximum(np.abs(recent[:-1]), 1)))
+    proba = model.predict_proba(data.X_train)
+    theirs = report_of(at).reference.model.predict_proba(data.X_train)
+    return {
+        "n_iter": f"{model.n_iter_:,}",
+        "ratio": format_ratio(model.learning_rate_ * L / 2),
+        "rises": str(rises),
+        "steps": str(steps),
+        "gap": f"{np.max(np.abs(proba - theirs)):.1e}",
+        "norm": f"{np.linalg.norm(model.coef_):.2f}",
+        "confidence": f"{np.mean(proba.max(axis=1)):.0%}",
+        "accuracy": f"{accuracy_score(data.y_train, model.predict(data.X_train)):.0%}",
+    }
+
+
+def expected_settings(step):
+    """The settings a step starts from, after its actions' changes to them."""
+    settings = step.settings
+    for action, *_ in step.actions:
+        if action == "stable":
+            settings = replace(settings, learning_rate=None)
+        elif action == "optimum":
+            settings = replace(settings, tol=1e-15, max_iter=MAX_ITER)
+    return settings
+
+
+@pytest.mark.parametrize(("lesson", "index"), STEPS, ids=[f"{i + 1}-{j + 1}" for i, j in STEPS])
+def test_every_lesson_step_opens_by_link_as_its_script_says(lesson, index):
+    at = open_app({"lesson": str(lesson + 1), "step": str(index + 1)}, LESSONS_PAGE)
+    step = LESSONS[lesson].steps[index]
+    assert not notice(at)
+    assert settings_of(at) == expected_settings(step)
+    steps = sum(arguments[0] for action, *arguments in step.actions if action == "step")
+    model = model_of(at)
+    if any(action == "optimum" for action, *_ in step.actions):
+        assert model.converged_ and model.n_iter_ >= steps
+    else:
+        assert model.n_iter_ == steps
+    view = view_of(at)
+    assert (view.lesson, view.lesson_step) == (lesson, index)
+    for name, value in step.view.items():
+        assert getattr(view, name) == value
+    assert (url(at)["lesson"], url(at)["step"]) == (str(lesson + 1), str(index + 1))
+    # What it says, with the run's numbers computed here, and where to go on.
+    text = step.text.format(**facts_here(at))
+    shown = [m.value for m in at.markdown]
+    assert text in shown
+    assert f":material/arrow_forward: **Now:** {step.task}" in shown
+    assert at.button(key="w.lesson.back").disabled == (index == 0)
+    assert at.button(key="w.lesson.next").disabled == (index == len(LESSONS[lesson].steps) - 1)
+    check_consistency(at)  # also: no "{placeholder}" left on the page
+    CLAIMS.get((lesson, index), lambda at: None)(at)
+
+
+def test_every_placeholder_a_lesson_uses_is_documented_and_filled():
+    used = {
+        name
+        for lesson in LESSONS
+        for step in lesson.steps
+        for name in re.findall(r"\{(\w+)\}", step.text)
+    }
+    assert used <= set(PLACEHOLDERS)
+    assert used == {"n_iter", "ratio", "rises", "steps", "gap", "norm", "confidence", "accuracy"}
+
+
+# ------------------------------------------------- what each step claims, checked
+
+
+def seed_run_at_iteration_zero(at) -> None:
+    """ "100 points, 3 noisy classes ... at iteration 0 every class gets 1/3 and the loss is
+    log 3 ~ 1.0986"."""
+    data, model = data_set(at), model_of(at)
+    assert (data.X.shape[0], len(data.class_names)) == (100, 3)
+    np.testing.assert_allclose(model.predict_proba(data.X), 1 / 3)
+    assert f"{model.loss_:.4f}" == f"{math.log(3):.4f}" == "1.0986"
+
+
+def the_loss_rises_above_the_limit(at) -> None:
+    """lr is above 2/L, and the loss did rise in the last steps."""
+    facts = facts_here(at)
+    assert model_of(at).learning_rate_ > 2 / curvature_bound(data_set(at).X, math.inf)
+    assert int(facts["rises"]) > 0
+
+
+def the_path_zigzags(at) -> None:
+    assert view_of(at).panel == "landscape"
+    assert reversals(at) >= 2 / 3
+
+
+def the_fix_only_goes_down(at) -> None:
+    """ "Now the learning rate is 1/L, half the stable limit ... the loss only goes down"."""
+    L = curvature_bound(data_set(at).X, math.inf)
+    assert model_of(at).learning_rate_ == pytest.approx(1 / L, rel=1e-12)
+    before = model_of(at).n_iter_
+    for _ in range(3):
+        click(at, STEP10)
+    assert np.all(np.diff(model_of(at).loss_history()[before:]) < 0)
+    assert reversals(at, last=30) <= 0.1  # no zigzag on the way down
+    check_consistency(at)
+
+
+def the_target_and_a_flat_start(at) -> None:
+    """The dashed curves are scikit-learn's with the same objective; the solid ones 1/3."""
+    figure = chart_data(at, "w.train.model_chart")
+    label = "scikit-learn, same objective (C = ∞)"
+    solid = [t for t in figure["data"] if t.get("line", {}).get("dash") == "solid"]
+    assert len(solid) == 3
+    for curve in solid:
+        np.testing.assert_allclose(curve["y"], 1 / 3)
+    assert report_of(at).reference.label == label
+
+
+def close_but_not_there(at) -> None:
+    """After 1,000 stable steps the gap is still large, and J - J* shrinks by a steady
+    factor (what the log-y chart shows as a straight line)."""
+    gap = float(facts_here(at)["gap"])
+    assert gap > 1e-2
+    model = model_of(at)
+    excess = model.loss_history() - report_of(at).reference_loss
+    factors = excess[-100:] / excess[-101:-1]
+    assert np.all(factors < 1) and np.ptp(factors) < 1e-3
+    assert view_of(at).log_y
+
+
+def lands_on_scikit_learn(at) -> None:
+    """Gradient descent at 1/L needs tens of thousands of steps; the gap then is tiny."""
+    assert model_of(at).n_iter_ >= 10_000
+    assert float(facts_here(at)["gap"]) < 1e-5
+
+
+def newton_in_a_handful(at) -> None:
+    for _ in range(10):
+        click(at, STEP)
+        if model_of(at).converged_:
+            break
+    assert model_of(at).n_iter_ <= 10
+    assert float(facts_here(at)["gap"]) < 1e-6
+    check_consistency(at)
+
+
+CLAIMS = {
+    (0, 0): seed_run_at_iteration_zero,
+    (0, 1): the_loss_rises_above_the_limit,
+    (0, 2): the_path_zigzags,
+    (0, 3): the_fix_only_goes_down,
+    (1, 0): the_target_and_a_flat_start,
+    (1, 1): close_but_not_there,
+    (1, 2): lands_on_scikit_learn,
+    (1, 3): newton_in_a_handful,
+}
+
+
+def test_what_c_does_shrinks_the_weights_and_softens_the_probabilities():
+    """Lesson 3: the smaller C, the smaller ||W|| and the softer the probabilities; at
+    C = 0.01 the boundaries hardly move; at C = 0.001 every probability is near 1/3."""
+    runs = []
+    for index in range(len(LESSONS[2].steps)):
+        at = open_app({"lesson": "3", "step": str(index + 1)}, LESSONS_PAGE)
+        data, model = data_set(at), model_of(at)
+        runs.append((settings_of(at).C, model, data))
+    Cs = [C for C, _, _ in runs]
+    assert Cs == sorted(Cs, reverse=True) and math.isinf(Cs[0])
+    norms = [np.linalg.norm(model.coef_) for _, model, _ in runs]
+    assert all(a > b for a, b in itertools.pairwise(norms))
+    X = runs[0][2].X_train
+    proba = [model.predict_proba(X) for _, model, _ in runs]
+    confidence = [p.max(axis=1).mean() for p in proba]
+    assert all(a > b for a, b in itertools.pairwise(confidence))
+    predictions = [p.argmax(axis=1) for p in proba]
+    assert np.mean(predictions[2] == predictions[0]) >= 0.95  # C = 0.01: hardly moved
+    assert np.max(np.abs(proba[3] - 1 / 3)) < np.max(np.abs(proba[2] - 1 / 3))
+    assert np.max(np.abs(proba[3] - 1 / 3)) < 0.15  # C = 0.001: towards 1/3
+
+
+# -------------------------------------------------------------- getting around
+
+
+def test_next_and_back_rebuild_each_step():
+    at = open_app({"lesson": "1", "step": "1"}, LESSONS_PAGE)
+    click(at, "w.lesson.next")
+    assert (view_of(at).lesson_step, model_of(at).n_iter_) == (1, 30)
+    assert url(at)["step"] == "2"
+    check_consistency(at)
+    click(at, STEP)  # the learner acts; Back rebuilds the step before from scratch
+    click(at, "w.lesson.back")
+    assert (view_of(at).lesson_step, model_of(at).n_iter_) == (0, 0)
+    check_consistency(at)
+
+
+def test_choosing_a_lesson_opens_its_first_step():
+    at = open_app(page=LESSONS_PAGE)
+    assert view_of(at).lesson is None
+    assert [m.value.split(":")[0] for m in at.markdown if m.value.startswith("**")][:3] == [
+        f"**{i + 1}. {lesson.title}**" for i, lesson in enumerate(LESSONS)
+    ]
+    check_consistency(at)
+    choose(at, "w.lesson.choice", 1)
+    assert (view_of(at).lesson, view_of(at).lesson_step) == (1, 0)
+    assert settings_of(at) == expected_settings(LESSONS[1].steps[0])
+    check_consistency(at)
+
+
+def test_a_link_to_no_such_step_says_so_and_opens_the_first():
+    at = open_app({"lesson": "3", "step": "9"}, LESSONS_PAGE)
+    assert notice(at).startswith(NOTICE) and "no such lesson step; showing the first" in notice(at)
+    assert (view_of(at).lesson, view_of(at).lesson_step) == (0, 0)
+    check_consistency(at)
+
+
+def test_the_url_of_a_lesson_in_progress_reopens_where_the_learner_is():
+    at = open_app({"lesson": "1", "step": "2"}, LESSONS_PAGE)
+    click(at, STEP10)
+    reopened = open_app(url(at), LESSONS_PAGE)  # with iter: the run, not the step's start
+    assert model_of(reopened).n_iter_ == 40
+    np.testing.assert_array_equal(model_of(reopened).coef_, model_of(at).coef_)
+    assert (view_of(reopened).lesson, view_of(reopened).lesson_step) == (0, 1)
+    check_consistency(reopened)
+
+
+def test_each_step_offers_its_own_link_for_a_slide():
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.context = {"url": "http://lab.example/Lessons?lesson=2&step=1&iter=0"}
+    at.query_params.update({"lesson": "2", "step": "1"})
+    at.switch_page(LESSONS_PAGE).run()
+    captions = [c.value for c in at.caption if c.value.startswith("Link to this step")]
+    assert captions == [
+        "Link to this step, for a slide: http://lab.example/Lessons?lesson=2&step=1"
+    ]
+    assert trace(chart_data(at, "w.train.loss_chart"), "from scratch")["x"][-1] == 0
