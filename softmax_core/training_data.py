@@ -79,6 +79,9 @@ class TrainingData:
                 f"SoftmaxRegression needs at least 2 classes, got {classes.size} class: "
                 f"{classes.tolist()}"
             )
+        # Copies: the caller's arrays may change in place after this, and partial_fit tells
+        # the same data from new data by comparing with these (same_arrays).
+        X, y = np.array(X, dtype=np.float64, order="C"), np.array(y)
         self.X, self.y, self.classes, self.y_encoded = X, y, classes, y_encoded
         self.kernel: KernelData = kernel_data(X, y_encoded, classes.size)
         self._curvature: dict[bool, float] = {}

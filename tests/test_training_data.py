@@ -94,3 +94,17 @@ def test_the_magnitude_bound_is_inclusive():
     assert np.abs(X).max() == MAX_FEATURE_MAGNITUDE
     model = SoftmaxRegression().step(TrainingData(X, y), 5)
     assert np.isfinite(model.learning_rate_) and not model.diverged_
+
+
+def test_partial_fit_sees_data_changed_in_place_between_calls():
+    """The model keeps the prepared data of its last call; arrays the caller changes in place
+    afterwards are new data (the scikit-learn contract: each call learns from what it gets)."""
+    X, y = make_noisy_classes()
+    X = X.copy()
+    changed = SoftmaxRegression(learning_rate=0.05).partial_fit(X, y)
+    X *= 5.0
+    changed.partial_fit(X, y)
+    # The same two steps, on two separate arrays.
+    expected = SoftmaxRegression(learning_rate=0.05).partial_fit(X / 5.0, y).partial_fit(X, y)
+    np.testing.assert_allclose(changed.coef_, expected.coef_, rtol=1e-12)
+    np.testing.assert_allclose(changed.intercept_, expected.intercept_, rtol=1e-12)
