@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+from references import reference_gradient
 from scipy.special import logsumexp
 from sklearn.datasets import load_iris
 from sklearn.preprocessing import StandardScaler
@@ -83,16 +84,6 @@ def test_one_gradient_step_is_theta_minus_lr_times_the_gradient():
     assert model.step_size_ == 0.05
 
 
-def analytic_gradient(theta, X, y):
-    """``(P - Y)^T [X | 1] / n``, written out (no penalty)."""
-    X_aug = np.column_stack([X, np.ones(len(y))])
-    scores = X_aug @ theta.T
-    proba = np.exp(scores - scores.max(axis=1, keepdims=True))
-    proba /= proba.sum(axis=1, keepdims=True)
-    proba[np.arange(len(y)), y] -= 1.0
-    return proba.T @ X_aug / len(y)
-
-
 def fista_reference(X, y, learning_rate, n_steps):
     """FISTA with gradient restart in a few lines (Beck & Teboulle; O'Donoghue & Candes)."""
     theta = prev = np.zeros((np.unique(y).size, X.shape[1] + 1))
@@ -100,7 +91,7 @@ def fista_reference(X, y, learning_rate, n_steps):
     for _ in range(n_steps):
         momentum_next = (1 + np.sqrt(1 + 4 * momentum**2)) / 2
         point = theta + (momentum - 1) / momentum_next * (theta - prev)
-        gradient = analytic_gradient(point, X, y)
+        gradient = reference_gradient(point, X, y)
         new = point - learning_rate * gradient
         uphill = np.vdot(gradient, new - theta) > 0
         momentum, restarts = (1.0, restarts + 1) if uphill else (momentum_next, restarts)
@@ -174,7 +165,7 @@ def test_preview_gradient_is_the_gradient_at_the_point(solver):
     model = SoftmaxRegression(solver=solver, learning_rate=0.3).step(data, n_steps=3)
     preview = model.preview_step(data)
     np.testing.assert_allclose(
-        preview.point_grad, analytic_gradient(preview.point, X, y), atol=1e-14
+        preview.point_grad, reference_gradient(preview.point, X, y), atol=1e-14
     )
     if solver != "newton":
         np.testing.assert_array_equal(preview.direction, preview.point_grad)
@@ -351,11 +342,11 @@ def test_newton_partial_fit_is_one_newton_step_with_line_search():
     for index in np.ndindex(zero.shape):
         step = np.zeros_like(zero)
         step[index] = h
-        difference = analytic_gradient(zero + step, X, y) - analytic_gradient(zero - step, X, y)
+        difference = reference_gradient(zero + step, X, y) - reference_gradient(zero - step, X, y)
         columns.append((difference / (2 * h)).ravel())
     hessian = np.array(columns)
     # Finite differences blur the Hessian's null directions to about 1e-11: cut them off.
-    direction = np.linalg.pinv(hessian, rcond=1e-8) @ analytic_gradient(zero, X, y).ravel()
+    direction = np.linalg.pinv(hessian, rcond=1e-8) @ reference_gradient(zero, X, y).ravel()
     expected = -model.step_size_ * direction.reshape(3, 2)
     np.testing.assert_allclose(stacked(model), expected, rtol=1e-7, atol=1e-9)
     assert model.loss_ < np.log(3)
@@ -373,7 +364,7 @@ def newton_reference_direction(theta, X, y):
         for p, x in zip(proba, X_aug, strict=True)
     ) / len(y)
     direction = (
-        np.linalg.pinv(hess, rcond=1e-10, hermitian=True) @ analytic_gradient(theta, X, y).ravel()
+        np.linalg.pinv(hess, rcond=1e-10, hermitian=True) @ reference_gradient(theta, X, y).ravel()
     )
     return direction.reshape(theta.shape)
 
@@ -402,7 +393,7 @@ def test_newton_line_search_takes_the_largest_halving_with_armijo_decrease(name)
     model.advance(X, y, n_steps=0)
     theta = stacked(model)
     direction = newton_reference_direction(theta, X, y)
-    slope = np.vdot(analytic_gradient(theta, X, y), direction)
+    slope = np.vdot(reference_gradient(theta, X, y), direction)
 
     def objective(t):  # scipy's log-sum-exp: trial steps reach scores of 1e3
         scores = X @ t[:, :-1].T + t[:, -1]
