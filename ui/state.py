@@ -60,7 +60,7 @@ from .settings import (
 
 HISTORY_LENGTH = 200
 PAST_RUNS = 10
-# Seconds between Play ticks, and iterations per tick, per speed. "smooth" sends a second's
+# Seconds between Play ticks, and iterations per tick, per speed. "smooth" sends two seconds'
 # steps at once, drawn by the browser as animation frames (see ``Frames``).
 PLAY_SPEEDS = {
     "slow": (0.5, 1),

@@ -101,7 +101,7 @@ def more_settings() -> None:
             list(SPEEDS),
             **state.widget("w.view.speed"),
             help="Steps a second: slow 2, normal 5, fast 10, each drawn as it is taken; smooth "
-            "30, a second's steps at a time, animated by the browser; turbo 50, drawn five at "
+            "30, two seconds' steps at a time, animated by the browser; turbo 50, drawn five at "
             "a time.",
         )
 
