@@ -61,8 +61,8 @@ def references(kind: str, n_classes: int, C: float) -> dict[str, Reference]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return {
-            "same": Reference(fit_sklearn(X, y, same_objective_as=C), "same", C),
-            "default": Reference(fit_sklearn(X, y), "default", 1.0),
+            "same": Reference.scored(fit_sklearn(X, y, same_objective_as=C), "same", X, y, C),
+            "default": Reference.scored(fit_sklearn(X, y), "default", X, y, C),
         }
 
 

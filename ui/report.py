@@ -40,11 +40,33 @@ class Reference:
     model: LogisticRegression
     objective: str
     C: float  # the scratch-model C it matches ("same"), or scikit-learn's own C = 1
-    # Fixed for a reference, so computed once with it (see ui.views.reference): its
-    # probabilities on the training points, and its parameters scored by the scratch
-    # model's objective.
-    train_proba: np.ndarray | None = None
-    train_objective: float | None = None
+    # Fixed for a reference, so computed once with it (see scored): its probabilities on
+    # the training points, its parameters scored by the scratch model's objective, and the
+    # norm of its (symmetric) weights.
+    train_proba: np.ndarray
+    train_objective: float
+    norm: float
+
+    @classmethod
+    def scored(
+        cls,
+        model: LogisticRegression,
+        objective: str,
+        X: np.ndarray,
+        y_encoded: np.ndarray,
+        C: float,
+    ) -> Reference:
+        """scikit-learn's ``model``, fitted on ``(X, y)``, with what every report of it uses;
+        ``C`` is the scratch model's (its objective scores the reference either way)."""
+        coef, intercept = symmetric_parameters(model)
+        return cls(
+            model,
+            objective,
+            C if objective == "same" else 1.0,
+            train_proba=model.predict_proba(X),
+            train_objective=objective_gradient(coef, intercept, X, y_encoded, C)[0],
+            norm=float(np.linalg.norm(coef)),
+        )
 
     @property
     def label(self) -> str:
@@ -150,18 +172,10 @@ def build_report(
     """
     history = model.loss_history()
     recent_steps, recent_rises = _recent_trend(history, steps_at_rate)
-    proba = model.predict_proba(data.X)
     gap = reference_loss = reference_norm = None
     if reference is not None:
-        reference_proba = reference.train_proba
-        if reference_proba is None:
-            reference_proba = reference.model.predict_proba(data.X)
-        gap = probability_gap(proba, reference_proba)
-        coef, intercept = symmetric_parameters(reference.model)
-        reference_loss = reference.train_objective
-        if reference_loss is None:
-            reference_loss = objective_gradient(coef, intercept, data.X, data.y_encoded, model.C)[0]
-        reference_norm = float(np.linalg.norm(coef))
+        gap = probability_gap(model.predict_proba(data.X), reference.train_proba)
+        reference_loss, reference_norm = reference.train_objective, reference.norm
     heldout_accuracy = heldout_loss = None
     if heldout is not None and heldout[1].size:
         X_test, y_test = heldout

@@ -90,15 +90,7 @@ def _reference(data_key: tuple, C: float, objective: str, _dataset: datasets.Dat
             model = fit_sklearn(X, y, same_objective_as=C, max_iter=max_iter)
         else:
             model = fit_sklearn(X, y, max_iter=max_iter)
-    coef, intercept = symmetric_parameters(model)
-    y_encoded = np.searchsorted(model.classes_, y)
-    return Reference(
-        model,
-        objective,
-        C if objective == "same" else 1.0,
-        train_proba=model.predict_proba(X),
-        train_objective=objective_gradient(coef, intercept, X, y_encoded, C)[0],
-    )
+    return Reference.scored(model, objective, X, np.searchsorted(model.classes_, y), C)
 
 
 def reference(dataset: datasets.Dataset, C: float, objective: str) -> Reference:
@@ -361,12 +353,12 @@ def generalisation_table(
     if dataset.test.size:
         sets.append(("held out", dataset.X_test, dataset.y_test))
     table: dict[str, list] = {"model": ["from scratch", reference.label]}
+    coef, intercept = symmetric_parameters(reference.model)
     for name, X, y in sets:
         table[f"accuracy, {name}"] = [
             accuracy(y, model.predict(X)),
             accuracy(y, reference.model.predict(X)),
         ]
-        coef, intercept = symmetric_parameters(reference.model)
         table[f"cross-entropy, {name}"] = [
             float(np.mean(cross_entropy(model.class_scores(X), y))),
             # Scores, not log(probabilities): a probability that underflows to 0 has a
