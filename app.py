@@ -28,20 +28,16 @@ def body() -> None:
     final = views.converged_model(dataset, current.C)
     reference = views.reference(dataset, current.C, "same")
     title = "Where training ends"
-    st.plotly_chart(
-        views.chart(
-            views.model_figure(
-                final,
-                dataset,
-                reference=reference,
-                title=title,
-                large=large,
-                height=470 if large else 380,
-            )
+    page.chart(
+        views.model_figure(
+            final,
+            dataset,
+            reference=reference,
+            title=title,
+            large=large,
+            height=470 if large else 380,
         ),
         key="w.home.thumbnail",
-        config={"displayModeBar": False},
-        theme=None,
     )
     st.caption(
         f"The current data set, trained to its optimum (Newton's method, "

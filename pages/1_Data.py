@@ -188,24 +188,21 @@ def body() -> None:
     page.show_event()
     dataset = state.dataset()
     chart_col, summary_col = st.columns([3, 1])
-    chart_col.plotly_chart(
-        views.chart(
-            figures.data_scatter(
-                dataset.X,
-                dataset.y,
-                dataset.class_names,
-                dataset.feature_names,
-                held_out=dataset.test,
-                chosen=state.view().point,
-                title=data_title(kind),
-                large=page.large(),
-            )
+    page.chart(
+        figures.data_scatter(
+            dataset.X,
+            dataset.y,
+            dataset.class_names,
+            dataset.feature_names,
+            held_out=dataset.test,
+            chosen=state.view().point,
+            title=data_title(kind),
+            large=page.large(),
         ),
         key="w.data.chart",
-        config={"displayModeBar": False},
-        theme=None,
         on_select=functools.partial(state.choose_point, "w.data.chart"),
         selection_mode="points",
+        container=chart_col,
     )
     with summary_col:
         st.subheader("Class counts", anchor=False)

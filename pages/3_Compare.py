@@ -72,40 +72,32 @@ def body() -> None:
     height = 430 if large else 380
     two_dimensional = dataset.n_features == 2
     title = f"From scratch, iteration {report.n_iter:,}"
-    st.plotly_chart(
-        views.chart(
-            views.model_figure(
-                current.model,
-                dataset,
-                reference=reference,
-                title=title,
-                large=large,
-                height=height + (80 if two_dimensional else 0),
-            )
+    page.chart(
+        views.model_figure(
+            current.model,
+            dataset,
+            reference=reference,
+            title=title,
+            large=large,
+            height=height + (80 if two_dimensional else 0),
         ),
         key="w.compare.chart",
-        config={"displayModeBar": False},
-        theme=None,
     )
     st.subheader("Why they differ", anchor=False)
     for claim in explain.differences(report, two_dimensional=two_dimensional):
         getattr(st, claim.level)(claim.text)
     speeds(report)
-    st.plotly_chart(
-        views.chart(
-            views.loss_figure(
-                current.model,
-                report,
-                current.schedule,
-                state.view(),
-                title="Loss history against J*",
-                large=large,
-                height=height,
-            )
+    page.chart(
+        views.loss_figure(
+            current.model,
+            report,
+            current.schedule,
+            state.view(),
+            title="Loss history against J*",
+            large=large,
+            height=height,
         ),
         key="w.compare.loss_chart",
-        config={"displayModeBar": False},
-        theme=None,
     )
     st.subheader("On points it learnt from, and on points it never saw", anchor=False)
     table = views.generalisation_table(current.model, reference, dataset)

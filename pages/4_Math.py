@@ -127,20 +127,16 @@ def temperature(report) -> None:
         **state.widget("w.view.temperature"),
     )
     tempered = views.tempered(point.scores, value)
-    st.plotly_chart(
-        views.chart(
-            figures.probability_bars(
-                point.proba,
-                tempered,
-                dataset.class_names,
-                temperature=value,
-                true_class=point.label,
-                large=page.large(),
-            )
+    page.chart(
+        figures.probability_bars(
+            point.proba,
+            tempered,
+            dataset.class_names,
+            temperature=value,
+            true_class=point.label,
+            large=page.large(),
         ),
         key="w.math.temperature",
-        config={"displayModeBar": False},
-        theme=None,
     )
     same = int(np.argmax(tempered)) == int(np.argmax(point.proba))
     st.caption(

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 import streamlit as st
 
-from . import state
+from . import state, views
 from .settings import SEED_NOTE, escape_markdown
 
 PAGES = (
@@ -196,6 +196,16 @@ def show_event() -> None:
     if event is not None:
         # Plain text: a message may quote a file's name or content.
         st.toast(escape_markdown(event.text), icon=_TOAST_ICONS[event.level], duration="long")
+
+
+def chart(spec: dict, *, key: str, container=st, **options):
+    """Draw a figure spec (:mod:`ui.figures`) under ``key``: without a mode bar, and without
+    Streamlit's plotly theme (it would merge its template into every chart at every redraw;
+    the specs carry their own fonts, colours and axes). ``options`` go to
+    ``st.plotly_chart`` (a selection callback, say)."""
+    return container.plotly_chart(
+        views.chart(spec), key=key, config={"displayModeBar": False}, theme=None, **options
+    )
 
 
 @contextlib.contextmanager

@@ -223,20 +223,16 @@ def model_panel(report, large: bool, height: int) -> None:
                 "the second steepest direction. Both are computed once, at the optimum.",
             )
     if panel == "simplex":
-        st.plotly_chart(
-            views.chart(
-                views.simplex_figure(
-                    current.model,
-                    dataset,
-                    chosen=view.point,
-                    title=f"Every point's probabilities, iteration {report.n_iter:,}",
-                    large=large,
-                    height=height - 45,
-                )
+        page.chart(
+            views.simplex_figure(
+                current.model,
+                dataset,
+                chosen=view.point,
+                title=f"Every point's probabilities, iteration {report.n_iter:,}",
+                large=large,
+                height=height - 45,
             ),
             key="w.train.simplex",
-            config={"displayModeBar": False},
-            theme=None,
             on_select=functools.partial(state.choose_point, "w.train.simplex"),
             selection_mode="points",
         )
@@ -254,9 +250,7 @@ def model_panel(report, large: bool, height: int) -> None:
             large=large,
             height=height - 45,
         )
-        st.plotly_chart(
-            views.chart(spec), key="w.train.landscape", config={"displayModeBar": False}, theme=None
-        )
+        page.chart(spec, key="w.train.landscape")
         curvature = directions.eigenvalues[1]
         st.caption(
             f"J on the plane through the current parameters (curvature along the second "
@@ -280,18 +274,19 @@ def model_panel(report, large: bool, height: int) -> None:
         chosen=view.point,
         frames=earlier,
     )
-    if kept is not None:
-        spec = views.animated(
-            spec, "model", kept.token, len(kept.iterations), state.play_timing()[0]
-        )
-    st.plotly_chart(
-        views.chart(spec),
+    page.chart(
+        played(spec, "model", kept),
         key="w.train.model_chart",
-        config={"displayModeBar": False},
-        theme=None,
         on_select=functools.partial(state.choose_point, "w.train.model_chart"),
         selection_mode="points",
     )
+
+
+def played(spec: dict, chart: str, kept: state.Frames | None) -> dict:
+    """``spec`` with the last smooth Play tick's frames to animate, if there are any."""
+    if kept is None:
+        return spec
+    return views.animated(spec, chart, kept.token, len(kept.iterations), state.play_timing()[0])
 
 
 def loss_panel(report, large: bool, height: int) -> None:
@@ -329,16 +324,7 @@ def loss_panel(report, large: bool, height: int) -> None:
         height=height - 45,
         animate_from=None if kept is None else kept.iterations[0],
     )
-    if kept is not None:
-        spec = views.animated(
-            spec, "loss", kept.token, len(kept.iterations), state.play_timing()[0]
-        )
-    st.plotly_chart(
-        views.chart(spec),
-        key="w.train.loss_chart",
-        config={"displayModeBar": False},
-        theme=None,
-    )
+    page.chart(played(spec, "loss", kept), key="w.train.loss_chart")
     pinned_runs()
 
 
@@ -399,21 +385,18 @@ def point_panel(report, large: bool) -> None:
             on_click=state.clear_point,
             type="tertiary",
         )
-    bars_col.plotly_chart(
-        views.chart(
-            figures.probability_bars(
-                point.proba,
-                point.proba,
-                names,
-                temperature=1.0,
-                true_class=point.label,
-                large=large,
-                height=260,
-            )
+    page.chart(
+        figures.probability_bars(
+            point.proba,
+            point.proba,
+            names,
+            temperature=1.0,
+            true_class=point.label,
+            large=large,
+            height=260,
         ),
         key="w.train.point_bars",
-        config={"displayModeBar": False},
-        theme=None,
+        container=bars_col,
     )
 
 
