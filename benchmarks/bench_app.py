@@ -8,8 +8,8 @@ rerun    Server side, in this process: ``streamlit.testing.v1.AppTest`` clicks S
          Train page and reruns it (the whole page, not only the fragment a browser reruns;
          AppTest's own bookkeeping included). n = 100 and n = 100,000.
 figures  The two Train figures as the page builds them (``ui.views.model_figure`` and
-         ``ui.views.loss_figure``, wrapped by ``ui.views.chart``) at n = 100; then, apart,
-         ``plotly.io.to_json`` of both, which ``st.plotly_chart`` adds.
+         ``ui.views.loss_figure``) at n = 100; then, apart, their JSON for the browser
+         (``ui.live_chart.figure_json``), which drawing them adds.
 click    A real ``streamlit run app.py --server.headless=true`` and headless Chromium
          (Playwright, Debian's /usr/bin/chromium): from the pointerdown on Step to the first
          animation frame that shows both the new Iteration metric and the new point of the
@@ -203,12 +203,11 @@ def bench_rerun(quick: bool) -> list[Result]:
 
 
 def bench_figures(quick: bool) -> list[Result]:
-    import plotly.io
     from streamlit.logger import set_log_level
 
     set_log_level("error")  # outside a server, Streamlit's caches warn of no runtime
     from softmax_core import SoftmaxRegression, TrainingData
-    from ui import data, views
+    from ui import data, live_chart, views
     from ui.report import build_report
     from ui.settings import DEFAULT_VIEW, Settings
 
@@ -226,17 +225,17 @@ def bench_figures(quick: bool) -> list[Result]:
         loss_chart = views.loss_figure(
             model, report, schedule, DEFAULT_VIEW, title="t", large=False, height=315
         )
-        return views.chart(model_chart), views.chart(loss_chart)
+        return model_chart, loss_chart
 
     figures = build()
     repeats = 50 if quick else 200
     built = statistics.median(timed_ms(build, repeats))
     serialised = statistics.median(
-        timed_ms(lambda: [plotly.io.to_json(f, validate=False) for f in figures], repeats)
+        timed_ms(lambda: [live_chart.figure_json(spec) for spec in figures], repeats)
     )
     return [
         Result("figures", "both Train figures built, n=100", built, "ms"),
-        Result("to_json", "  and serialised (plotly.io.to_json)", serialised, "ms"),
+        Result("to_json", "  and their JSON (live_chart.figure_json)", serialised, "ms"),
     ]
 
 

@@ -1,6 +1,5 @@
 """Data: the points the model learns from: generated, real (iris, wine) or your own CSV."""
 
-import functools
 import html
 
 import streamlit as st
@@ -200,8 +199,7 @@ def body() -> None:
             large=page.large(),
         ),
         key="w.data.chart",
-        on_select=functools.partial(state.choose_point, "w.data.chart"),
-        selection_mode="points",
+        on_point=state.choose_point,
         container=chart_col,
     )
     with summary_col:

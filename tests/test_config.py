@@ -38,6 +38,7 @@ def test_runtime_requirements_are_pinned():
     assert {re.split("==", line)[0] for line in lines} == {
         "numpy",
         "plotly",
+        "pyarrow",
         "scikit-learn",
         "streamlit",
     }

@@ -1,7 +1,7 @@
 """ui.figures: plain arrays in, plain-dict plotly specs out (no Streamlit).
 
-The app draws the specs without plotly's validation (``go.Figure(spec, _validate=False)``),
-so every builder's spec is validated here, in both sizes.
+The app sends the specs to the browser without plotly's validation (``ui.live_chart``), so
+every builder's spec is validated here, in both sizes.
 """
 
 import itertools

@@ -369,7 +369,9 @@ def probability_curves(
                 "name": str(j),
                 "traces": scratch,
                 # Single precision: half the bytes, and far finer than a pixel.
-                "data": [{"y": f[:, i].astype(np.float32)} for i in range(len(names))],
+                "data": [
+                    {"type": "scatter", "y": f[:, i].astype(np.float32)} for i in range(len(names))
+                ],
             }
             for j, f in enumerate([*frames, proba])
         ]
@@ -379,35 +381,14 @@ def probability_curves(
 def autoplay(spec: dict, token: str, frame_ms: float, *, redraw: bool) -> dict:
     """Have the browser play ``spec``'s frames once, ``frame_ms`` apart, when it draws it.
 
-    Streamlit draws a chart with ``Plotly.newPlot`` and never animates it, so the figure
-    carries a transparent play button and ``layout.meta.autoplay = token``; the page's
-    observer (``ui.page``) presses the button once per token. The figure's own data is the
-    last frame: where the animation ends, and what stays drawn if it never runs.
-    ``redraw`` is needed for traces other than scatter lines (images, heatmaps).
+    The chart (``ui.live_chart``) animates a figure whose ``layout.meta.autoplay`` carries a
+    token it has not played yet. The figure's own data is the last frame: where the animation
+    ends, and what stays drawn if it never runs. ``redraw`` is needed for traces other than
+    scatter lines (images, heatmaps).
     """
-    clear = "rgba(0,0,0,0)"
-    play = {
-        "frame": {"duration": frame_ms, "redraw": redraw},
-        "transition": {"duration": 0},
-        "mode": "immediate",
+    spec["layout"]["meta"] = {
+        "autoplay": {"token": token, "frame_ms": frame_ms, "redraw": redraw},
     }
-    spec["layout"]["meta"] = {"autoplay": token}
-    spec["layout"]["updatemenus"] = [
-        {
-            "type": "buttons",
-            "showactive": False,
-            "x": 0,
-            "y": 0,
-            "xanchor": "left",
-            "yanchor": "top",
-            "pad": {"t": 0, "r": 0, "b": 0, "l": 0},
-            "font": {"size": 1, "color": clear},
-            "bgcolor": clear,
-            "bordercolor": clear,
-            "borderwidth": 0,
-            "buttons": [{"label": "", "method": "animate", "args": [None, play]}],
-        }
-    ]
     return spec
 
 
@@ -651,7 +632,11 @@ def loss_history(
         traces.append(line)
         line = {**line, "x": tail_x, "y": tail_y, "showlegend": False}
         frames = [
-            {"name": str(j), "traces": [len(traces)], "data": [{"x": tail_x[:j], "y": tail_y[:j]}]}
+            {
+                "name": str(j),
+                "traces": [len(traces)],
+                "data": [{"type": "scatter", "x": tail_x[:j], "y": tail_y[:j]}],
+            }
             for j in range(1, tail_x.size + 1)
         ]
     traces.append(line)

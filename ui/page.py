@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 import streamlit as st
 
-from . import state, views
+from . import live_chart, state
 from .settings import SEED_NOTE, escape_markdown
 
 PAGES = (
@@ -49,7 +49,7 @@ _COMPACT_CSS = """
 # Installed once per page load. It copies the newest query carrier (state.url_carrier) into
 # the address bar without a browser history entry, whenever the page changes and whenever
 # another script (Streamlit's own, after a widget interaction or a page switch) rewrites the
-# address from what it knew before the rerun; and it starts the smooth Play animations.
+# address from what it knew before the rerun.
 _URL_OBSERVER = """
 <script>
 if (!window.labUrlObserver) {
@@ -66,33 +66,7 @@ if (!window.labUrlObserver) {
     const original = window.history[name].bind(window.history);
     window.history[name] = (...args) => { original(...args); setTimeout(apply, 0); };
   }
-  // Plays a chart's animation once (ui.figures.autoplay): Streamlit draws the figure with
-  // Plotly.newPlot, which never animates; its transparent play button does. Streamlit
-  // redraws a new chart once more to fit its width, which would cut an animation short:
-  // the button is pressed once the chart has not been redrawn for a moment.
-  window.labPlayed = new Set();
-  const autoplay = () => {
-    for (const gd of document.querySelectorAll('.js-plotly-plot')) {
-      const token = gd.layout && gd.layout.meta && gd.layout.meta.autoplay;
-      if (!token || window.labPlayed.has(token) || gd.labArmed === token || !gd.on) continue;
-      gd.labArmed = token;
-      let timer = null;
-      const press = () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          const button = gd.querySelector('.updatemenu-button');
-          const now = gd.layout && gd.layout.meta && gd.layout.meta.autoplay;
-          if (button && now === token && !window.labPlayed.has(token)) {
-            window.labPlayed.add(token);
-            button.dispatchEvent(new MouseEvent('click', {bubbles: true}));
-          }
-        }, 60);
-      };
-      gd.on('plotly_afterplot', press);
-      press();
-    }
-  };
-  window.labUrlObserver = new MutationObserver(() => { apply(); autoplay(); });
+  window.labUrlObserver = new MutationObserver(apply);
   window.labUrlObserver.observe(document.body, {subtree: true, childList: true, attributes: true,
                                                 attributeFilter: ['data-lab-query']});
   apply();
@@ -198,14 +172,16 @@ def show_event() -> None:
         st.toast(escape_markdown(event.text), icon=_TOAST_ICONS[event.level], duration="long")
 
 
-def chart(spec: dict, *, key: str, container=st, **options):
-    """Draw a figure spec (:mod:`ui.figures`) under ``key``: without a mode bar, and without
-    Streamlit's plotly theme (it would merge its template into every chart at every redraw;
-    the specs carry their own fonts, colours and axes). ``options`` go to
-    ``st.plotly_chart`` (a selection callback, say)."""
-    return container.plotly_chart(
-        views.chart(spec), key=key, config={"displayModeBar": False}, theme=None, **options
-    )
+def chart(
+    spec: dict,
+    *,
+    key: str,
+    container: st.delta_generator.DeltaGenerator | None = None,
+    on_point: Callable[[int], None] | None = None,
+) -> None:
+    """Draw a figure spec (:mod:`ui.figures`) under ``key``, updated in place from one rerun
+    to the next (:mod:`ui.live_chart`); ``on_point`` is called with a clicked point's row."""
+    live_chart.draw(spec, key=key, container=container, on_point=on_point)
 
 
 @contextlib.contextmanager

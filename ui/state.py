@@ -65,7 +65,7 @@ PAST_RUNS = 10
 PLAY_SPEEDS = {
     "slow": (0.5, 1),
     "normal": (0.2, 1),
-    "fast": (0.1, 1),
+    "fast": (1 / 12, 1),
     "turbo": (0.1, 5),
     "smooth": (2.0, 60),
 }
@@ -727,15 +727,9 @@ def clear_pins() -> None:
     st.session_state[_PINS] = []
 
 
-def choose_point(chart_key: str) -> None:
-    """A chart's click callback: the clicked data point becomes the chosen one (its row
-    travels in the points' ``customdata``)."""
-    event = st.session_state.get(chart_key)
-    points = [] if event is None else event.selection.points
-    rows = [p["customdata"] for p in points if p.get("customdata") is not None]
-    if rows:
-        row = rows[0][0] if isinstance(rows[0], list) else rows[0]
-        update_view(point=int(row))
+def choose_point(row: int) -> None:
+    """A chart's click callback: the clicked data point (its row) becomes the chosen one."""
+    update_view(point=row)
 
 
 def clear_point() -> None:

@@ -4,10 +4,10 @@ Drawn by the Train page, and by the Lessons page under a lesson's text, inside o
 (see :mod:`ui.state` for who redraws what).
 """
 
-import functools
 import html
 import math
 
+import pyarrow
 import streamlit as st
 
 from . import explain, figures, page, state, views
@@ -100,7 +100,7 @@ def more_settings() -> None:
             "Play speed",
             list(SPEEDS),
             **state.widget("w.view.speed"),
-            help="Steps a second: slow 2, normal 5, fast 10, each drawn as it is taken; smooth "
+            help="Steps a second: slow 2, normal 5, fast 12, each drawn as it is taken; smooth "
             "30, two seconds' steps at a time, animated by the browser; turbo 50, drawn five at "
             "a time.",
         )
@@ -233,8 +233,7 @@ def model_panel(report, large: bool, height: int) -> None:
                 height=height - 45,
             ),
             key="w.train.simplex",
-            on_select=functools.partial(state.choose_point, "w.train.simplex"),
-            selection_mode="points",
+            on_point=state.choose_point,
         )
         return
     if panel == "landscape":
@@ -277,8 +276,7 @@ def model_panel(report, large: bool, height: int) -> None:
     page.chart(
         played(spec, "model", kept),
         key="w.train.model_chart",
-        on_select=functools.partial(state.choose_point, "w.train.model_chart"),
-        selection_mode="points",
+        on_point=state.choose_point,
     )
 
 
@@ -401,9 +399,9 @@ def point_panel(report, large: bool) -> None:
 
 
 def parameters(report) -> None:
-    st.dataframe(
-        views.parameter_table(state.run().model, state.dataset().class_names), hide_index=True
-    )
+    # An Arrow table goes to the browser as it is; a dict would pass through pandas first.
+    table = views.parameter_table(state.run().model, state.dataset().class_names)
+    st.dataframe(pyarrow.table(table), hide_index=True)
     st.caption(
         f"W and b at iteration {report.n_iter:,}, and the gradient at this point (the next "
         "step of gradient descent goes against it)."

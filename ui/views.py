@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 from sklearn.exceptions import ConvergenceWarning
 
@@ -50,11 +49,6 @@ GRID_1D = 300
 GRID_2D = 80
 # The home page's converged model: Newton needs about ten iterations; this bounds it.
 HOME_MAX_ITER = 50
-
-
-def chart(spec: dict) -> go.Figure:
-    """A figure for ``st.plotly_chart`` without plotly's validation (the tests validate)."""
-    return go.Figure(spec, _validate=False)
 
 
 def grid_1d(X: np.ndarray) -> np.ndarray:

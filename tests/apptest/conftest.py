@@ -553,11 +553,11 @@ def decode(value):
 
 
 def charts(at: AppTest) -> dict[str, dict]:
-    """Every plotly chart on the page, decoded, by widget key."""
+    """Every chart on the page (``ui.live_chart``), its figure decoded, by key."""
     found = {}
-    for element in at.get("plotly_chart"):
+    for element in at.get("bidi_component"):
         key = element.proto.id.rsplit("-", 1)[-1]
-        found[key] = decode(json.loads(element.proto.spec))
+        found[key] = decode(json.loads(json.loads(element.proto.json)["figure"]))
     return found
 
 

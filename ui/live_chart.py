@@ -1,0 +1,214 @@
+"""Charts that are updated in place: a small Streamlit component around plotly.js.
+
+``st.plotly_chart`` gives a chart whose figure changed a new element identity, so after every
+step the browser threw both Train charts away and drew them from scratch, twice (once more to
+fit the width): about 70 ms of plotly.js and as much layout per click, measured in Chromium
+(benchmarks/bench_app.py). This component keeps one chart per key for the whole session and
+hands each new figure to ``Plotly.react``, which redraws only what changed; the figure itself
+is sent as plotly's own JSON.
+
+plotly.js comes from the installed plotly package (the version its Python side writes
+figures for), served by Streamlit's static file serving from ``static/`` (see
+:func:`plotly_js_path`) and loaded once per browser page.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import functools
+import json
+import math
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import plotly
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+ROOT = Path(__file__).resolve().parents[1]
+STATIC = ROOT / "static"
+
+_HTML = '<div class="lab-chart"></div>'
+# Loaded as an ES module by Streamlit; its default export runs at mount and whenever the data
+# changes, with the same parent element.
+_JS = """
+const load = (url) => {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!window.labPlotly) {
+    window.labPlotly = new Promise((resolve, reject) => {
+      const script = document.createElement('script');
+      script.src = url;
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = () => {
+        window.labPlotly = null;
+        reject(new Error('plotly.js did not load from ' + url));
+      };
+      document.head.appendChild(script);
+    });
+  }
+  return window.labPlotly;
+};
+
+const CONFIG = {displayModeBar: false, responsive: true};
+
+const draw = async (gd, figure, data) => {
+  const Plotly = await load(data.plotly);
+  await Plotly.react(gd, {data: figure.data, layout: figure.layout,
+                          frames: figure.frames || [], config: CONFIG});
+  if (!gd.labResize) {  // the column can change width without the window doing so
+    gd.labResize = new ResizeObserver(() => Plotly.Plots.resize(gd));
+    gd.labResize.observe(gd.parentElement);
+  }
+  if (data.clicks && !gd.labClicks) {
+    gd.labClicks = true;
+    gd.on('plotly_click', (event) => {
+      const point = event.points.find((p) => p.customdata !== undefined && p.customdata !== null);
+      if (!point) return;
+      const row = Array.isArray(point.customdata) ? point.customdata[0] : point.customdata;
+      gd.labSetTrigger('point', row);
+    });
+  }
+  // Smooth Play (ui.figures.autoplay): play the frames once per token.
+  const play = figure.layout.meta && figure.layout.meta.autoplay;
+  if (play && gd.labPlayed !== play.token) {
+    gd.labPlayed = play.token;
+    Plotly.animate(gd, null, {frame: {duration: play.frame_ms, redraw: play.redraw},
+                              transition: {duration: 0}, mode: 'immediate'});
+  }
+};
+
+export default function ({ data, parentElement, setTriggerValue }) {
+  const gd = parentElement.querySelector('.lab-chart');
+  gd.labSetTrigger = setTriggerValue;
+  const figure = JSON.parse(data.figure);
+  // Figures are drawn in the order they arrive, each after the one before has been drawn.
+  gd.labDrawn = (gd.labDrawn || Promise.resolve())
+    .then(() => draw(gd, figure, data))
+    .catch((error) => { gd.textContent = 'This chart could not be drawn: ' + error.message; });
+}
+"""
+_CSS = ".lab-chart { width: 100%; }"
+
+
+@functools.cache
+def plotly_js_path() -> Path:
+    """``static/plotly-<version>.min.js``: the installed plotly's own bundle, copied there the
+    first time (the name carries the version, so an upgrade never serves a stale copy; the
+    copy is renamed into place, so a browser never reads half of it). The Docker image makes
+    it at build time (deploy/Dockerfile)."""
+    source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    target = STATIC / f"plotly-{plotly.__version__}.min.js"
+    if not target.exists() or target.stat().st_size != source.stat().st_size:
+        STATIC.mkdir(exist_ok=True)
+        partial = target.with_suffix(f".{os.getpid()}.partial")
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
+    return target
+
+
+def _plotly_url() -> str:
+    base = st.get_option("server.baseUrlPath").strip("/")
+    return "/".join(["", *([base] if base else []), "app", "static", plotly_js_path().name])
+
+
+_component = st.components.v2.component(
+    "softmax_lab.live_chart", html=_HTML, css=_CSS, js=_JS, isolate_styles=False
+)
+
+
+def draw(
+    spec: dict,
+    *,
+    key: str,
+    container: DeltaGenerator | None = None,
+    on_point: Callable[[int], None] | None = None,
+) -> None:
+    """Draw ``spec`` under ``key``, updating the chart drawn under that key before.
+
+    ``on_point`` is called with a clicked point's data row (its ``customdata``)."""
+    payload = {
+        "figure": figure_json(spec),
+        "plotly": _plotly_url(),
+        "clicks": on_point is not None,
+    }
+    height = spec.get("layout", {}).get("height", 450)
+    callbacks = {}
+    if on_point is not None:
+        callbacks["on_point_change"] = lambda: _clicked(key, on_point)
+    with container or contextlib.nullcontext():
+        _component(key=key, data=payload, height=height, **callbacks)
+
+
+def _clicked(key: str, on_point: Callable[[int], None]) -> None:
+    row = st.session_state[key].get("point")
+    if row is not None:
+        on_point(int(row))
+
+
+# plotly.js's typed arrays (base64 ``bdata``), as plotly's own JSON encoder writes them.
+_TYPED_ARRAYS = {
+    "int8": "i1",
+    "uint8": "u1",
+    "int16": "i2",
+    "uint16": "u2",
+    "int32": "i4",
+    "uint32": "u4",
+    "float32": "f4",
+    "float64": "f8",
+}
+_NARROWER_INTEGERS = {"int64": ("int8", "int16", "int32"), "uint64": ("uint8", "uint16", "uint32")}
+# Read by plotly.js as plain lists (plotly's encoder leaves them alone too).
+_PLAIN_LIST_KEYS = frozenset({"range", "geojson", "layer", "layers"})
+
+
+def figure_json(spec: dict) -> str:
+    """``spec`` as plotly.js reads it: numpy arrays as typed arrays (base64), non-finite
+    numbers elsewhere as null (JSON has no NaN).
+
+    The same JSON as ``plotly.io.to_json(go.Figure(spec))`` (tests/test_live_chart.py), without
+    building and copying a graph-objects figure first: that was most of a Step's server time.
+    """
+    return json.dumps(_plain(spec), allow_nan=False, separators=(",", ":"))
+
+
+def _plain(value, key: str | None = None):
+    if isinstance(value, dict):
+        return {name: _plain(item, name) for name, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, np.ndarray):
+        typed = None if key in _PLAIN_LIST_KEYS else _typed_array(value)
+        return typed if typed is not None else _plain(value.tolist())
+    if isinstance(value, np.generic):
+        return _plain(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _typed_array(array: np.ndarray) -> dict | None:
+    """plotly.js's typed-array form of ``array``, or None if it has none (strings, objects,
+    booleans, empty, or integers beyond 32 bits)."""
+    if array.size == 0:
+        return None
+    if array.dtype.name in _NARROWER_INTEGERS:
+        low, high = array.min(), array.max()
+        fitting = [
+            t
+            for t in _NARROWER_INTEGERS[array.dtype.name]
+            if np.iinfo(t).min <= low and high <= np.iinfo(t).max
+        ]
+        if not fitting:
+            return None
+        array = array.astype(fitting[0])
+    code = _TYPED_ARRAYS.get(array.dtype.name)
+    if code is None:
+        return None
+    typed = {"dtype": code, "bdata": base64.b64encode(np.ascontiguousarray(array)).decode("ascii")}
+    if array.ndim > 1:
+        typed["shape"] = ", ".join(str(size) for size in array.shape)
+    return typed
