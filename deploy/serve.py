@@ -403,7 +403,23 @@ def check(cluster: Cluster) -> list[tuple[str, bool, str]]:
     again = [http_get(f"{cluster.url}/Train", cookie)[1].get("X-Replica", "") for _ in range(4)]
     result("4 more GETs with the cookie: same replica", set(again) == {first}, again)
     results.extend(check_session(cluster, cookie, first))
+    # The charts' plotly.js (ui/live_chart.py), which the session above has put in static/.
+    bundle = f"/app/static/plotly-{plotly_version()}.min.js"
+    status, headers, body = http_get(f"{cluster.url}{bundle}", cookie, timeout=20)
+    kind = headers.get("Content-Type", "") if headers else ""
+    result(
+        f"GET {bundle} via HAProxy (the charts' plotly.js)",
+        status == 200 and "javascript" in kind and len(body) > 1_000_000,
+        f"{status}, {kind}, {len(body):,} chars",
+    )
     return results
+
+
+def plotly_version() -> str:
+    """The plotly the replicas run (same interpreter), which names the served bundle."""
+    import plotly
+
+    return plotly.__version__
 
 
 def check_session(cluster: Cluster, cookie: str, replica: str) -> list[tuple[str, bool, str]]:
