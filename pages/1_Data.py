@@ -199,7 +199,7 @@ def body() -> None:
             large=page.large(),
         ),
         key="w.data.chart",
-        on_point=state.choose_point,
+        clickable=True,
         container=chart_col,
     )
     with summary_col:

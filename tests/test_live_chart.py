@@ -120,3 +120,11 @@ def test_the_bundle_is_served_by_streamlits_static_serving():
     config = (live_chart.ROOT / ".streamlit" / "config.toml").read_text()
     assert "enableStaticServing = true" in config
     assert live_chart.STATIC == live_chart.ROOT / "static"  # next to app.py, as Streamlit wants
+
+
+def test_a_bundle_that_cannot_be_written_says_where_and_what_to_do(tmp_path, monkeypatch):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    monkeypatch.setattr(live_chart, "STATIC", blocked / "static")  # a directory in a file
+    with pytest.raises(RuntimeError, match=r"could not be written .*deploy/Dockerfile"):
+        live_chart.plotly_js_path.__wrapped__()

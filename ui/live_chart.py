@@ -103,10 +103,16 @@ def plotly_js_path() -> Path:
     source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     target = STATIC / f"plotly-{plotly.__version__}.min.js"
     if not target.exists() or target.stat().st_size != source.stat().st_size:
-        STATIC.mkdir(exist_ok=True)
-        partial = target.with_suffix(f".{os.getpid()}.partial")
-        shutil.copyfile(source, partial)
-        os.replace(partial, target)
+        try:
+            STATIC.mkdir(exist_ok=True)
+            partial = target.with_suffix(f".{os.getpid()}.partial")
+            shutil.copyfile(source, partial)
+            os.replace(partial, target)
+        except OSError as error:
+            raise RuntimeError(
+                f"the charts need plotly.js at {target} and it could not be written ({error}); "
+                f"copy {source} there when installing (deploy/Dockerfile does)"
+            ) from error
     return target
 
 
@@ -125,28 +131,21 @@ def draw(
     *,
     key: str,
     container: DeltaGenerator | None = None,
-    on_point: Callable[[int], None] | None = None,
+    on_click: Callable[[], None] | None = None,
 ) -> None:
     """Draw ``spec`` under ``key``, updating the chart drawn under that key before.
 
-    ``on_point`` is called with a clicked point's data row (its ``customdata``)."""
+    ``on_click`` is Streamlit's callback for a click on a data point; the point's row (its
+    ``customdata``) is then the key's ``point`` value in the session state."""
     payload = {
         "figure": figure_json(spec),
         "plotly": _plotly_url(),
-        "clicks": on_point is not None,
+        "clicks": on_click is not None,
     }
     height = spec.get("layout", {}).get("height", 450)
-    callbacks = {}
-    if on_point is not None:
-        callbacks["on_point_change"] = lambda: _clicked(key, on_point)
+    callbacks = {} if on_click is None else {"on_point_change": on_click}
     with container or contextlib.nullcontext():
         _component(key=key, data=payload, height=height, **callbacks)
-
-
-def _clicked(key: str, on_point: Callable[[int], None]) -> None:
-    row = st.session_state[key].get("point")
-    if row is not None:
-        on_point(int(row))
 
 
 # plotly.js's typed arrays (base64 ``bdata``), as plotly's own JSON encoder writes them.

@@ -8,6 +8,7 @@ run into the address bar last.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator
 
 import streamlit as st
@@ -177,11 +178,13 @@ def chart(
     *,
     key: str,
     container: st.delta_generator.DeltaGenerator | None = None,
-    on_point: Callable[[int], None] | None = None,
+    clickable: bool = False,
 ) -> None:
     """Draw a figure spec (:mod:`ui.figures`) under ``key``, updated in place from one rerun
-    to the next (:mod:`ui.live_chart`); ``on_point`` is called with a clicked point's row."""
-    live_chart.draw(spec, key=key, container=container, on_point=on_point)
+    to the next (:mod:`ui.live_chart`). On a ``clickable`` chart a click on a data point
+    chooses that point (the one followed through the model)."""
+    on_click = functools.partial(state.choose_point, key) if clickable else None
+    live_chart.draw(spec, key=key, container=container, on_click=on_click)
 
 
 @contextlib.contextmanager

@@ -727,9 +727,12 @@ def clear_pins() -> None:
     st.session_state[_PINS] = []
 
 
-def choose_point(row: int) -> None:
-    """A chart's click callback: the clicked data point (its row) becomes the chosen one."""
-    update_view(point=row)
+def choose_point(chart_key: str) -> None:
+    """A chart's click callback: the clicked data point becomes the chosen one (the chart
+    sends its row as ``point``, see :func:`ui.live_chart.draw`)."""
+    row = st.session_state[chart_key].get("point")
+    if row is not None:
+        update_view(point=int(row))
 
 
 def clear_point() -> None:

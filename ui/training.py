@@ -233,7 +233,7 @@ def model_panel(report, large: bool, height: int) -> None:
                 height=height - 45,
             ),
             key="w.train.simplex",
-            on_point=state.choose_point,
+            clickable=True,
         )
         return
     if panel == "landscape":
@@ -276,7 +276,7 @@ def model_panel(report, large: bool, height: int) -> None:
     page.chart(
         played(spec, "model", kept),
         key="w.train.model_chart",
-        on_point=state.choose_point,
+        clickable=True,
     )
 
 
