@@ -53,7 +53,8 @@ def body(summary_slot) -> None:
         format_func=lambda i: f"{i + 1}. {LESSONS[i].title}",
         default=state.view().lesson,
         key="w.lesson.choice",
-        on_change=lambda: state.open_lesson(st.session_state["w.lesson.choice"] or 0, 0),
+        on_change=state.open_chosen_lesson,
+        args=("w.lesson.choice",),
     )
     if chosen is None or state.view().lesson is None:
         st.markdown(

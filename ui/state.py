@@ -755,6 +755,11 @@ def open_lesson(lesson: int, step: int) -> None:
     run().event = None
 
 
+def open_chosen_lesson(control_key: str) -> None:
+    """The lesson control's callback: the chosen lesson (the first if none) from its start."""
+    open_lesson(st.session_state[control_key] or 0, 0)
+
+
 def lesson_facts() -> dict[str, str]:
     """The run's numbers a lesson's text may quote (see ``ui.lessons.PLACEHOLDERS``)."""
     facts, model, data = report(), run().model, run().data
