@@ -20,12 +20,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from properties import examples
 from sklearn.exceptions import ConvergenceWarning
 
 import softmax_core as sc
 from softmax_core.data import MAX_CLASSES, MAX_SAMPLES
 
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 numbers_ = st.one_of(
     st.integers(-(2**40), 2**40),

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from properties import examples
 from seed_reference import seed_data
 
 from softmax_core import line_thresholds, make_noisy_blobs, make_noisy_classes
@@ -61,7 +62,7 @@ def reference_noisy_blobs(n_samples, n_classes, noise, cluster_std, random_state
     return X, noisy_reference(clean, n_classes, noise, rng)
 
 
-GENERATOR_SETTINGS = settings(max_examples=60, deadline=None)
+GENERATOR_SETTINGS = settings(max_examples=examples(60), deadline=None)
 class_counts = st.integers(2, 10)
 noises = st.one_of(st.sampled_from([0.0, 0.5, 1.0]), st.floats(0.0, 1.0))
 seeds = st.integers(0, 2**32 - 1)

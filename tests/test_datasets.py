@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from properties import examples
 from sklearn.datasets import load_iris, load_wine
 
 from softmax_core.datasets import (
@@ -273,7 +274,7 @@ def test_label_columns_need_two_to_ten_values_and_no_empty_cell():
     assert parse_csv(csv_bytes(rows)).label_columns() == ("two", "ten")
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     data=st.lists(
         st.tuples(
@@ -653,7 +654,7 @@ def held_out_per_class(y, held_out):
     return {label: int(np.sum(y[held_out] == label)) for label in np.unique(y)}
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     y=st.lists(st.integers(0, 5), min_size=1, max_size=80).map(np.array),
     fraction=st.floats(0.0, 0.5),

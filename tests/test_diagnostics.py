@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from properties import examples
 from sklearn.datasets import load_iris
 from sklearn.metrics import accuracy_score
 from sklearn.metrics import confusion_matrix as sklearn_confusion_matrix
@@ -116,7 +117,7 @@ def curvature_problems(draw):
     return X, coef, intercept, C
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(curvature_problems())
 def test_property_local_curvature_never_exceeds_the_bound(problem):
     X, coef, intercept, C = problem

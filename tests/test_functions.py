@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from properties import examples
 from scipy import special
 from sklearn.metrics import log_loss
 
@@ -38,7 +39,7 @@ from softmax_core.functions import (
     objective_gradient_kn,
 )
 
-PROPERTY_SETTINGS = settings(max_examples=60, deadline=None)
+PROPERTY_SETTINGS = settings(max_examples=examples(60), deadline=None)
 PENALTIES = [np.inf, 1.0, 0.1]
 
 

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from properties import examples
 
 from softmax_core import landscape
 from softmax_core.compare import fit_sklearn, symmetric_parameters
@@ -30,7 +31,7 @@ from softmax_core.landscape import (
     steepest_directions,
 )
 
-PROPERTY_SETTINGS = settings(max_examples=40, deadline=None)
+PROPERTY_SETTINGS = settings(max_examples=examples(40), deadline=None)
 SHAPES = [(n_features, n_classes) for n_features in (1, 2) for n_classes in (2, 3, 5)]
 PENALTIES = [np.inf, 1.0, 0.1]
 

@@ -135,6 +135,16 @@ def test_a_lesson_step_is_written_counting_from_one():
     assert restored.problems == []
 
 
+def test_a_step_without_a_lesson_is_ignored_so_that_the_link_round_trips():
+    # Found by the property test below: the step was kept, and the link the session then
+    # wrote (no lesson, so no step) opened at another step.
+    restored = from_query({"kind": "", "n": "", "step": "2"})
+    assert (restored.view.lesson, restored.view.lesson_step) == (None, 0)
+    assert any(problem.startswith("step=") for problem in restored.problems)
+    again = from_query(to_query(restored.settings, 0, [], restored.view))
+    assert again.view == restored.view and again.problems == []
+
+
 def test_to_query_writes_a_schedule_only_when_the_rate_changed():
     query = to_query(replace(SEED_NOTE, learning_rate=None), 30, [(0.5, 10), (None, 20)])
     assert query["lr"] == "auto"

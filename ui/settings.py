@@ -423,6 +423,10 @@ def from_query(query: dict[str, str]) -> Restored:
     problems = _Problems()
     settings = replace(SEED_NOTE, **_parse_all(query, _PARSERS, problems))
     view = replace(DEFAULT_VIEW, **_parse_all(query, _VIEW_PARSERS, problems))
+    if view.lesson is None and view.lesson_step:
+        # A step belongs to a lesson: without one the link could not write it back.
+        problems.bad("step", str(query["step"]), "needs a lesson; ignored")
+        view = replace(view, lesson_step=0)
     if settings.kind == "upload":
         problems.append(
             "this link was made with an uploaded file, which never leaves the session that "
