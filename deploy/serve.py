@@ -403,8 +403,8 @@ def check(cluster: Cluster) -> list[tuple[str, bool, str]]:
     again = [http_get(f"{cluster.url}/Train", cookie)[1].get("X-Replica", "") for _ in range(4)]
     result("4 more GETs with the cookie: same replica", set(again) == {first}, again)
     results.extend(check_session(cluster, cookie, first))
-    # The charts' plotly.js (ui/live_chart.py), which the session above has put in static/.
-    bundle = f"/app/static/plotly-{plotly_version()}.min.js"
+    # The charts' plotly.js (ui/live_chart.py owns its name), served from static/.
+    bundle = f"/app/static/{plotly_bundle_name()}"
     status, headers, body = http_get(f"{cluster.url}{bundle}", cookie, timeout=20)
     kind = headers.get("Content-Type", "") if headers else ""
     result(
@@ -415,11 +415,12 @@ def check(cluster: Cluster) -> list[tuple[str, bool, str]]:
     return results
 
 
-def plotly_version() -> str:
-    """The plotly the replicas run (same interpreter), which names the served bundle."""
-    import plotly
+def plotly_bundle_name() -> str:
+    """The file name of the charts' plotly.js, as the app serves it."""
+    sys.path.insert(0, str(ROOT))
+    from ui.live_chart import PLOTLY_JS
 
-    return plotly.__version__
+    return PLOTLY_JS.name
 
 
 def check_session(cluster: Cluster, cookie: str, replica: str) -> list[tuple[str, bool, str]]:

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from ui import figures
+from ui import figures, live_chart
 from ui.figures import MARKERS, MAX_LOSS_POINTS, MAX_POINTS_DRAWN, PALETTE
 
 NAMES = ["a", "b", "c"]
@@ -96,6 +96,8 @@ def test_every_spec_is_valid_for_plotly(build, large):
     assert set(spec) == {"data", "layout"}
     figure = go.Figure(spec)  # validating: raises on any unknown or invalid property
     assert len(figure.data) == len(spec["data"])
+    # The browser has plotly's partial bundle: a trace type outside it would not draw.
+    assert {trace["type"] for trace in spec["data"]} <= live_chart.BUNDLED_TRACES
     assert figure.layout.title.text
 
 

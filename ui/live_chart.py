@@ -6,25 +6,23 @@ fit the width): 68 ms of plotly.js per click in a Chrome profile, 24 ms with thi
 It keeps one chart per key for the whole session and hands each new figure to
 ``Plotly.react``, which redraws only what changed; the figure is sent as plotly's own JSON.
 
-plotly.js comes from the installed plotly package (the version its Python side writes
-figures for), served by Streamlit's static file serving from ``static/`` (see
-:func:`plotly_js_path`) and loaded once per browser page.
+plotly.js is plotly's own "cartesian" partial bundle of the version the installed plotly
+writes figures for (every trace type the figures use, a third of the full bundle's bytes),
+kept in the repository as ``static/plotly-cartesian-<version>.min.js`` and served by
+Streamlit's static file serving (see :data:`PLOTLY_JS`): nothing is written to disk at run
+time, so the app runs from a read-only checkout, and the versioned name lets browsers cache it.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import functools
 import json
 import math
-import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import plotly
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
@@ -93,31 +91,33 @@ export default function ({ data, parentElement, setTriggerValue }) {
 _CSS = ".lab-chart { width: 100%; }"
 
 
-@functools.cache
-def plotly_js_path() -> Path:
-    """``static/plotly-<version>.min.js``: the installed plotly's own bundle, copied there the
-    first time (the name carries the version, so an upgrade never serves a stale copy; the
-    copy is renamed into place, so a browser never reads half of it). The Docker image makes
-    it at build time (deploy/Dockerfile)."""
-    source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    target = STATIC / f"plotly-{plotly.__version__}.min.js"
-    if not target.exists() or target.stat().st_size != source.stat().st_size:
-        try:
-            STATIC.mkdir(exist_ok=True)
-            partial = target.with_suffix(f".{os.getpid()}.partial")
-            shutil.copyfile(source, partial)
-            os.replace(partial, target)
-        except OSError as error:
-            raise RuntimeError(
-                f"the charts need plotly.js at {target} and it could not be written ({error}); "
-                f"copy {source} there when installing (deploy/Dockerfile does)"
-            ) from error
-    return target
+# The partial bundle's own version and trace types (its README, npm plotly.js-cartesian-dist-min).
+# To update with plotly: `npm pack plotly.js-cartesian-dist-min@<plotly.offline.
+# get_plotlyjs_version()>` and copy its plotly-cartesian.min.js here under the new name; a test
+# checks the version, and one in Chromium that every trace type the figures use is registered.
+PLOTLY_JS_VERSION = "4.1.1"
+PLOTLY_JS = STATIC / f"plotly-cartesian-{PLOTLY_JS_VERSION}.min.js"
+BUNDLED_TRACES = frozenset(
+    {
+        "bar",
+        "box",
+        "contour",
+        "heatmap",
+        "histogram",
+        "histogram2d",
+        "histogram2dcontour",
+        "image",
+        "pie",
+        "scatter",
+        "scatterternary",
+        "violin",
+    }
+)
 
 
 def _plotly_url() -> str:
     base = st.get_option("server.baseUrlPath").strip("/")
-    return "/".join(["", *([base] if base else []), "app", "static", plotly_js_path().name])
+    return "/".join(["", *([base] if base else []), "app", "static", PLOTLY_JS.name])
 
 
 _component = st.components.v2.component(

@@ -62,8 +62,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(log_name: str, extra_args: Sequence[str] = ()) -> Server:
-    """Start the app on a free loopback port and wait until it is healthy.
+def start_server(
+    log_name: str,
+    extra_args: Sequence[str] = (),
+    *,
+    port: int | None = None,
+    cwd: Path = ROOT,
+    prefix: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+) -> Server:
+    """Start the app on a free loopback port (or ``port``) and wait until it is healthy.
+
+    ``cwd`` is the checkout to serve; ``prefix`` comes before the command (e.g. ``setpriv``
+    to run it as another user), ``env`` replaces the environment.
 
     Raises
     ------
@@ -71,11 +82,12 @@ def start_server(log_name: str, extra_args: Sequence[str] = ()) -> Server:
         If the server exits (e.g. the port was taken) or is not healthy in time; the
         server is stopped and the message ends with its log.
     """
-    port = free_port()
+    port = port or free_port()
     OUTPUT.mkdir(exist_ok=True)
     log = OUTPUT / f"{log_name}.log"
     streamlit = shutil.which("streamlit") or str(Path(sys.executable).with_name("streamlit"))
     command = [
+        *prefix,
         streamlit,
         "run",
         "app.py",
@@ -86,7 +98,9 @@ def start_server(log_name: str, extra_args: Sequence[str] = ()) -> Server:
         *extra_args,
     ]
     with log.open("w") as log_file:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=log_file, stderr=subprocess.STDOUT
+        )
     server = Server(process, f"http://127.0.0.1:{port}", log)
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:

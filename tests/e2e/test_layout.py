@@ -11,6 +11,8 @@ import time
 
 import pytest
 
+from ui import live_chart
+
 from .browser import button, click, open_page, wait_until_idle
 from .conftest import OUTPUT
 
@@ -197,4 +199,7 @@ def test_steps_push_no_history_entries_and_no_request_leaves_the_machine(app_ser
     local = (app_server.url, f"blob:{app_server.url}")
     foreign = [url for url in requests if not url.startswith(local)]
     assert foreign == []
-    assert any(url.endswith(".min.js") and "/app/static/plotly-" in url for url in requests)
+    assert any(url.endswith(live_chart.PLOTLY_JS.name) for url in requests)
+    # The partial bundle registers every trace type the app's figures may use.
+    registered = page.evaluate("() => Object.keys(window.Plotly.PlotSchema.get().traces)")
+    assert set(registered) >= live_chart.BUNDLED_TRACES
