@@ -93,6 +93,7 @@ class Cluster:
     stats_socket: Path
     log_dir: Path
     frame_ancestors: str = FRAME_ANCESTORS
+    supervisor: Supervisor | None = None  # restarts replicas that exit (running_cluster)
 
     def server_states(self) -> dict[str, str]:
         """HAProxy's view of each replica, e.g. ``{"r1": "UP", "r2": "DOWN"}``."""
@@ -140,9 +141,16 @@ def _parent_death_signal() -> Callable[[], None] | None:
     return lambda: prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
-def spawn(name: str, command: Sequence[str], log: Path, env: dict[str, str] | None = None) -> Child:
+def spawn(
+    name: str,
+    command: Sequence[str],
+    log: Path,
+    env: dict[str, str] | None = None,
+    *,
+    append: bool = False,
+) -> Child:
     """Start ``command`` in its own process group, output to ``log``."""
-    with log.open("w") as log_file:
+    with log.open("a" if append else "w") as log_file:
         process = subprocess.Popen(
             command,
             cwd=ROOT,
@@ -170,8 +178,16 @@ def replica_env(replicas: int) -> dict[str, str]:
     return env
 
 
-def start_replica(index: int, replicas: int, log_dir: Path, extra_args: Sequence[str]) -> Child:
-    port = free_port()
+def start_replica(
+    index: int,
+    replicas: int,
+    log_dir: Path,
+    extra_args: Sequence[str],
+    port: int | None = None,
+) -> Child:
+    """Start replica ``r<index>`` on ``port`` (a free one if None); its log is appended to,
+    so that a restarted replica's log keeps what the one before wrote."""
+    port = port or free_port()
     command = [
         sys.executable,
         "-m",
@@ -188,7 +204,9 @@ def start_replica(index: int, replicas: int, log_dir: Path, extra_args: Sequence
         *extra_args,
     ]
     name = f"r{index}"
-    child = spawn(name, command, log_dir / f"replica-{name}.log", replica_env(replicas))
+    child = spawn(
+        name, command, log_dir / f"replica-{name}.log", replica_env(replicas), append=True
+    )
     child.url = f"http://127.0.0.1:{port}"
     return child
 
@@ -289,6 +307,75 @@ def all_up(cluster: Cluster) -> bool:
     return False
 
 
+class Supervisor(threading.Thread):
+    """Restarts a replica that exits, on its own port, with a growing pause between tries.
+
+    HAProxy names each replica by its address, so the restarted one comes back UP there once
+    its health checks pass; meanwhile its browsers reconnect to another replica, which rebuilds
+    their runs from the query they hold. The pause doubles after each exit (1 s, 2 s, 4 s, up
+    to ``MAX_BACKOFF``) so that a replica that cannot start does not spin, and starts again at
+    1 s once a replica has run for ``STEADY_SECONDS``. Replicas started by this thread get the
+    parent-death signal when it ends, which it does only when the cluster stops.
+    """
+
+    MAX_BACKOFF = 30.0
+    STEADY_SECONDS = 60.0
+
+    def __init__(self, cluster: Cluster, extra_args: Sequence[str], log=print) -> None:
+        super().__init__(name="replica-supervisor", daemon=True)
+        self.cluster = cluster
+        self.extra_args = tuple(extra_args)
+        self.log = log
+        self.stopping = threading.Event()
+        self.restarts: dict[str, int] = {child.name: 0 for child in cluster.replicas}
+        self._lock = threading.Lock()
+        self._pause = {child.name: 1.0 for child in cluster.replicas}
+        self._began = {child.name: time.monotonic() for child in cluster.replicas}
+        self._due: dict[str, float] = {}
+
+    def run(self) -> None:
+        while not self.stopping.wait(0.2):
+            self.check()
+
+    def check(self) -> None:
+        """Restart every replica that has exited and whose pause is over."""
+        with self._lock:
+            for position, child in enumerate(self.cluster.replicas):
+                if self.stopping.is_set():
+                    return
+                now = time.monotonic()
+                if child.process.poll() is None:
+                    if now - self._began[child.name] > self.STEADY_SECONDS:
+                        self._pause[child.name] = 1.0
+                    continue
+                due = self._due.get(child.name)
+                if due is None:
+                    self._due[child.name] = now + self._pause[child.name]
+                    self.log(
+                        f"replica {child.name} exited with code {child.process.returncode}; "
+                        f"restarting it in {self._pause[child.name]:g} s (log: {child.log})"
+                    )
+                    continue
+                if now < due:
+                    continue
+                del self._due[child.name]
+                port = int(child.url.rsplit(":", 1)[1])
+                index = int(child.name.removeprefix("r"))
+                self.cluster.replicas[position] = start_replica(
+                    index, len(self.cluster.replicas), self.cluster.log_dir, self.extra_args, port
+                )
+                self.restarts[child.name] += 1
+                self._began[child.name] = now
+                self._pause[child.name] = min(self.MAX_BACKOFF, 2 * self._pause[child.name])
+                self.log(f"replica {child.name} restarted on port {port}")
+
+    def stop(self) -> None:
+        """No more restarts (the cluster is stopping); waits for a restart under way."""
+        self.stopping.set()
+        with self._lock:
+            pass
+
+
 def stop(children: Sequence[Child]) -> None:
     """SIGTERM every child (HAProxy first: no new requests), wait, SIGKILL any left over.
 
@@ -331,8 +418,11 @@ def running_cluster(
     log_dir: Path | None = None,
     extra_args: Sequence[str] = (),
     frame_ancestors: str = FRAME_ANCESTORS,
+    log=print,
 ) -> Iterator[Cluster]:
-    """N healthy replicas behind HAProxy on ``host:port`` (0: a free port), always stopped.
+    """N healthy replicas behind HAProxy on ``host:port`` (0: a free port), always stopped;
+    a replica that exits meanwhile is restarted (:class:`Supervisor`, whose messages go to
+    ``log``).
 
     The HAProxy configuration and stats socket live in a temporary directory, removed at
     the end; so are the logs unless ``log_dir`` is given. Call it from the main thread: the
@@ -343,26 +433,35 @@ def running_cluster(
     find_haproxy()  # fail early, with the install hint
     if not SOURCE_LIST.fullmatch(frame_ancestors.strip()):
         raise StartupError(f"frame-ancestors: not a CSP source list: {frame_ancestors!r}")
-    children: list[Child] = []
+    started: list[Child] = []
+    cluster: Cluster | None = None
+    supervisor: Supervisor | None = None
     with tempfile.TemporaryDirectory(prefix="softmax-lab-serve-") as temp:
         work = Path(temp)
         logs = log_dir or work
         logs.mkdir(parents=True, exist_ok=True)
         try:
             for index in range(1, replicas + 1):
-                children.append(start_replica(index, replicas, logs, extra_args))
+                started.append(start_replica(index, replicas, logs, extra_args))
             port = port or free_port()
             config, stats_socket = work / "haproxy.cfg", work / "haproxy.sock"
-            write_config(config, f"{host}:{port}", stats_socket, children, frame_ancestors)
+            write_config(config, f"{host}:{port}", stats_socket, started, frame_ancestors)
             balancer = start_haproxy(config, logs)
-            children.append(balancer)
+            started.append(balancer)
             local = "127.0.0.1" if host in ("0.0.0.0", "") else host  # 0.0.0.0: all interfaces
             url = f"http://{local}:{port}"
-            cluster = Cluster(url, children[:-1], balancer, stats_socket, logs, frame_ancestors)
+            cluster = Cluster(url, started[:-1], balancer, stats_socket, logs, frame_ancestors)
             wait_until_healthy(cluster)
+            supervisor = Supervisor(cluster, extra_args, log)
+            cluster.supervisor = supervisor
+            supervisor.start()
             yield cluster
         finally:
-            stop(children)
+            if supervisor is not None:
+                supervisor.stop()
+            # The replicas now running (restarted ones included), and any that never joined.
+            running = [] if cluster is None else [*cluster.replicas, cluster.balancer]
+            stop(running + [child for child in started if child not in running])
 
 
 # -- --check --------------------------------------------------------------------------------
@@ -474,21 +573,15 @@ def _raise_stop(signum: int, _frame: object) -> None:
 
 
 def serve(cluster: Cluster) -> int:
-    """Print where to go, then watch the children until a signal (returns the exit code)."""
+    """Print where to go, then wait until a signal (returns the exit code); the supervisor
+    restarts replicas that exit and says so."""
     count = len(cluster.replicas)
     print(f"Softmax Lab: {cluster.url}  ({count} replica{'s' * (count > 1)} behind HAProxy)")
     print(f"logs: {cluster.log_dir}; Ctrl-C or SIGTERM stops everything", flush=True)
-    reported: set[str] = set()
     while True:
         time.sleep(1.0)
         if cluster.balancer.process.poll() is not None:
             print(f"HAProxy exited:\n{cluster.balancer.log_tail()}", file=sys.stderr)
-            return 1
-        for child in cluster.replicas:
-            if child.process.poll() is not None and child.name not in reported:
-                reported.add(child.name)  # HAProxy takes it out; its browsers move on
-                print(f"warning: replica {child.name} exited; see {child.log}", file=sys.stderr)
-        if len(reported) == len(cluster.replicas):
             return 1
 
 
@@ -537,6 +630,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.log_dir,
             args.streamlit_args,
             args.frame_ancestors,
+            log=lambda message: print(message, file=sys.stderr, flush=True),
         ) as cluster:
             if not args.check:
                 return serve(cluster)

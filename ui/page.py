@@ -47,30 +47,22 @@ _COMPACT_CSS = """
 }
 </style>
 """
-# Installed once per page load. It copies the newest query carrier (state.url_carrier) into
-# the address bar without a browser history entry, whenever the page changes and whenever
-# another script (Streamlit's own, after a widget interaction or a page switch) rewrites the
-# address from what it knew before the rerun.
-_URL_OBSERVER = """
+# Installed once per page load. The run's URL is written through ``st.query_params`` (so
+# that the frontend holds it and sends it when a new session starts: a reconnect after a
+# restart or a replica's death rebuilds the same run); Streamlit records each change with
+# ``history.pushState``, which would make a hundred Steps a hundred Back presses. A change of
+# the query on the same page replaces the entry instead; a new page still pushes one.
+_HISTORY_SHIM = """
 <script>
-if (!window.labUrlObserver) {
-  const apply = () => {
-    const carriers = document.querySelectorAll('[data-lab-query]');
-    if (!carriers.length) return;
-    const search = carriers[carriers.length - 1].getAttribute('data-lab-query');
-    if (search !== window.location.search) {
-      window.labReplaceState(window.history.state, '', window.location.pathname + search);
-    }
+if (!window.labHistoryShim) {
+  window.labHistoryShim = true;
+  const push = window.history.pushState.bind(window.history);
+  const replace = window.history.replaceState.bind(window.history);
+  window.history.pushState = (state, title, url) => {
+    const target = url == null ? null : new URL(url, window.location.href);
+    const samePage = target !== null && target.pathname === window.location.pathname;
+    return (samePage ? replace : push)(state, title, url);
   };
-  window.labReplaceState = window.history.replaceState.bind(window.history);
-  for (const name of ['replaceState', 'pushState']) {
-    const original = window.history[name].bind(window.history);
-    window.history[name] = (...args) => { original(...args); setTimeout(apply, 0); };
-  }
-  window.labUrlObserver = new MutationObserver(apply);
-  window.labUrlObserver.observe(document.body, {subtree: true, childList: true, attributes: true,
-                                                attributeFilter: ['data-lab-query']});
-  apply();
 }
 </script>
 """
@@ -91,6 +83,20 @@ _CLASSROOM_CSS = """
 """
 
 
+# Streamlit's frontend reruns the script after a reconnect only if the last run was a
+# fragment's or some fragment reruns on a timer. After a full run, a reconnect to a new
+# session (a restarted server, another replica, a session dropped while a laptop slept)
+# left the old page on screen, and the new session dropped the next click in the training
+# area (its fragment does not exist there). A fragment on a long timer makes every
+# reconnect rerun the page, which rebuilds the run from the query the frontend holds.
+RECONNECT_TIMER_SECONDS = 600
+
+
+@st.fragment(run_every=RECONNECT_TIMER_SECONDS)
+def _rerun_after_reconnect() -> None:
+    """Nothing to draw: the fragment's timer is what matters (see above)."""
+
+
 def setup(title: str) -> st.delta_generator.DeltaGenerator:
     """Configure the page named ``title`` (one of ``PAGES``) and the session.
 
@@ -107,7 +113,8 @@ def setup(title: str) -> st.delta_generator.DeltaGenerator:
         initial_sidebar_state="collapsed" if state.classroom() else "auto",
     )
     st.html(_COMPACT_CSS + (_CLASSROOM_CSS if state.classroom() else ""))
-    st.html(_URL_OBSERVER, unsafe_allow_javascript=True)
+    st.html(_HISTORY_SHIM, unsafe_allow_javascript=True)
+    _rerun_after_reconnect()
     slot = _sidebar()
     if state.notices():
         with st.container(border=True):
@@ -152,7 +159,9 @@ def large() -> bool:
 
 def write_url() -> None:
     """Put the run into the address bar (call where the last change of the run is drawn)."""
-    st.html(state.url_carrier())
+    script = state.write_query()
+    if script is not None:
+        st.html(script, unsafe_allow_javascript=True)
 
 
 # Material icons from Streamlit's own font: emoji need a font the machine may lack.

@@ -26,7 +26,7 @@ keys; everything else lives under ``lab.``-prefixed keys, which survive page swi
 from __future__ import annotations
 
 import hashlib
-import html
+import json
 import warnings
 from collections import deque
 from dataclasses import dataclass, field, replace
@@ -78,6 +78,7 @@ _CLASSROOM = "lab.classroom"
 _PLAYING = "lab.playing"
 _RUN_COUNTER = "lab.run_counter"
 _URL = "lab.url"
+_QUERY_WRITTEN = "lab.query_written"
 _REPORT = "lab.report"
 _PINS = "lab.pins"
 _UPLOAD = "lab.upload"
@@ -927,17 +928,32 @@ def share_links(base_url: str) -> tuple[str, str]:
     return f"{base_url}?{urlencode(current)}", f"{base_url}?{urlencode(students)}"
 
 
-def url_carrier() -> str:
-    """A hidden element that carries the session's query to the address bar.
+def write_query() -> str | None:
+    """Write the query that reproduces the session into the address bar.
 
-    The page's URL observer (see :mod:`ui.page`) copies it with ``history.replaceState``;
-    Streamlit's ``st.query_params`` would push a browser history entry per change instead
-    (a hundred Steps would take a hundred Back presses to leave the app). The query is
-    built from validated settings only and HTML-escaped.
+    Through ``st.query_params``: the frontend then holds it and sends it when it starts a new
+    session (a reconnect to a restarted server or another replica), which rebuilds this very
+    run from it. Streamlit records each change with ``history.pushState``; the page's history
+    shim (:mod:`ui.page`) turns that into a replacement, once it is installed. On a session's
+    first run it may not be yet (the frontend applies the query before it has drawn the
+    page), so that run returns a script for the page to draw instead, which replaces the
+    address itself; the frontend meanwhile holds the link it was opened with, which rebuilds
+    the same run. Returns that script, or None.
     """
     wanted = query()
     st.session_state[_URL] = wanted
-    return f'<div hidden data-lab-query="{html.escape("?" + urlencode(wanted))}"></div>'
+    first = not st.session_state.get(_QUERY_WRITTEN)
+    st.session_state[_QUERY_WRITTEN] = True
+    if st.query_params.to_dict() == wanted:
+        return None
+    if first:
+        search = json.dumps("?" + urlencode(wanted))
+        return (
+            "<script>window.history.replaceState(window.history.state, '', "
+            f"window.location.pathname + {search});</script>"
+        )
+    st.query_params.from_dict(wanted)
+    return None
 
 
 def data_description() -> str:

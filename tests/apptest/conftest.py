@@ -6,11 +6,8 @@ read back from the element protos: ``json.loads(proto.spec)`` is the plotly figu
 numpy arrays base64-encoded as ``{"dtype": ..., "bdata": ..., "shape": ...}``;
 :func:`decode` turns those back into arrays.
 
-What the app wrote into the address bar: the page hands the query to the browser in an
-``st.html`` element (:func:`written_queries`), which a script copies into the address bar
-with ``history.replaceState``, and keeps the last query it wrote in
-``st.session_state["lab.url"]``; :func:`url` reads that (AppTest's ``at.query_params`` is only
-what the session was opened with).
+What the app wrote into the address bar is ``at.query_params`` (:func:`url`): the app writes
+it through ``st.query_params``, and AppTest reads it back after every run.
 
 :func:`check_consistency` is the one checker of the issue "Truth on screen": after every
 action, every display of the run's state agrees with the model (and with each other).
@@ -495,42 +492,27 @@ def dataframe(at: AppTest, first_column: str = "class"):
     return found[0]
 
 
-def url(at: AppTest) -> dict[str, str]:
-    """The last query the app wrote into the address bar."""
-    return dict(at.session_state["lab.url"])
-
-
-# How the page hands the query to the browser: a ``history.replaceState`` script with the
-# query as a JSON string, or a hidden carrier element that the page's observer script copies
-# into the address bar with ``history.replaceState``.
-_URL_SCRIPT = re.compile(
+_FIRST_RUN_URL = re.compile(
     r"window\.history\.replaceState\(window\.history\.state, '', "
     r"window\.location\.pathname \+ (\"[^\"]*\")\);"
 )
-_URL_CARRIER = re.compile(r'<div hidden data-lab-query="([^"]*)"></div>')
 
 
-def _parse_search(search: str) -> dict[str, str]:
-    assert search.startswith("?"), search
-    pairs = parse_qsl(search[1:], keep_blank_values=True, strict_parsing=True)
-    assert len({name for name, _ in pairs}) == len(pairs), search
-    return dict(pairs)
-
-
-def written_queries(at: AppTest) -> list[dict[str, str]]:
-    """The queries this run of the page handed to the address bar, in page order."""
-    found = []
+def url(at: AppTest) -> dict[str, str]:
+    """The query in the address bar: what the app wrote through ``st.query_params``, or on a
+    session's first run, what its script put there (see ``ui.state.write_query``)."""
     for element in at.get("html"):
-        body = element.proto.body
-        found += [_parse_search(json.loads(m.group(1))) for m in _URL_SCRIPT.finditer(body)]
-        found += [_parse_search(html.unescape(m.group(1))) for m in _URL_CARRIER.finditer(body)]
-    return found
+        found = _FIRST_RUN_URL.search(element.proto.body)
+        if found:
+            search = json.loads(found.group(1))
+            return dict(parse_qsl(search[1:], keep_blank_values=True, strict_parsing=True))
+    return {name: str(value) for name, value in at.query_params.items()}
 
 
-def url_writer_installed(at: AppTest) -> bool:
-    """Whether the page holds a script that copies a query into the address bar."""
+def history_shim_installed(at: AppTest) -> bool:
+    """Whether the page holds the script that keeps query changes out of the history."""
     return any(
-        "history.replaceState" in element.proto.body and "<script" in element.proto.body
+        "labHistoryShim" in element.proto.body and "<script" in element.proto.body
         for element in at.get("html")
     )
 
@@ -663,10 +645,7 @@ def _check_url(at: AppTest) -> None:
     assert per_iteration(restored.schedule) == per_iteration(schedule)
     assert ("sched" in written) == any(rate != current.learning_rate for rate, _ in schedule)
     assert [pin.spec for pin in at.session_state["lab.pins"]] == list(restored.pins)
-    handed = written_queries(at)
-    if handed:
-        assert handed[-1] == written
-        assert url_writer_installed(at)
+    assert history_shim_installed(at)
 
 
 def _check_banner(at: AppTest, report) -> None:
