@@ -608,8 +608,10 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         return self
 
     def __getstate__(self) -> dict:
-        # The prepared data (with its buffers) is a cache: rebuilt on the next call.
-        state = super().__getstate__()
+        # The prepared data (with its buffers) is a cache: rebuilt on the next call. A copy:
+        # from Python 3.11 object.__getstate__ hands out the instance's own __dict__, and
+        # popping from it made pickling (and deepcopy) change the model pickled.
+        state = dict(super().__getstate__())
         for name in ("_data_cache", "_evaluate", "_kernel", "_evaluated_on"):
             state.pop(name, None)
         return state

@@ -10,6 +10,7 @@
 - Pickling, the defaults, the first state, and the errors of ``step`` and ``objective``.
 """
 
+import copy
 import pickle
 import re
 import warnings
@@ -282,6 +283,18 @@ def test_a_pickled_model_names_nothing_of_the_process_it_came_from():
     assert copy.snapshot().seed_order is None
     copy.advance(X, y, n_steps=0)
     assert copy.snapshot().seed_order is False
+
+
+def test_pickling_or_copying_a_model_leaves_it_as_it_was():
+    # Found by the live classroom's questions, which step copies of the run: deepcopy made
+    # the run itself forget its summation order and evaluate J again.
+    X, y = make_noisy_classes()
+    model = SoftmaxRegression(learning_rate=0.5).advance(X, y, n_steps=3)
+    before = model.snapshot()
+    pickle.dumps(model)
+    copy.deepcopy(model)
+    assert {"_data_cache", "_evaluate", "_kernel", "_evaluated_on"} <= set(vars(model))
+    assert model.snapshot().seed_order is before.seed_order is True
 
 
 # ------------------------------------------------------------------ the first state
