@@ -267,6 +267,7 @@ def test_driving_needs_the_teacher_secret(store):
     room, other = store.create_room(), store.create_room()
     number = store.open_question(room.code, room.teacher_secret, Question())
     wrong_keys = ["", "x", other.teacher_secret, room.code, new_student_token(), "a" * 10_000, None]
+    assert not store.is_teacher("not a code", room.teacher_secret)
     for wrong in wrong_keys:
         assert not store.is_teacher(room.code, wrong)
         for act in (
@@ -651,6 +652,7 @@ def test_read_state_validates_the_state_like_a_link(store):
         json.dumps({"sched": "x" * (2 * MAX_STATE_BYTES)}),
         json.dumps({f"p{i}": "1" for i in range(5 * MAX_STATE_ITEMS)}),
         b"\xff\xfe not utf-8",
+        "[" * 8_000 + "]" * 8_000,  # nesting deeper than Python's recursion limit
     ],
 )
 def test_a_tampered_state_yields_problems_and_bounded_settings(store, stored):
@@ -677,6 +679,9 @@ def test_a_tampered_version_or_question_is_a_clear_error(store):
     tamper(store, room.code, question="{")
     with pytest.raises(CorruptRoomError):
         store.teacher_question(room.code, room.teacher_secret)
+    tamper(store, room.code, question="[" * 4_000 + "]" * 4_000)  # within the size bound
+    with pytest.raises(CorruptRoomError):
+        store.read_question(room.code)
     tamper(store, room.code, version="-3" if isinstance(store, RedisRoomStore) else -3)
     with pytest.raises(CorruptRoomError, match="version"):
         store.read_published(room.code)

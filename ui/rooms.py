@@ -374,7 +374,7 @@ def _decode_state(raw: object) -> tuple[dict[str, str], list[str]]:
         return {}, [f"the room's state is larger than {MAX_STATE_BYTES:,} bytes; ignored"]
     try:
         loaded = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # deep nesting: RecursionError
         return {}, ["the room's state is not readable; ignored"]
     if not isinstance(loaded, dict):
         return {}, ["the room's state is not a query; ignored"]
@@ -469,7 +469,7 @@ def _decode_question(raw: object) -> _StoredQuestion | None:
             record.get("reveal"),
         )
         return _check_question(loaded)
-    except (ValueError, TypeError, UnicodeDecodeError):
+    except (ValueError, TypeError, UnicodeDecodeError, RecursionError):
         raise _corrupt("question") from None
 
 
@@ -502,7 +502,7 @@ def _decode_histogram(raw: object, options: Sequence[str]) -> dict[str, int]:
                 raise ValueError
             counts[option] = count
         return counts
-    except (ValueError, TypeError, UnicodeDecodeError):
+    except (ValueError, TypeError, UnicodeDecodeError, RecursionError):
         raise _corrupt("histogram") from None
 
 
@@ -776,7 +776,10 @@ class SqliteRoomStore:
         return Room(code, secret, now, now + self.idle_timeout)
 
     def is_teacher(self, code: str, teacher_secret: str) -> bool:
-        code = normalise_code(code)
+        try:
+            code = normalise_code(code)
+        except NoSuchRoomError:
+            return False
         with self._transaction(immediate=False) as db:
             try:
                 self._teacher_room(db, code, teacher_secret, "1")
@@ -1154,9 +1157,8 @@ class RedisRoomStore:
         return self._watched([self._index], work)
 
     def is_teacher(self, code: str, teacher_secret: str) -> bool:
-        code = normalise_code(code)
         try:
-            self._teacher_fields(self._client, code, teacher_secret)
+            self._teacher_fields(self._client, normalise_code(code), teacher_secret)
         except (NoSuchRoomError, NotTeacherError):
             return False
         return True
@@ -1237,19 +1239,24 @@ class RedisRoomStore:
             your_answer=_text(mine) if student_token and mine is not None else None,
         )
 
+    def _teacher_read(self, code: str, secret: str, *names: str) -> tuple[list[Any], int]:
+        """``names`` of the room and its answer count, from one moment (one MULTI)."""
+        room, _, answers = self._keys(code)
+        with self._client.pipeline(transaction=True) as pipe:
+            pipe.hmget(room, ["active", "secret", *names])
+            pipe.hlen(answers)
+            (active, secret_digest, *values), count = pipe.execute()
+        if not self._alive(active):
+            raise _no_such_room(code)
+        if not _secret_matches(secret, _text(secret_digest)):
+            raise _not_teacher()
+        return values, int(count)
+
     def teacher_question(self, code: str, teacher_secret: str) -> QuestionView | None:
         code = normalise_code(code)
-        room, _, answers = self._keys(code)
-
-        def work(pipe):
-            # Watched, so that the count and the question are from one moment.
-            number, raw, revealed, raw_histogram = self._teacher_fields(
-                pipe, code, teacher_secret, "qnum", "question", "revealed", "histogram"
-            )
-            count = pipe.hlen(answers)
-            return lambda _: (number, raw, revealed, raw_histogram, count)
-
-        number, raw, revealed, raw_histogram, count = self._watched([room, answers], work)
+        (number, raw, revealed, raw_histogram), count = self._teacher_read(
+            code, teacher_secret, "qnum", "question", "revealed", "histogram"
+        )
         question = _decode_question(raw)
         if question is None:
             return None
@@ -1261,7 +1268,7 @@ class RedisRoomStore:
             revealed=is_revealed,
             histogram=histogram,
             teacher=True,
-            answer_count=int(count),
+            answer_count=count,
         )
 
     def submit_answer(
@@ -1311,9 +1318,7 @@ class RedisRoomStore:
             raise _room_full(self.max_students)
 
     def count_answers(self, code: str, teacher_secret: str) -> int:
-        code = normalise_code(code)
-        self._teacher_fields(self._client, code, teacher_secret)
-        return int(self._client.hlen(self._keys(code)[2]))
+        return self._teacher_read(normalise_code(code), teacher_secret)[1]
 
     def reveal(self, code: str, teacher_secret: str) -> QuestionView:
         code = normalise_code(code)
