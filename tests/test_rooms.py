@@ -15,6 +15,7 @@ import socket
 import sqlite3
 import stat
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -935,6 +936,20 @@ def test_a_redis_client_that_decodes_replies_is_refused():
     # Such a client raises on bytes that are not UTF-8, which anything may write to Redis.
     with pytest.raises(ValueError, match="decode_responses=False"):
         RedisRoomStore(fakeredis.FakeRedis(decode_responses=True))
+
+
+def test_the_live_classroom_modules_load_no_streamlit():
+    code = (
+        "import json, sys; import ui.rooms, ui.questions, ui.qr; "
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(result.stdout))
+    assert {"ui", "segno", "numpy"} <= loaded
+    assert "streamlit" not in loaded and "redis" not in loaded  # redis: only when used
 
 
 def test_every_room_error_is_a_room_error():
