@@ -39,7 +39,9 @@ def test_runtime_requirements_are_pinned():
         "numpy",
         "plotly",
         "pyarrow",
+        "redis",
         "scikit-learn",
+        "segno",
         "streamlit",
     }
     assert all(re.fullmatch(r"[\w-]+==[\w.]+", line) for line in lines)
