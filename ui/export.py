@@ -272,18 +272,19 @@ def _literal_pieces(text: str, width: int = _LITERAL_WIDTH) -> list[str]:
     return pieces or ['""']
 
 
-def python_literal(text: str, indent: str = "") -> str:
+def python_literal(text: str, indent: str = "", room: int = 80) -> str:
     """A Python expression, ASCII only, that evaluates to exactly ``text``.
 
     Every character that is not printable ASCII is escaped, and so are quotes and
-    backslashes, so that no content can end the literal early. A long text becomes a
-    parenthesised concatenation of short literals, one per source line, each line of the
-    result indented by ``indent`` plus four spaces.
+    backslashes, so that no content can end the literal early. A text whose literal is
+    longer than ``room`` characters becomes a parenthesised concatenation of short literals,
+    one per line of the text (long lines cut), each source line indented by ``indent`` plus
+    four spaces; a shorter one stays whole, as ruff's formatter would join it.
     """
-    pieces = _literal_pieces(text)
-    if len(pieces) == 1:
-        return pieces[0]
-    inner = "".join(f"{indent}    {piece}\n" for piece in pieces)
+    whole = _quoted(text)
+    if len(whole) <= room:
+        return whole
+    inner = "".join(f"{indent}    {piece}\n" for piece in _literal_pieces(text))
     return f"(\n{inner}{indent})"
 
 
@@ -624,7 +625,8 @@ def _upload_data(facts: _Facts) -> tuple[str, str]:
     delimiter = _delimiter(text, table.columns, table.rows)
     features = [table.columns.index(name) for name in settings.upload_columns]
     label = table.columns.index(settings.upload_label)
-    name = python_literal(spec.csv_name or "uploaded.csv")
+    # Room on the line after "CSV_NAME = ": a literal that fits stays whole.
+    name = python_literal(spec.csv_name or "uploaded.csv", room=89)
     markdown = (
         "The uploaded CSV file, embedded as text (every character outside printable ASCII is "
         "escaped). It is read as the app reads it: the first non-blank line names the "
@@ -632,7 +634,7 @@ def _upload_data(facts: _Facts) -> tuple[str, str]:
         "in numeric order if they are all numbers, else in text order. The columns are "
         "chosen by their position in the first line."
     )
-    code = f"CSV_NAME = {name}\nCSV_TEXT = {python_literal(text)}\n\n" + _code(
+    code = f"CSV_NAME = {name}\nCSV_TEXT = {python_literal(text, room=89)}\n\n" + _code(
         f"""
             records = [
                 [cell.strip() for cell in record]
@@ -1750,7 +1752,7 @@ def _read_model(value: object) -> RecordedModel:
 def _renamed(problem: str) -> str:
     """A problem from_query found, named by the JSON field rather than the link's."""
     name, sep, rest = problem.partition("=")
-    if sep and name in _QUERY_FIELDS:
+    if sep and name in _QUERY_FIELDS and rest.startswith(("'", '"')):
         return f"{_QUERY_FIELDS[name]}={rest}"
     return problem
 
