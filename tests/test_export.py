@@ -125,6 +125,8 @@ CASES = {
     "fix": export.RunSpec(Settings(learning_rate=None), [(0.5, 30), (None, 100)]),
     # Stable steps, then the note's rate: their rounding would grow if summed another way.
     "stable_then_chaotic": export.RunSpec(Settings(), [(0.05, 50), (0.5, 600)]),
+    # A link asking for 400 steps at a rate the app stops at after 6: a thousandfold rise.
+    "diverged": export.RunSpec(Settings(learning_rate=100.0), [(100.0, 400)]),
 }
 # Forms that sum in the same order throughout print the same loss to the last digit.
 SAME_ORDER = ("nesterov", "newton")
@@ -344,6 +346,13 @@ def test_forms_that_sum_alike_print_the_same_loss_to_the_last_digit(name, script
     assert FORM1.search(output).group(1) == FORM2.search(output).group(1), output
 
 
+def test_a_diverging_run_stops_where_the_app_stops_it(script_runs, app_models):
+    output, _ = script_runs["diverged"]
+    assert app_models["diverged"].diverged_ and app_models["diverged"].n_iter_ == 6
+    assert output.count("Diverged: the loss reached") == 1  # form 1 says so (form 2 warns)
+    assert "The two loss histories differ by at most" in output  # both stopped at 6 steps
+
+
 def test_without_softmax_core_the_script_runs_the_notes_loop_alone(script_runs, app_models):
     output, figures = script_runs["seed-without-core"]
     assert "Form 2 skipped: softmax_core is not installed" in output
@@ -430,12 +439,13 @@ def test_names_from_a_file_never_reach_markdown_comments_or_docstrings(exported)
 @settings(max_examples=100, deadline=None)
 @given(st.text(max_size=300))
 def test_a_python_literal_is_ascii_and_reads_back_exactly(text):
-    literal = export.python_literal(text, indent="    ")
-    assert literal.isascii()
-    assert ast.literal_eval(literal) == text
-    # In a statement it stays one expression: nothing after it runs.
-    tree = ast.parse(f"value = {literal}\n")
-    assert len(tree.body) == 1 and isinstance(tree.body[0], ast.Assign)
+    for room in (0, 80):  # cut into one literal per line (and long lines cut), or whole
+        literal = export.python_literal(text, indent="    ", room=room)
+        assert literal.isascii()
+        assert ast.literal_eval(literal) == text
+        # In a statement it stays one expression: nothing after it runs.
+        tree = ast.parse(f"value = {literal}\n")
+        assert len(tree.body) == 1 and isinstance(tree.body[0], ast.Assign)
 
 
 @pytest.mark.parametrize(
@@ -452,7 +462,7 @@ def test_a_python_literal_is_ascii_and_reads_back_exactly(text):
     ],
 )
 def test_a_python_literal_cannot_be_broken_out_of(text):
-    literal = export.python_literal(text * 50)
+    literal = export.python_literal(text * 50, room=0)
     assert ast.literal_eval(literal) == text * 50
     assert all(len(line) <= 100 for line in literal.splitlines())
 

@@ -153,7 +153,7 @@ def _check_spec(spec: RunSpec) -> None:
         raise ValueError("spec must be a RunSpec with Settings")
     if spec.settings.solver not in SOLVERS:
         raise ValueError(f"solver must be one of {', '.join(SOLVERS)}")
-    if not isinstance(spec.schedule, Sequence) or len(spec.schedule) > 10 * MAX_SCHEDULE_SEGMENTS:
+    if not isinstance(spec.schedule, Sequence):
         raise ValueError("schedule must be a list of (learning rate, count) segments")
     for segment in spec.schedule:
         if not (isinstance(segment, Sequence) and len(segment) == 2):
@@ -260,7 +260,8 @@ def _literal_pieces(text: str, width: int = _LITERAL_WIDTH) -> list[str]:
     """Short ASCII string literals whose concatenation is ``text``: one per line of it, and
     long lines cut (between characters, never inside an escape)."""
     pieces = []
-    for line in text.splitlines(keepends=True) or [""]:
+    # Lines end at "\n" only (str.splitlines also ends them at \x0b, \x85, \u2028, ...).
+    for line in re.split(r"(?<=\n)(?!$)", text):
         start = 0
         while start < len(line):
             end, size = start, 0
@@ -800,13 +801,14 @@ _SOFTMAX = _code(
 _LIPSCHITZ = """
     def lipschitz_constant(X):
         \"\"\"L, the most curvature the loss can have: lambda_max([X | 1]^T [X | 1] / n) / 2
-        (plus the penalty's ALPHA). A learning rate above 2/L can overshoot the minimum.\"\"\"
+        plus ALPHA. A learning rate above 2/L can overshoot the minimum.\"\"\"  #[penalty]
+        (n points). A learning rate above 2/L can overshoot the minimum.\"\"\"  #[!penalty]
         design = np.column_stack([X, np.ones(len(X))])
-        scale = np.max(np.abs(design))  # divided out and back in: the squares cannot overflow
-        scaled = design / scale
+        largest = np.max(np.abs(design))  # divided out and back in: no overflow of squares
+        scaled = design / largest
         top = np.linalg.eigvalsh(scaled.T @ scaled / len(X))[-1]
-        return 0.5 * top * scale * scale + ALPHA  #[penalty]
-        return 0.5 * top * scale * scale  #[!penalty]
+        return 0.5 * top * largest * largest + ALPHA  #[penalty]
+        return 0.5 * top * largest * largest  #[!penalty]
     """
 
 _NOTE_EVALUATOR = """
