@@ -49,6 +49,7 @@ from softmax_core.datasets import (
     load_real,
     parse_csv,
 )
+from softmax_core.model import EXPLOSION_FACTOR
 
 from .settings import (
     DEFAULT_VIEW,
@@ -75,9 +76,6 @@ MAX_JSON_BYTES = 2_000_000
 MAX_HISTORY_POINTS = 10_001
 MAX_NAME_LENGTH = 200
 MAX_TEXT_LENGTH = 100  # any other string in a JSON file (settings and view choices)
-# The app's divergence rule (softmax_core.model.EXPLOSION_FACTOR): a run whose objective
-# grows a thousandfold beyond where it started stops.
-EXPLOSION_FACTOR = 1000
 # The seed note's data set: the generator's settings that make it.
 _SEED_DATA = ("line", 100, 3, 0.1, 0)
 _LITERAL_WIDTH = 80  # characters of a string literal's content per source line
@@ -308,7 +306,6 @@ class _Facts:
     spec: RunSpec
     data: Prepared
     limit: float  # 2/L on the training points
-    alpha: float  # 1/(C n)
 
     @property
     def settings(self) -> Settings:
@@ -317,10 +314,6 @@ class _Facts:
     @property
     def penalised(self) -> bool:
         return not math.isinf(self.settings.C)
-
-    @property
-    def uses_auto(self) -> bool:
-        return any(rate is None for rate, count in self.spec.schedule)
 
     def rate(self, rate: float | None) -> float:
         return self.limit / 2 if rate is None else rate
@@ -345,10 +338,7 @@ class _Facts:
 
 def _facts(spec: RunSpec) -> _Facts:
     data = prepare(spec)
-    n_train = data.train.size
-    C = spec.settings.C
-    alpha = 0.0 if math.isinf(C) else 1.0 / (C * n_train)
-    return _Facts(spec, data, stable_learning_rate_limit(data.X_train, C), alpha)
+    return _Facts(spec, data, stable_learning_rate_limit(data.X_train, spec.settings.C))
 
 
 def _schedule_words(facts: _Facts) -> str:
@@ -388,7 +378,7 @@ def _data_words(facts: _Facts) -> str:
     held = ""
     if data.test.size:
         held = (
-            f" {data.test.size:,} points ({settings.holdout:.0%} of each class) are held out "
+            f" {data.test.size:,} points ({settings.holdout * 100:g}% of each class) are held out "
             f"of training (seed {settings.holdout_seed})."
         )
     scaled = " The features are standardised on the training points." * settings.standardise
@@ -433,6 +423,7 @@ def _intro(facts: _Facts, *, for_script: bool) -> str:
     if settings.kind != "upload":
         query = to_query(settings, facts.spec.n_iter, facts.spec.schedule)
         link = f"The app's link to this run ends with `?{urlencode(query, safe=',')}`."
+    needs = ", scikit-learn (for its data set)" if settings.kind in REAL_SIZES else ""
     return _markdown(
         "# Softmax Lab: a run to take home",
         "This rebuilds one run of Softmax Lab twice, side by side: (1) with the seed note's own "
@@ -442,7 +433,7 @@ def _intro(facts: _Facts, *, for_script: bool) -> str:
         f"{_data_words(facts)} Solver: {solver}, {penalty}. Schedule: {_schedule_words(facts)}. "
         f"The stable limit of the learning rate, 2/L, is {facts.limit:.4g} on these points.",
         link,
-        "Form 1 needs NumPy, scikit-learn and matplotlib. Form 2 also needs `softmax_core`: "
+        f"Form 1 needs NumPy{needs} and matplotlib. Form 2 also needs `softmax_core`: "
         "install the Softmax Lab project (`pip install .` in its folder); without it, form 2 "
         "is skipped.",
     )
@@ -680,8 +671,8 @@ def _split_section(facts: _Facts) -> _Section:
     code = ""
     if facts.data.test.size:
         words.append(
-            f"The app holds {settings.holdout:.0%} of each class out of training (rounded half "
-            "up, at least one point of each class stays in training), drawn with NumPy's "
+            f"The app holds {settings.holdout * 100:g}% of each class out of training (rounded "
+            "half up, at least one point of each class stays in training), drawn with NumPy's "
             f"`default_rng({settings.holdout_seed})`: the model never learns from them."
         )
         code += (
@@ -752,7 +743,7 @@ def _settings_section(facts: _Facts) -> _Section:
     code += "# The learning-rate schedule: (learning rate, steps) in the order they were taken;\n"
     code += '# None is the app\'s "auto", 1/L\n'
     code += _schedule_source(facts.spec.schedule)
-    code += "EXPLOSION = 1000  # the app stops a run whose loss grows a thousandfold\n"
+    code += f"EXPLOSION = {EXPLOSION_FACTOR:g}  # the app stops a run whose loss grows so much\n"
     text = (
         "The solver, the penalty and the learning-rate schedule: each segment is (learning "
         "rate, number of steps), in the order the steps were taken in the app; `None` is the "
