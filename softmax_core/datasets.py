@@ -22,7 +22,7 @@ import itertools
 import math
 import numbers
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,6 +38,11 @@ if TYPE_CHECKING:
 REAL_DATASETS = ("iris", "wine")
 
 MAX_CSV_BYTES = 1_000_000
+# The app learns from one or two feature columns and a label column, chosen from the file's
+# columns in a list on the Data page. A hundred columns is far more than such a choice needs
+# (wine, with its 13 features and the class, has 14) while keeping the header, the lists and
+# the per-column checks small; a megabyte of CSV could otherwise hold ~130,000 columns.
+MAX_CSV_COLUMNS = 100
 MIN_CLASSES = 2
 
 # Column indices of the default features, per data set and number of features. Iris: petal
@@ -87,7 +92,9 @@ class LabelledData:
 class CsvTable:
     """A checked CSV file: a header and at least one data row, all as stripped strings.
 
-    Build it with :func:`parse_csv`. Every row has one cell per column.
+    Build it with :func:`parse_csv`. Every row has one cell per column. What the columns
+    hold (numbers, possible labels) is worked out once, when the table is built, in one pass
+    over the cells: the methods below only return it.
 
     Attributes
     ----------
@@ -102,40 +109,55 @@ class CsvTable:
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     line_numbers: tuple[int, ...]
+    _index: dict[str, int] = field(init=False, repr=False, compare=False)
+    _numeric: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _number: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _label: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Frozen: the derived fields are set once, here (and travel with a pickled copy).
+        numeric, number, label = [], [], []
+        for name, cells in zip(self.columns, _cells_by_column(self), strict=True):
+            finite = [_finite_float(cell) is not None for cell in cells]
+            if all(finite):
+                numeric.append(name)
+            if any(finite):
+                number.append(name)
+            values = set(cells)
+            if "" not in values and MIN_CLASSES <= len(values) <= MAX_CLASSES:
+                label.append(name)
+        object.__setattr__(self, "_index", {name: j for j, name in enumerate(self.columns)})
+        object.__setattr__(self, "_numeric", tuple(numeric))
+        object.__setattr__(self, "_number", tuple(number))
+        object.__setattr__(self, "_label", tuple(label))
 
     def column(self, name: str) -> tuple[str, ...]:
         """The cells of column ``name``, one per row."""
-        if name not in self.columns:
+        j = self._index.get(name) if isinstance(name, str) else None
+        if j is None:
             raise ValueError(f"the file has no column {_show(str(name))}")
-        j = self.columns.index(name)
         return tuple(row[j] for row in self.rows)
 
     def numeric_columns(self) -> tuple[str, ...]:
         """Names of the columns whose every cell is a finite number: the possible features."""
-        return tuple(
-            name
-            for name in self.columns
-            if all(_finite_float(cell) is not None for cell in self.column(name))
-        )
+        return self._numeric
 
     def number_columns(self) -> tuple[str, ...]:
         """Names of the columns with a finite number in some cell: the features a file
         means (a stray typo or NaN among the numbers is then an error that
         :func:`csv_dataset` names, rather than a column silently left out)."""
-        return tuple(
-            name
-            for name in self.columns
-            if any(_finite_float(cell) is not None for cell in self.column(name))
-        )
+        return self._number
 
     def label_columns(self) -> tuple[str, ...]:
         """Names of the columns with no empty cell and 2 to 10 distinct values."""
-        return tuple(
-            name
-            for name in self.columns
-            if "" not in (values := set(self.column(name)))
-            and MIN_CLASSES <= len(values) <= MAX_CLASSES
-        )
+        return self._label
+
+
+def _cells_by_column(table: CsvTable) -> list[tuple[str, ...]]:
+    """The table's cells column by column (every row has one cell per column)."""
+    if not table.rows:
+        return [()] * len(table.columns)
+    return list(zip(*table.rows, strict=True))
 
 
 # ---------------------------------------------------------------- real data sets
@@ -361,6 +383,12 @@ def _records(text: str, delimiter: str) -> list[tuple[int, tuple[str, ...]]]:
 
 
 def _check_header(header: tuple[str, ...]) -> None:
+    # Every check is one pass over the names: a header may be as wide as the file is long.
+    if len(header) > MAX_CSV_COLUMNS:
+        raise ValueError(
+            f"the file has {len(header):,} columns; the limit is {MAX_CSV_COLUMNS} "
+            "(the app learns from one or two feature columns and a label column)"
+        )
     named = [name for name in header if name]
     if named and all(_finite_float(name) is not None for name in named):
         raise ValueError(
@@ -374,21 +402,23 @@ def _check_header(header: tuple[str, ...]) -> None:
     for j, name in enumerate(header, start=1):
         if not name:
             raise ValueError(f"column {j} of the header has no name; every column needs one")
-    for j, name in enumerate(header):
-        if name in header[:j]:
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
             raise ValueError(
                 f"the header names the column {_show(name)} twice; column names must be distinct"
             )
+        seen.add(name)
 
 
 def parse_csv(raw: bytes) -> CsvTable:
     """Check and parse an uploaded CSV file.
 
     The file must be UTF-8 (a byte order mark is fine), at most ``MAX_CSV_BYTES`` bytes, with
-    a header line of at least two distinct names, then 1 to ``MAX_SAMPLES`` data rows with one
-    cell per column. The delimiter is a comma, semicolon or tab, whichever splits the first
-    records consistently (ties go to the comma). Blank lines are skipped and cells are
-    stripped of surrounding whitespace.
+    a header line of 2 to ``MAX_CSV_COLUMNS`` distinct names, then 1 to ``MAX_SAMPLES`` data
+    rows with one cell per column. The delimiter is a comma, semicolon or tab, whichever
+    splits the first records consistently (ties go to the comma). Blank lines are skipped and
+    cells are stripped of surrounding whitespace. The work is linear in the file's size.
 
     Parameters
     ----------

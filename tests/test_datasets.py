@@ -4,9 +4,12 @@ byte order mark), one test per bad file with the message the user sees, ``csv_da
 column and label handling, and ``holdout_split``'s stratification.
 """
 
+import contextlib
 import csv
 import io
+import pickle
 import re
+import time
 
 import numpy as np
 import pytest
@@ -14,9 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import load_iris, load_wine
 
+import softmax_core.datasets as datasets_module
 from softmax_core.datasets import (
     MAX_CLASSES,
     MAX_CSV_BYTES,
+    MAX_CSV_COLUMNS,
     MAX_SAMPLES,
     REAL_DATASETS,
     CsvTable,
@@ -314,6 +319,87 @@ def test_exactly_max_rows_is_accepted():
 
 def test_bytearray_is_accepted():
     assert parse_csv(bytearray(csv_bytes(SMALL))) == parse_csv(csv_bytes(SMALL))
+
+
+def wide_file(n_columns, n_rows=2):
+    """A header of ``n_columns`` names and ``n_rows`` rows of small numbers and labels."""
+    rows = [[f"c{j}" for j in range(n_columns)]]
+    rows += [[str((i + j) % 7) for j in range(n_columns)] for i in range(n_rows)]
+    return csv_bytes(rows)
+
+
+def best_time(call, repeat=5):
+    """The shortest of ``repeat`` runs of ``call()``, in seconds (the least disturbed)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def parse_or_refuse(raw):
+    with contextlib.suppress(ValueError):
+        parse_csv(raw)
+
+
+def test_exactly_max_columns_is_accepted():
+    table = parse_csv(wide_file(MAX_CSV_COLUMNS))
+    assert len(table.columns) == MAX_CSV_COLUMNS
+    assert table.number_columns() == table.columns
+
+
+def test_column_classes_are_worked_out_once_when_the_table_is_built(monkeypatch):
+    """The app asks for them on every rerun, and gets a pickled copy of the table from its
+    cache: neither the methods nor the copy look at a cell again."""
+    table = parse_csv(csv_bytes(SMALL))
+    copy = pickle.loads(pickle.dumps(table))
+
+    def no_more_parsing(cell):
+        raise AssertionError(f"cell {cell!r} parsed again")
+
+    monkeypatch.setattr(datasets_module, "_finite_float", no_more_parsing)
+    for each in (table, copy):
+        assert each.numeric_columns() == ("length", "width")
+        assert each.number_columns() == ("length", "width")
+        assert each.label_columns() == ("length", "width", "species")
+    assert copy == table
+
+
+def test_a_file_wider_than_the_column_limit_is_refused_naming_the_limit():
+    # The issue's file: 30,000 columns in 237 kB took 36.7 s to read.
+    message = parse_error(wide_file(30_000))
+    assert message == (
+        f"the file has 30,000 columns; the limit is {MAX_CSV_COLUMNS} "
+        "(the app learns from one or two feature columns and a label column)"
+    )
+    assert "101 columns" in parse_error(wide_file(MAX_CSV_COLUMNS + 1))
+
+
+def test_refusing_a_wide_file_costs_time_linear_in_its_width():
+    """Ten times the columns, about ten times the time (the old header check was quadratic:
+    a hundred times). The bound is generous: the machine may be busy with other work."""
+    narrow, wide = wide_file(3_000), wide_file(30_000)
+    ratio = best_time(lambda: parse_or_refuse(wide)) / best_time(lambda: parse_or_refuse(narrow))
+    assert ratio < 35, ratio
+
+
+def test_parsing_and_column_classes_are_linear_in_the_width(monkeypatch):
+    """With the column limit lifted, the parse (which works out the column classes) of ten
+    times the columns takes about ten times as long, not a hundred."""
+    monkeypatch.setattr(datasets_module, "MAX_CSV_COLUMNS", 10**6)
+    narrow, wide = wide_file(1_500), wide_file(15_000)
+    assert len(parse_csv(wide).number_columns()) == 15_000
+    ratio = best_time(lambda: parse_csv(wide), 3) / best_time(lambda: parse_csv(narrow), 3)
+    assert ratio < 35, ratio
+
+
+def test_parsing_at_the_column_limit_costs_about_the_same_per_cell():
+    """A file at the limit against one a tenth as wide, with as many rows: ten times the
+    cells, so about ten times the time."""
+    at_limit, tenth = wide_file(MAX_CSV_COLUMNS, 300), wide_file(MAX_CSV_COLUMNS // 10, 300)
+    ratio = best_time(lambda: parse_csv(at_limit)) / best_time(lambda: parse_csv(tenth))
+    assert ratio < 35, ratio
 
 
 # ---------------------------------------------------------------- parse_csv: bad files
