@@ -21,6 +21,7 @@ import io
 import itertools
 import math
 import numbers
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -64,6 +65,10 @@ _SNIFF_RECORDS = 20
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _MAX_CONTROL_FRACTION = 0.05
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# A number in a cell: ASCII digits, an optional sign, decimal point and exponent. Python's
+# float() also takes other scripts' digits ("١٢"), underscores ("1_000"), "nan" and "inf".
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
 _SHOW_CHARS = 30
 
 
@@ -287,13 +292,15 @@ def _show(text: str) -> str:
     return f"'{_cut(text)}'"
 
 
+def _number(cell: str) -> float | None:
+    """The cell as a float if it is an ASCII decimal number (``_NUMBER``), else None."""
+    return float(cell) if _NUMBER.fullmatch(cell) else None
+
+
 def _finite_float(cell: str) -> float | None:
     """The cell as a finite float, or None (for text, empty cells, NaN and infinity)."""
-    try:
-        value = float(cell)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
+    value = _number(cell)
+    return value if value is not None and math.isfinite(value) else None
 
 
 def _decode(raw: bytes) -> str:
@@ -373,7 +380,13 @@ def _records(text: str, delimiter: str) -> list[tuple[int, tuple[str, ...]]]:
             row = next(reader)
         except StopIteration:
             return records
-        except csv.Error:
+        except csv.Error as error:
+            # The reader's own limit on a cell (its message names it): 131,072 by default.
+            if str(error).startswith("field larger than field limit"):
+                raise ValueError(
+                    f"the row starting on line {start} has a cell longer than "
+                    f"{csv.field_size_limit():,} characters, the most a cell may hold"
+                ) from None
             raise ValueError(
                 f"the row starting on line {start} is not valid CSV; "
                 "check it for a stray or unclosed quote"
@@ -489,17 +502,17 @@ def _feature_values(table: CsvTable, name: str) -> np.ndarray:
         line = f"on line {table.line_numbers[i]}"
         if not cell:
             raise ValueError(f"{where} an empty cell {line}; features must be numbers")
-        try:
-            values[i] = float(cell)
-        except ValueError:
+        value = _number(cell)
+        if value is None and not _NOT_FINITE.fullmatch(cell):
             hint = ""
             if _finite_float(cell.replace(",", ".", 1)) is not None:
                 hint = "; use a dot as the decimal separator"
-            raise ValueError(f"{where} the non-numeric value {_show(cell)} {line}{hint}") from None
-        if not math.isfinite(values[i]):
+            raise ValueError(f"{where} the non-numeric value {_show(cell)} {line}{hint}")
+        if value is None or not math.isfinite(value):
             raise ValueError(
                 f"{where} {_show(cell)} {line}; features must be finite (no NaN or infinity)"
             )
+        values[i] = value
     return values
 
 
@@ -518,7 +531,9 @@ def csv_dataset(table: CsvTable, feature_columns: Sequence[str], label_column: s
     table : CsvTable
         From :func:`parse_csv`.
     feature_columns : sequence of str, length 1 or 2
-        Distinct column names, in the order wanted in ``X``; every cell a finite number.
+        Distinct column names, in the order wanted in ``X``; every cell a finite number
+        written with ASCII digits: an optional sign, digits with an optional decimal point,
+        an optional exponent (``-1.5``, ``.5``, ``2e-3``).
     label_column : str
         Another column; its distinct non-empty strings are the classes, between
         ``MIN_CLASSES`` and ``MAX_CLASSES`` of them. They are ordered by numeric value if

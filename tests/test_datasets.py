@@ -596,6 +596,18 @@ def test_stray_or_unclosed_quote(text):
     )
 
 
+def test_a_cell_longer_than_the_csv_readers_limit_has_its_own_message():
+    limit = csv.field_size_limit()
+    assert len(parse_csv(lines("x,label", f"1,{'a' * limit}", "2,b")).rows[0][1]) == limit
+    message = parse_error(lines("x,label", "1,a", f"2,{'b' * (limit + 1)}", "3,c"))
+    assert message == (
+        f"the row starting on line 3 has a cell longer than {limit:,} characters, "
+        "the most a cell may hold"
+    )
+    quoted = parse_error(lines("x,label", f'1,"{"a" * (limit + 1)}"', "2,b"))
+    assert quoted.startswith("the row starting on line 2 has a cell longer than")
+
+
 def test_one_row_over_max_rows():
     raw = b"x,y\n" + b"1,0\n" * (MAX_SAMPLES + 1)
     assert parse_error(raw) == "the file has 100,001 data rows; the limit is 100,000"
@@ -693,6 +705,72 @@ def test_decimal_comma_gets_a_hint():
 def test_long_cell_is_cut():
     message = dataset_error(lines("x,label", "1,a", f"{'z' * 1_000},b"), ["x"], "label")
     assert message == f"column 'x' has the non-numeric value '{'z' * 29}…' on line 3"
+
+
+@pytest.mark.parametrize(
+    ("cell", "value"),
+    [
+        ("0", 0.0),
+        ("-1.5", -1.5),
+        ("+2", 2.0),
+        (".5", 0.5),
+        ("5.", 5.0),
+        ("-0", -0.0),
+        ("007", 7.0),
+        ("1e5", 1e5),
+        ("2E-3", 2e-3),
+        ("-1.25e+02", -125.0),
+        ("12345678901234567890", 1.2345678901234567e19),
+    ],
+)
+def test_ascii_decimal_numbers_are_features(cell, value):
+    data = csv_dataset(parse_csv(lines("x,label", f"{cell},a", "1,b")), ["x"], "label")
+    assert data.X[0, 0] == value
+    assert np.signbit(data.X[0, 0]) == np.signbit(value)
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "١٢",  # Arabic-Indic digits: float() reads 12
+        "１２",  # full-width digits
+        "1_000",  # float() reads 1000
+        "1 000",
+        "1\u20095",  # a thin space between digits
+        "0x10",
+        "1.5.2",
+        "1e",
+        "e5",
+        ".",
+        "+",
+        "--1",
+        "1e5e5",
+        "½",
+        "²",
+    ],
+)
+def test_other_spellings_of_numbers_are_text(cell):
+    message = dataset_error(lines("x,label", f"{cell},a", "1,b"), ["x"], "label")
+    assert message.startswith("column 'x' has the non-numeric value '")
+    assert message.endswith("' on line 2")
+    table = parse_csv(lines("x,label", f"{cell},a", "1,b"))
+    assert table.numeric_columns() == ()
+
+
+@pytest.mark.parametrize("cell", ["nan", "NaN", "-nan", "+inf", "Infinity", "-INFINITY", "1e400"])
+def test_every_spelling_of_nan_and_infinity_is_refused_as_not_finite(cell):
+    message = dataset_error(lines("x,label", "1,a", f"{cell},b"), ["x"], "label")
+    assert message.endswith(f"'{cell}' on line 3; features must be finite (no NaN or infinity)")
+
+
+def test_a_header_of_other_scripts_digits_is_a_header():
+    table = parse_csv(lines("١,٢", "1,a", "2,b"))
+    assert table.columns == ("١", "٢")
+    assert table.number_columns() == ("١",)
+
+
+def test_labels_in_other_scripts_digits_sort_as_text():
+    assert label_encoding(["٢", "١٠", "٩"]) == (("١٠", "٢", "٩"), [1, 0, 2])
 
 
 def test_empty_feature_cell():
