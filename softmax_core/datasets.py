@@ -32,6 +32,7 @@ from sklearn.utils import Bunch
 
 from ._checks import check_int, check_real
 from .data import MAX_CLASSES, MAX_SAMPLES
+from .text import plain
 
 if TYPE_CHECKING:
     import _csv
@@ -69,7 +70,6 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # float() also takes other scripts' digits ("١٢"), underscores ("1_000"), "nan" and "inf".
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
-_SHOW_CHARS = 30
 
 
 @dataclass(frozen=True, eq=False)
@@ -240,7 +240,7 @@ def _check_features(features: object, n_columns: int, name: str) -> tuple[int, .
         ):
             raise ValueError(
                 f"features must be integers from 0 to {n_columns - 1} for {name}, "
-                f"got {_cut(repr(value))}"
+                f"got {plain(repr(value))}"
             )
     indices = tuple(int(value) for value in values)
     if len(set(indices)) != len(indices):
@@ -282,14 +282,9 @@ def load_real(name: str, features: Sequence[int]) -> LabelledData:
 # ---------------------------------------------------------------- the user's CSV
 
 
-def _cut(text: str, limit: int = _SHOW_CHARS) -> str:
-    # Messages quote file content: keep it to one short line of printable characters.
-    text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _show(text: str) -> str:
-    return f"'{_cut(text)}'"
+    # Messages quote file content as one short line of printable characters.
+    return f"'{plain(text)}'"
 
 
 def _number(cell: str) -> float | None:

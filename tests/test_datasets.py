@@ -529,7 +529,9 @@ def test_names_in_messages_are_one_line_of_at_most_30_characters():
         ("a" * 30, "a" * 30),
         ("a" * 31, "a" * 29 + "…"),
         ("two  words", "two words"),
-        ("bell\x07and\ttab\nnew line", "bell and tab new line"),
+        # Whitespace is one space; other unprintable characters show as "?" (softmax_core.text).
+        ("bell\x07and\ttab\nnew line", "bell?and tab new line"),
+        ("\u202eright-to-left\u200b", "?right-to-left?"),
     ]:
         message = dataset_error(lines("x,label", "1,a", "2,b"), [name], "label")
         assert message == f"the file has no column '{shown}'"

@@ -357,7 +357,9 @@ def test_fewer_points_than_classes_fall_back_to_the_seeds_data_size():
         ("x" * 30, 30, "x" * 30),
         ("x" * 31, 30, "x" * 29 + "…"),
         ("x" * 5000, 30, "x" * 29 + "…"),
-        ("a\nb\x00c\u202ed", 30, "a?b?c?d"),
+        # softmax_core.text.plain: whitespace runs are one space, other unprintables "?".
+        ("a\nb\x00c\u202ed", 30, "a b?c?d"),
+        (" a\t\r\n b ", 30, "a b"),
         ("![](http://host/x.gif)", 10, "![](http:…"),
     ],
 )
