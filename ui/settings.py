@@ -16,6 +16,8 @@ from softmax_core import SOLVERS
 from softmax_core.data import MAX_CLASSES, MAX_SAMPLES
 from softmax_core.text import PLAIN_LENGTH, plain
 
+from . import escape
+
 KINDS = ("line", "blobs", "iris", "wine", "upload")
 GENERATED = ("line", "blobs")
 # The real data sets shipped with scikit-learn: points and feature columns (a test checks).
@@ -236,12 +238,10 @@ def quote(raw: str, limit: int = QUOTE_LENGTH) -> str:
     return plain(raw, limit)
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^\"'&%@/])")
-
-
 def escape_markdown(text: str) -> str:
-    """Backslash-escape every character Streamlit's markdown could treat as markup."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text.replace("\n", " "))
+    """``text`` as plain text in Streamlit's markdown: :func:`ui.escape.markdown`, kept for
+    its callers."""
+    return escape.markdown(text)
 
 
 class _Problems(list):
