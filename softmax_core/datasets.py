@@ -10,6 +10,8 @@ chosen features and of the classes.
 - :func:`parse_csv` checks an uploaded file and :func:`csv_dataset` turns the chosen columns
   into ``X`` and ``y``. Every problem with the file raises ``ValueError`` with a short
   message meant for the person who uploaded it.
+- :func:`to_csv` writes labelled data back as CSV, with its own names, for a spreadsheet
+  (no cell can run as a formula) and for :func:`parse_csv` (which reads it back exactly).
 
 :func:`holdout_split` sets a stratified share of the points aside to measure generalisation.
 """
@@ -70,6 +72,12 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # float() also takes other scripts' digits ("١٢"), underscores ("1_000"), "nan" and "inf".
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
+# Spreadsheets run a cell that starts with = + - @ (or a tab or carriage return before one)
+# as a formula. OWASP's advice against CSV injection: a ' before it makes it text. to_csv
+# also puts one before text already made of quotes and such a character, so that
+# parse_csv, which takes one ' off such cells, gives every name back as it was written.
+_FORMULA = re.compile(r"'*[=+\-@]|[\t\r]")
+_NEUTRALISED = re.compile(r"'+[=+\-@]")
 
 
 @dataclass(frozen=True, eq=False)
@@ -387,7 +395,12 @@ def _records(text: str, delimiter: str) -> list[tuple[int, tuple[str, ...]]]:
                 "check it for a stray or unclosed quote"
             ) from None
         if _is_filled(row):
-            records.append((start, tuple(cell.strip() for cell in row)))
+            records.append((start, tuple(_unneutralised(cell.strip()) for cell in row)))
+
+
+def _unneutralised(cell: str) -> str:
+    """The cell without the ' that :func:`to_csv` puts before formula-like text."""
+    return cell[1:] if cell[:1] == "'" and _NEUTRALISED.match(cell) else cell
 
 
 def _check_header(header: tuple[str, ...]) -> None:
@@ -426,7 +439,9 @@ def parse_csv(raw: bytes) -> CsvTable:
     a header line of 2 to ``MAX_CSV_COLUMNS`` distinct names, then 1 to ``MAX_SAMPLES`` data
     rows with one cell per column. The delimiter is a comma, semicolon or tab, whichever
     splits the first records consistently (ties go to the comma). Blank lines are skipped and
-    cells are stripped of surrounding whitespace. The work is linear in the file's size.
+    cells are stripped of surrounding whitespace; a cell of one or more ``'`` then ``=``,
+    ``+``, ``-`` or ``@`` loses its first ``'`` (the mark against spreadsheet formulas that
+    :func:`to_csv` writes). The work is linear in the file's size.
 
     Parameters
     ----------
@@ -572,6 +587,97 @@ def csv_dataset(table: CsvTable, feature_columns: Sequence[str], label_column: s
         feature_names=features,
         class_names=classes,
     )
+
+
+def _csv_text(text: str) -> str:
+    """A name or label as a quoted CSV cell, made text for a spreadsheet if it could run."""
+    if _FORMULA.match(text):
+        text = "'" + text
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _csv_number(value: float) -> str:
+    """The shortest decimal that reads back as exactly ``value`` (no ".0" on whole numbers)."""
+    text = repr(float(value))
+    return text.removesuffix(".0")
+
+
+def _check_names(what: str, names: object, count: int | None = None) -> tuple[str, ...]:
+    if isinstance(names, str) or not isinstance(names, Sequence):
+        raise ValueError(f"{what} must be a sequence of strings, got {type(names).__name__}")
+    names = tuple(names)
+    if count is not None and len(names) != count:
+        noun = "name" if count == 1 else "names"
+        raise ValueError(f"{what} must hold {count} {noun}, got {len(names)}")
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"{what} must be non-empty strings, got {plain(repr(name))}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{what} must be distinct")
+    return names
+
+
+def to_csv(
+    X: np.ndarray,
+    y: np.ndarray,
+    feature_names: Sequence[str],
+    class_names: Sequence[str],
+    label_name: str = "label",
+) -> str:
+    """Labelled data as CSV text: one column per feature, then the label, with their names.
+
+    Numbers are written as the shortest decimal that reads back as the same float (``1.5``,
+    ``-0.1``, ``1e-07``; whole numbers without ``.0``). Names and labels are quoted; text
+    that a spreadsheet would run as a formula (it starts with ``=``, ``+``, ``-``, ``@``, a
+    tab or a carriage return; OWASP's list) gets a ``'`` before it, as does text of quotes
+    then one of ``= + - @``. A label that is a number (``-1``, ``2.5``) is written as the
+    number it is. Lines end with CRLF.
+
+    :func:`parse_csv` then :func:`csv_dataset` with ``feature_names`` and ``label_name``
+    give back ``X`` exactly, and the same ``y`` and names when the names are as
+    :func:`parse_csv` gives them (without surrounding whitespace, ``class_names`` in
+    :func:`csv_dataset`'s order, every class present) and the file within its limits.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Finite numbers.
+    y : array-like of shape (n_samples,)
+        Integers in ``0 .. len(class_names) - 1``.
+    feature_names : sequence of str, length n_features
+    class_names : sequence of str
+        ``class_names[y[i]]`` is written as the label of row ``i``.
+    label_name : str, default "label"
+        The label column's name; distinct from the feature names.
+
+    Returns
+    -------
+    text : str
+
+    Raises
+    ------
+    ValueError
+        If the shapes disagree, ``X`` is not finite, a label index is out of range, or a
+        name is empty, not a string or repeated.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D, got shape {X.shape}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("X must hold finite numbers")
+    if y.shape != (X.shape[0],) or (y.size and y.dtype.kind not in "iu"):
+        raise ValueError(f"y must be {X.shape[0]} integer labels, got shape {y.shape}")
+    features = _check_names("feature_names", feature_names, X.shape[1])
+    header = _check_names("feature_names and label_name", [*features, label_name])
+    classes = _check_names("class_names", class_names)
+    if y.size and not (y.min() >= 0 and y.max() < len(classes)):
+        raise ValueError(f"y must be class indices from 0 to {len(classes) - 1}")
+    labels = [name if _NUMBER.fullmatch(name) else _csv_text(name) for name in classes]
+    lines = [",".join(_csv_text(name) for name in header)]
+    for row, k in zip(X.tolist(), y.tolist(), strict=True):
+        lines.append(",".join([*map(_csv_number, row), labels[k]]))
+    return "\r\n".join(lines) + "\r\n"
 
 
 # ---------------------------------------------------------------- held-out split

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from sklearn.datasets import load_iris, load_wine
 
 import softmax_core.datasets as datasets_module
@@ -31,6 +32,7 @@ from softmax_core.datasets import (
     load_real,
     parse_csv,
     real_feature_names,
+    to_csv,
 )
 
 SKLEARN = {"iris": load_iris(), "wine": load_wine()}
@@ -810,6 +812,150 @@ def test_column_of_a_hand_built_table_names_unknown_column():
     table = CsvTable(columns=("x", "label"), rows=(("1", "a"),), line_numbers=(2,))
     with pytest.raises(ValueError, match="the file has no column 'y'"):
         table.column("y")
+
+
+# ---------------------------------------------------------------- to_csv
+
+NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+# OWASP's CSV injection list: a spreadsheet runs a cell starting with one of these.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cells(text):
+    """The cells a spreadsheet reads from CSV text (any quoting undone)."""
+    return [cell for row in csv.reader(io.StringIO(text, newline="")) for cell in row]
+
+
+def test_to_csv_writes_the_datas_own_names_and_numbers():
+    text = to_csv(
+        np.array([[-1.5, 2.0], [0.1, -0.0], [1e-7, 3e300]]),
+        np.array([0, 1, 2]),
+        ("petal length", 'width "cm"'),
+        ("-1", "setosa", '=HYPERLINK("http://host")'),
+        "species",
+    )
+    assert text == (
+        '"petal length","width ""cm""","species"\r\n'
+        "-1.5,2,-1\r\n"
+        '0.1,-0,"setosa"\r\n'
+        '1e-07,3e+300,"\'=HYPERLINK(""http://host"")"\r\n'
+    )
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["=1+1", "+1+1", "-1+1", "@SUM(A1)", "\t=1+1", "\r=1+1", "-x", "=", "'=x", "''@x"],
+)
+def test_formula_text_is_neutralised_wherever_it_is(name):
+    text = to_csv(np.array([[-1.0], [2.0]]), np.array([0, 1]), [name], [name, "b"], f"{name}2")
+    cells = spreadsheet_cells(text)
+    assert cells.count("'" + name) == 2 and cells.count(f"'{name}2") == 1
+    for cell in cells:
+        assert NUMBER.fullmatch(cell) or not cell.startswith(FORMULA_START), cell
+    assert "-1" in cells  # a negative number stays a number
+
+
+def test_numbers_and_safe_text_are_not_prefixed():
+    cells = spreadsheet_cells(to_csv([[-2.5]], [0], ["x"], ["-3"], "'quoted"))
+    assert cells == ["x", "'quoted", "-2.5", "-3"]
+
+
+@pytest.mark.parametrize(
+    ("cell", "read"),
+    [("'=x", "=x"), ("''-y", "'-y"), ("'+", "+"), ("'@", "@"), ("'x", "'x"), ("'", "'")],
+)
+def test_parse_csv_takes_the_mark_off_neutralised_cells(cell, read):
+    table = parse_csv(lines(f"{cell},label", "1,a", "2,b"))
+    assert table.columns[0] == read
+    assert parse_csv(lines("x,label", f"1,{cell}", "2,b")).column("label")[0] == read
+
+
+def test_a_neutralised_number_in_a_file_is_a_number():
+    table = parse_csv(lines("x,label", "'-1.5,a", "2,b"))
+    assert table.numeric_columns() == ("x",)
+
+
+def test_to_csv_of_iris_reads_back_as_iris():
+    data = load_real("iris", (2, 3))
+    text = to_csv(data.X, data.y, data.feature_names, data.class_names, "species")
+    back = csv_dataset(parse_csv(text.encode()), list(data.feature_names), "species")
+    np.testing.assert_array_equal(back.X, data.X)
+    np.testing.assert_array_equal(back.y, data.y)
+    assert (back.feature_names, back.class_names) == (data.feature_names, data.class_names)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (([1.0, 2.0], [0, 1], ["x"], ["a", "b"]), "X must be 2-D"),
+        (([[np.nan], [1.0]], [0, 1], ["x"], ["a", "b"]), "X must hold finite numbers"),
+        (([[1.0], [2.0]], [0], ["x"], ["a", "b"]), "y must be 2 integer labels"),
+        (([[1.0], [2.0]], [0.0, 1.0], ["x"], ["a", "b"]), "y must be 2 integer labels"),
+        (([[1.0], [2.0]], [0, 2], ["x"], ["a", "b"]), "y must be class indices from 0 to 1"),
+        (([[1.0], [2.0]], [0, -1], ["x"], ["a", "b"]), "y must be class indices from 0 to 1"),
+        (
+            ([[1.0], [2.0]], [0, 1], ["x", "y"], ["a", "b"]),
+            "feature_names must hold 1 name, got 2",
+        ),
+        (([[1.0], [2.0]], [0, 1], ["label"], ["a", "b"]), "feature_names and label_name must be"),
+        (([[1.0], [2.0]], [0, 1], ["x"], ["a", "b"], ""), "must be non-empty strings, got ''"),
+        (([[1.0], [2.0]], [0, 1], [""], ["a", "b"]), "must be non-empty strings, got ''"),
+        (([[1.0], [2.0]], [0, 1], "x", ["a", "b"]), "must be a sequence of strings, got str"),
+        (([[1.0], [2.0]], [0, 1], ["x"], ["a", "a"]), "class_names must be distinct"),
+        (([[1.0], [2.0]], [0, 1], ["x"], ["a", 2]), "class_names must be non-empty strings"),
+    ],
+)
+def test_to_csv_bad_arguments(args, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        to_csv(*args)
+
+
+def as_csv_dataset_orders(classes):
+    """Class names in csv_dataset's order: by value if all are numbers, else as text."""
+    if all(NUMBER.fullmatch(name) for name in classes):
+        return sorted(classes, key=lambda name: (float(name), name))
+    return sorted(classes)
+
+
+HOSTILE_NAMES = st.one_of(
+    st.text(alphabet="ab =+-@'\"\t\n\r,;é日1.e|!$%<>&", min_size=1, max_size=8)
+    .map(str.strip)
+    .filter(bool),
+    st.sampled_from(
+        ["=1+1", "@SUM(A1)", "-x", "+cmd|' /C calc'!A0", "'=x", "''-y", "-1", "+2", "1e5", ".5"]
+    ),
+)
+
+
+@st.composite
+def labelled_data(draw):
+    n_features = draw(st.integers(1, 2))
+    header = draw(
+        st.lists(
+            HOSTILE_NAMES, min_size=n_features + 1, max_size=n_features + 1, unique=True
+        ).filter(lambda names: not all(NUMBER.fullmatch(name) for name in names))
+    )
+    classes = draw(st.lists(HOSTILE_NAMES, min_size=2, max_size=MAX_CLASSES, unique=True))
+    extra = draw(st.lists(st.integers(0, len(classes) - 1), max_size=20))
+    y = draw(st.permutations([*range(len(classes)), *extra]))
+    finite = st.floats(allow_nan=False, allow_infinity=False)
+    X = draw(arrays(np.float64, (len(y), n_features), elements=finite))
+    return X, np.array(y), tuple(header[:-1]), tuple(as_csv_dataset_orders(classes)), header[-1]
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=labelled_data())
+def test_to_csv_then_parse_csv_gives_the_data_back(data):
+    X, y, feature_names, class_names, label_name = data
+    text = to_csv(X, y, feature_names, class_names, label_name)
+    for cell in spreadsheet_cells(text):
+        assert NUMBER.fullmatch(cell) or not cell.startswith(FORMULA_START), cell
+    back = csv_dataset(parse_csv(text.encode()), list(feature_names), label_name)
+    np.testing.assert_array_equal(back.X, X)
+    np.testing.assert_array_equal(np.signbit(back.X), np.signbit(X))  # -0.0 stays -0.0
+    np.testing.assert_array_equal(back.y, y)
+    assert back.feature_names == feature_names
+    assert back.class_names == class_names
 
 
 # ---------------------------------------------------------------- holdout_split
