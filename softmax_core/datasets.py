@@ -26,6 +26,7 @@ import numbers
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -130,13 +131,13 @@ class CsvTable:
     def __post_init__(self) -> None:
         # Frozen: the derived fields are set once, here (and travel with a pickled copy).
         numeric, number, label = [], [], []
-        for name, cells in zip(self.columns, _cells_by_column(self), strict=True):
-            finite = [_finite_float(cell) is not None for cell in cells]
+        for j, name in enumerate(self.columns):
+            values = set(map(itemgetter(j), self.rows))  # each distinct value looked at once
+            finite = [_finite_float(value) is not None for value in values]
             if all(finite):
                 numeric.append(name)
             if any(finite):
                 number.append(name)
-            values = set(cells)
             if "" not in values and MIN_CLASSES <= len(values) <= MAX_CLASSES:
                 label.append(name)
         object.__setattr__(self, "_index", {name: j for j, name in enumerate(self.columns)})
@@ -149,7 +150,7 @@ class CsvTable:
         j = self._index.get(name) if isinstance(name, str) else None
         if j is None:
             raise ValueError(f"the file has no column {_show(str(name))}")
-        return tuple(row[j] for row in self.rows)
+        return tuple(map(itemgetter(j), self.rows))
 
     def numeric_columns(self) -> tuple[str, ...]:
         """Names of the columns whose every cell is a finite number: the possible features."""
@@ -164,13 +165,6 @@ class CsvTable:
     def label_columns(self) -> tuple[str, ...]:
         """Names of the columns with no empty cell and 2 to 10 distinct values."""
         return self._label
-
-
-def _cells_by_column(table: CsvTable) -> list[tuple[str, ...]]:
-    """The table's cells column by column (every row has one cell per column)."""
-    if not table.rows:
-        return [()] * len(table.columns)
-    return list(zip(*table.rows, strict=True))
 
 
 # ---------------------------------------------------------------- real data sets
@@ -376,6 +370,8 @@ def _sniff_delimiter(text: str) -> str:
 def _records(text: str, delimiter: str) -> list[tuple[int, tuple[str, ...]]]:
     """Non-blank records with the line each starts on, their cells stripped."""
     reader = _reader(text, delimiter)
+    # Only a file with a ' in it can hold a neutralised cell (most have none).
+    clean = _unneutralised if "'" in text else str
     records = []
     while True:
         start = reader.line_num + 1
@@ -395,7 +391,7 @@ def _records(text: str, delimiter: str) -> list[tuple[int, tuple[str, ...]]]:
                 "check it for a stray or unclosed quote"
             ) from None
         if _is_filled(row):
-            records.append((start, tuple(_unneutralised(cell.strip()) for cell in row)))
+            records.append((start, tuple(clean(cell.strip()) for cell in row)))
 
 
 def _unneutralised(cell: str) -> str:
