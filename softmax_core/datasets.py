@@ -107,8 +107,8 @@ class CsvTable:
     """A checked CSV file: a header and at least one data row, all as stripped strings.
 
     Build it with :func:`parse_csv`. Every row has one cell per column. What the columns
-    hold (numbers, possible labels) is worked out once, when the table is built, in one pass
-    over the cells: the methods below only return it.
+    hold (numbers, possible labels) is worked out once, when the table is built, from each
+    column's distinct values: the methods below only return it.
 
     Attributes
     ----------
@@ -662,8 +662,10 @@ def to_csv(
         raise ValueError(f"X must be 2-D, got shape {X.shape}")
     if not np.all(np.isfinite(X)):
         raise ValueError("X must hold finite numbers")
-    if y.shape != (X.shape[0],) or (y.size and y.dtype.kind not in "iu"):
-        raise ValueError(f"y must be {X.shape[0]} integer labels, got shape {y.shape}")
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"y must be {X.shape[0]} labels, one per row of X, got shape {y.shape}")
+    if y.size and y.dtype.kind not in "iu":
+        raise ValueError(f"y must hold integer labels, got dtype {y.dtype}")
     features = _check_names("feature_names", feature_names, X.shape[1])
     header = _check_names("feature_names and label_name", [*features, label_name])
     classes = _check_names("class_names", class_names)

@@ -889,8 +889,8 @@ def test_to_csv_of_iris_reads_back_as_iris():
     [
         (([1.0, 2.0], [0, 1], ["x"], ["a", "b"]), "X must be 2-D"),
         (([[np.nan], [1.0]], [0, 1], ["x"], ["a", "b"]), "X must hold finite numbers"),
-        (([[1.0], [2.0]], [0], ["x"], ["a", "b"]), "y must be 2 integer labels"),
-        (([[1.0], [2.0]], [0.0, 1.0], ["x"], ["a", "b"]), "y must be 2 integer labels"),
+        (([[1.0], [2.0]], [0], ["x"], ["a", "b"]), "y must be 2 labels, one per row of X"),
+        (([[1.0], [2.0]], [0.0, 1.0], ["x"], ["a", "b"]), "y must hold integer labels, got"),
         (([[1.0], [2.0]], [0, 2], ["x"], ["a", "b"]), "y must be class indices from 0 to 1"),
         (([[1.0], [2.0]], [0, -1], ["x"], ["a", "b"]), "y must be class indices from 0 to 1"),
         (
