@@ -10,6 +10,8 @@ chosen features and of the classes.
 - :func:`parse_csv` checks an uploaded file and :func:`csv_dataset` turns the chosen columns
   into ``X`` and ``y``. Every problem with the file raises ``ValueError`` with a short
   message meant for the person who uploaded it.
+- :func:`to_csv` writes labelled data back as CSV, with its own names, for a spreadsheet
+  (no cell can run as a formula) and for :func:`parse_csv` (which reads it back exactly).
 
 :func:`holdout_split` sets a stratified share of the points aside to measure generalisation.
 """
@@ -21,8 +23,10 @@ import io
 import itertools
 import math
 import numbers
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,6 +35,7 @@ from sklearn.utils import Bunch
 
 from ._checks import check_int, check_real
 from .data import MAX_CLASSES, MAX_SAMPLES
+from .text import plain
 
 if TYPE_CHECKING:
     import _csv
@@ -38,6 +43,11 @@ if TYPE_CHECKING:
 REAL_DATASETS = ("iris", "wine")
 
 MAX_CSV_BYTES = 1_000_000
+# The app learns from one or two feature columns and a label column, chosen from the file's
+# columns in a list on the Data page. A hundred columns is far more than such a choice needs
+# (wine, with its 13 features and the class, has 14) while keeping the header, the lists and
+# the per-column checks small; a megabyte of CSV could otherwise hold ~130,000 columns.
+MAX_CSV_COLUMNS = 100
 MIN_CLASSES = 2
 
 # Column indices of the default features, per data set and number of features. Iris: petal
@@ -59,7 +69,16 @@ _SNIFF_RECORDS = 20
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _MAX_CONTROL_FRACTION = 0.05
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-_SHOW_CHARS = 30
+# A number in a cell: ASCII digits, an optional sign, decimal point and exponent. Python's
+# float() also takes other scripts' digits ("١٢"), underscores ("1_000"), "nan" and "inf".
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
+# Spreadsheets run a cell that starts with = + - @ (or a tab or carriage return before one)
+# as a formula. OWASP's advice against CSV injection: a ' before it makes it text. to_csv
+# also puts one before text already made of quotes and such a character, so that
+# parse_csv, which takes one ' off such cells, gives every name back as it was written.
+_FORMULA = re.compile(r"'*[=+\-@]|[\t\r]")
+_NEUTRALISED = re.compile(r"'+[=+\-@]")
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,7 +106,9 @@ class LabelledData:
 class CsvTable:
     """A checked CSV file: a header and at least one data row, all as stripped strings.
 
-    Build it with :func:`parse_csv`. Every row has one cell per column.
+    Build it with :func:`parse_csv`. Every row has one cell per column. What the columns
+    hold (numbers, possible labels) is worked out once, when the table is built, from each
+    column's distinct values: the methods below only return it.
 
     Attributes
     ----------
@@ -102,40 +123,48 @@ class CsvTable:
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     line_numbers: tuple[int, ...]
+    _index: dict[str, int] = field(init=False, repr=False, compare=False)
+    _numeric: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _number: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _label: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Frozen: the derived fields are set once, here (and travel with a pickled copy).
+        numeric, number, label = [], [], []
+        for j, name in enumerate(self.columns):
+            values = set(map(itemgetter(j), self.rows))  # each distinct value looked at once
+            finite = [_finite_float(value) is not None for value in values]
+            if all(finite):
+                numeric.append(name)
+            if any(finite):
+                number.append(name)
+            if "" not in values and MIN_CLASSES <= len(values) <= MAX_CLASSES:
+                label.append(name)
+        object.__setattr__(self, "_index", {name: j for j, name in enumerate(self.columns)})
+        object.__setattr__(self, "_numeric", tuple(numeric))
+        object.__setattr__(self, "_number", tuple(number))
+        object.__setattr__(self, "_label", tuple(label))
 
     def column(self, name: str) -> tuple[str, ...]:
         """The cells of column ``name``, one per row."""
-        if name not in self.columns:
+        j = self._index.get(name) if isinstance(name, str) else None
+        if j is None:
             raise ValueError(f"the file has no column {_show(str(name))}")
-        j = self.columns.index(name)
-        return tuple(row[j] for row in self.rows)
+        return tuple(map(itemgetter(j), self.rows))
 
     def numeric_columns(self) -> tuple[str, ...]:
         """Names of the columns whose every cell is a finite number: the possible features."""
-        return tuple(
-            name
-            for name in self.columns
-            if all(_finite_float(cell) is not None for cell in self.column(name))
-        )
+        return self._numeric
 
     def number_columns(self) -> tuple[str, ...]:
         """Names of the columns with a finite number in some cell: the features a file
         means (a stray typo or NaN among the numbers is then an error that
         :func:`csv_dataset` names, rather than a column silently left out)."""
-        return tuple(
-            name
-            for name in self.columns
-            if any(_finite_float(cell) is not None for cell in self.column(name))
-        )
+        return self._number
 
     def label_columns(self) -> tuple[str, ...]:
         """Names of the columns with no empty cell and 2 to 10 distinct values."""
-        return tuple(
-            name
-            for name in self.columns
-            if "" not in (values := set(self.column(name)))
-            and MIN_CLASSES <= len(values) <= MAX_CLASSES
-        )
+        return self._label
 
 
 # ---------------------------------------------------------------- real data sets
@@ -213,7 +242,7 @@ def _check_features(features: object, n_columns: int, name: str) -> tuple[int, .
         ):
             raise ValueError(
                 f"features must be integers from 0 to {n_columns - 1} for {name}, "
-                f"got {_cut(repr(value))}"
+                f"got {plain(repr(value))}"
             )
     indices = tuple(int(value) for value in values)
     if len(set(indices)) != len(indices):
@@ -255,23 +284,20 @@ def load_real(name: str, features: Sequence[int]) -> LabelledData:
 # ---------------------------------------------------------------- the user's CSV
 
 
-def _cut(text: str, limit: int = _SHOW_CHARS) -> str:
-    # Messages quote file content: keep it to one short line of printable characters.
-    text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _show(text: str) -> str:
-    return f"'{_cut(text)}'"
+    # Messages quote file content as one short line of printable characters.
+    return f"'{plain(text)}'"
+
+
+def _number(cell: str) -> float | None:
+    """The cell as a float if it is an ASCII decimal number (``_NUMBER``), else None."""
+    return float(cell) if _NUMBER.fullmatch(cell) else None
 
 
 def _finite_float(cell: str) -> float | None:
     """The cell as a finite float, or None (for text, empty cells, NaN and infinity)."""
-    try:
-        value = float(cell)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
+    value = _number(cell)
+    return value if value is not None and math.isfinite(value) else None
 
 
 def _decode(raw: bytes) -> str:
@@ -344,6 +370,8 @@ def _sniff_delimiter(text: str) -> str:
 def _records(text: str, delimiter: str) -> list[tuple[int, tuple[str, ...]]]:
     """Non-blank records with the line each starts on, their cells stripped."""
     reader = _reader(text, delimiter)
+    # Only a file with a ' in it can hold a neutralised cell (most have none).
+    clean = _unneutralised if "'" in text else str
     records = []
     while True:
         start = reader.line_num + 1
@@ -351,16 +379,33 @@ def _records(text: str, delimiter: str) -> list[tuple[int, tuple[str, ...]]]:
             row = next(reader)
         except StopIteration:
             return records
-        except csv.Error:
+        except csv.Error as error:
+            # The reader's own limit on a cell (its message names it): 131,072 by default.
+            if str(error).startswith("field larger than field limit"):
+                raise ValueError(
+                    f"the row starting on line {start} has a cell longer than "
+                    f"{csv.field_size_limit():,} characters, the most a cell may hold"
+                ) from None
             raise ValueError(
                 f"the row starting on line {start} is not valid CSV; "
                 "check it for a stray or unclosed quote"
             ) from None
         if _is_filled(row):
-            records.append((start, tuple(cell.strip() for cell in row)))
+            records.append((start, tuple(clean(cell.strip()) for cell in row)))
+
+
+def _unneutralised(cell: str) -> str:
+    """The cell without the ' that :func:`to_csv` puts before formula-like text."""
+    return cell[1:] if cell[:1] == "'" and _NEUTRALISED.match(cell) else cell
 
 
 def _check_header(header: tuple[str, ...]) -> None:
+    # Every check is one pass over the names: a header may be as wide as the file is long.
+    if len(header) > MAX_CSV_COLUMNS:
+        raise ValueError(
+            f"the file has {len(header):,} columns; the limit is {MAX_CSV_COLUMNS} "
+            "(the app learns from one or two feature columns and a label column)"
+        )
     named = [name for name in header if name]
     if named and all(_finite_float(name) is not None for name in named):
         raise ValueError(
@@ -374,21 +419,25 @@ def _check_header(header: tuple[str, ...]) -> None:
     for j, name in enumerate(header, start=1):
         if not name:
             raise ValueError(f"column {j} of the header has no name; every column needs one")
-    for j, name in enumerate(header):
-        if name in header[:j]:
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
             raise ValueError(
                 f"the header names the column {_show(name)} twice; column names must be distinct"
             )
+        seen.add(name)
 
 
 def parse_csv(raw: bytes) -> CsvTable:
     """Check and parse an uploaded CSV file.
 
     The file must be UTF-8 (a byte order mark is fine), at most ``MAX_CSV_BYTES`` bytes, with
-    a header line of at least two distinct names, then 1 to ``MAX_SAMPLES`` data rows with one
-    cell per column. The delimiter is a comma, semicolon or tab, whichever splits the first
-    records consistently (ties go to the comma). Blank lines are skipped and cells are
-    stripped of surrounding whitespace.
+    a header line of 2 to ``MAX_CSV_COLUMNS`` distinct names, then 1 to ``MAX_SAMPLES`` data
+    rows with one cell per column. The delimiter is a comma, semicolon or tab, whichever
+    splits the first records consistently (ties go to the comma). Blank lines are skipped and
+    cells are stripped of surrounding whitespace; a cell of one or more ``'`` then ``=``,
+    ``+``, ``-`` or ``@`` loses its first ``'`` (the mark against spreadsheet formulas that
+    :func:`to_csv` writes). The work is linear in the file's size.
 
     Parameters
     ----------
@@ -459,17 +508,17 @@ def _feature_values(table: CsvTable, name: str) -> np.ndarray:
         line = f"on line {table.line_numbers[i]}"
         if not cell:
             raise ValueError(f"{where} an empty cell {line}; features must be numbers")
-        try:
-            values[i] = float(cell)
-        except ValueError:
+        value = _number(cell)
+        if value is None and not _NOT_FINITE.fullmatch(cell):
             hint = ""
             if _finite_float(cell.replace(",", ".", 1)) is not None:
                 hint = "; use a dot as the decimal separator"
-            raise ValueError(f"{where} the non-numeric value {_show(cell)} {line}{hint}") from None
-        if not math.isfinite(values[i]):
+            raise ValueError(f"{where} the non-numeric value {_show(cell)} {line}{hint}")
+        if value is None or not math.isfinite(value):
             raise ValueError(
                 f"{where} {_show(cell)} {line}; features must be finite (no NaN or infinity)"
             )
+        values[i] = value
     return values
 
 
@@ -488,7 +537,9 @@ def csv_dataset(table: CsvTable, feature_columns: Sequence[str], label_column: s
     table : CsvTable
         From :func:`parse_csv`.
     feature_columns : sequence of str, length 1 or 2
-        Distinct column names, in the order wanted in ``X``; every cell a finite number.
+        Distinct column names, in the order wanted in ``X``; every cell a finite number
+        written with ASCII digits: an optional sign, digits with an optional decimal point,
+        an optional exponent (``-1.5``, ``.5``, ``2e-3``).
     label_column : str
         Another column; its distinct non-empty strings are the classes, between
         ``MIN_CLASSES`` and ``MAX_CLASSES`` of them. They are ordered by numeric value if
@@ -532,6 +583,99 @@ def csv_dataset(table: CsvTable, feature_columns: Sequence[str], label_column: s
         feature_names=features,
         class_names=classes,
     )
+
+
+def _csv_text(text: str) -> str:
+    """A name or label as a quoted CSV cell, made text for a spreadsheet if it could run."""
+    if _FORMULA.match(text):
+        text = "'" + text
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _csv_number(value: float) -> str:
+    """The shortest decimal that reads back as exactly ``value`` (no ".0" on whole numbers)."""
+    text = repr(float(value))
+    return text.removesuffix(".0")
+
+
+def _check_names(what: str, names: object, count: int | None = None) -> tuple[str, ...]:
+    if isinstance(names, str) or not isinstance(names, Sequence):
+        raise ValueError(f"{what} must be a sequence of strings, got {type(names).__name__}")
+    names = tuple(names)
+    if count is not None and len(names) != count:
+        noun = "name" if count == 1 else "names"
+        raise ValueError(f"{what} must hold {count} {noun}, got {len(names)}")
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"{what} must be non-empty strings, got {plain(repr(name))}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{what} must be distinct")
+    return names
+
+
+def to_csv(
+    X: np.ndarray,
+    y: np.ndarray,
+    feature_names: Sequence[str],
+    class_names: Sequence[str],
+    label_name: str = "label",
+) -> str:
+    """Labelled data as CSV text: one column per feature, then the label, with their names.
+
+    Numbers are written as the shortest decimal that reads back as the same float (``1.5``,
+    ``-0.1``, ``1e-07``; whole numbers without ``.0``). Names and labels are quoted; text
+    that a spreadsheet would run as a formula (it starts with ``=``, ``+``, ``-``, ``@``, a
+    tab or a carriage return; OWASP's list) gets a ``'`` before it, as does text of quotes
+    then one of ``= + - @``. A label that is a number (``-1``, ``2.5``) is written as the
+    number it is. Lines end with CRLF.
+
+    :func:`parse_csv` then :func:`csv_dataset` with ``feature_names`` and ``label_name``
+    give back ``X`` exactly, and the same ``y`` and names when the names are as
+    :func:`parse_csv` gives them (without surrounding whitespace, ``class_names`` in
+    :func:`csv_dataset`'s order, every class present) and the file within its limits.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Finite numbers.
+    y : array-like of shape (n_samples,)
+        Integers in ``0 .. len(class_names) - 1``.
+    feature_names : sequence of str, length n_features
+    class_names : sequence of str
+        ``class_names[y[i]]`` is written as the label of row ``i``.
+    label_name : str, default "label"
+        The label column's name; distinct from the feature names.
+
+    Returns
+    -------
+    text : str
+
+    Raises
+    ------
+    ValueError
+        If the shapes disagree, ``X`` is not finite, a label index is out of range, or a
+        name is empty, not a string or repeated.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D, got shape {X.shape}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("X must hold finite numbers")
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"y must be {X.shape[0]} labels, one per row of X, got shape {y.shape}")
+    if y.size and y.dtype.kind not in "iu":
+        raise ValueError(f"y must hold integer labels, got dtype {y.dtype}")
+    features = _check_names("feature_names", feature_names, X.shape[1])
+    header = _check_names("feature_names and label_name", [*features, label_name])
+    classes = _check_names("class_names", class_names)
+    if y.size and not (y.min() >= 0 and y.max() < len(classes)):
+        raise ValueError(f"y must be class indices from 0 to {len(classes) - 1}")
+    labels = [name if _NUMBER.fullmatch(name) else _csv_text(name) for name in classes]
+    lines = [",".join(_csv_text(name) for name in header)]
+    for row, k in zip(X.tolist(), y.tolist(), strict=True):
+        lines.append(",".join([*map(_csv_number, row), labels[k]]))
+    return "\r\n".join(lines) + "\r\n"
 
 
 # ---------------------------------------------------------------- held-out split

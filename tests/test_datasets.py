@@ -4,20 +4,26 @@ byte order mark), one test per bad file with the message the user sees, ``csv_da
 column and label handling, and ``holdout_split``'s stratification.
 """
 
+import contextlib
 import csv
 import io
+import pickle
 import re
+import time
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from properties import examples
 from sklearn.datasets import load_iris, load_wine
 
+import softmax_core.datasets as datasets_module
 from softmax_core.datasets import (
     MAX_CLASSES,
     MAX_CSV_BYTES,
+    MAX_CSV_COLUMNS,
     MAX_SAMPLES,
     REAL_DATASETS,
     CsvTable,
@@ -27,6 +33,7 @@ from softmax_core.datasets import (
     load_real,
     parse_csv,
     real_feature_names,
+    to_csv,
 )
 
 SKLEARN = {"iris": load_iris(), "wine": load_wine()}
@@ -317,6 +324,87 @@ def test_bytearray_is_accepted():
     assert parse_csv(bytearray(csv_bytes(SMALL))) == parse_csv(csv_bytes(SMALL))
 
 
+def wide_file(n_columns, n_rows=2):
+    """A header of ``n_columns`` names and ``n_rows`` rows of small numbers and labels."""
+    rows = [[f"c{j}" for j in range(n_columns)]]
+    rows += [[str((i + j) % 7) for j in range(n_columns)] for i in range(n_rows)]
+    return csv_bytes(rows)
+
+
+def best_time(call, repeat=5):
+    """The shortest of ``repeat`` runs of ``call()``, in seconds (the least disturbed)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def parse_or_refuse(raw):
+    with contextlib.suppress(ValueError):
+        parse_csv(raw)
+
+
+def test_exactly_max_columns_is_accepted():
+    table = parse_csv(wide_file(MAX_CSV_COLUMNS))
+    assert len(table.columns) == MAX_CSV_COLUMNS
+    assert table.number_columns() == table.columns
+
+
+def test_column_classes_are_worked_out_once_when_the_table_is_built(monkeypatch):
+    """The app asks for them on every rerun, and gets a pickled copy of the table from its
+    cache: neither the methods nor the copy look at a cell again."""
+    table = parse_csv(csv_bytes(SMALL))
+    copy = pickle.loads(pickle.dumps(table))
+
+    def no_more_parsing(cell):
+        raise AssertionError(f"cell {cell!r} parsed again")
+
+    monkeypatch.setattr(datasets_module, "_finite_float", no_more_parsing)
+    for each in (table, copy):
+        assert each.numeric_columns() == ("length", "width")
+        assert each.number_columns() == ("length", "width")
+        assert each.label_columns() == ("length", "width", "species")
+    assert copy == table
+
+
+def test_a_file_wider_than_the_column_limit_is_refused_naming_the_limit():
+    # The issue's file: 30,000 columns in 237 kB took 36.7 s to read.
+    message = parse_error(wide_file(30_000))
+    assert message == (
+        f"the file has 30,000 columns; the limit is {MAX_CSV_COLUMNS} "
+        "(the app learns from one or two feature columns and a label column)"
+    )
+    assert "101 columns" in parse_error(wide_file(MAX_CSV_COLUMNS + 1))
+
+
+def test_refusing_a_wide_file_costs_time_linear_in_its_width():
+    """Ten times the columns, about ten times the time (the old header check was quadratic:
+    a hundred times). The bound is generous: the machine may be busy with other work."""
+    narrow, wide = wide_file(3_000), wide_file(30_000)
+    ratio = best_time(lambda: parse_or_refuse(wide)) / best_time(lambda: parse_or_refuse(narrow))
+    assert ratio < 35, ratio
+
+
+def test_parsing_and_column_classes_are_linear_in_the_width(monkeypatch):
+    """With the column limit lifted, the parse (which works out the column classes) of ten
+    times the columns takes about ten times as long, not a hundred."""
+    monkeypatch.setattr(datasets_module, "MAX_CSV_COLUMNS", 10**6)
+    narrow, wide = wide_file(1_500), wide_file(15_000)
+    assert len(parse_csv(wide).number_columns()) == 15_000
+    ratio = best_time(lambda: parse_csv(wide), 3) / best_time(lambda: parse_csv(narrow), 3)
+    assert ratio < 35, ratio
+
+
+def test_parsing_at_the_column_limit_costs_about_the_same_per_cell():
+    """A file at the limit against one a tenth as wide, with as many rows: ten times the
+    cells, so about ten times the time."""
+    at_limit, tenth = wide_file(MAX_CSV_COLUMNS, 300), wide_file(MAX_CSV_COLUMNS // 10, 300)
+    ratio = best_time(lambda: parse_csv(at_limit)) / best_time(lambda: parse_csv(tenth))
+    assert ratio < 35, ratio
+
+
 # ---------------------------------------------------------------- parse_csv: bad files
 
 
@@ -444,7 +532,9 @@ def test_names_in_messages_are_one_line_of_at_most_30_characters():
         ("a" * 30, "a" * 30),
         ("a" * 31, "a" * 29 + "…"),
         ("two  words", "two words"),
-        ("bell\x07and\ttab\nnew line", "bell and tab new line"),
+        # Whitespace is one space; other unprintable characters show as "?" (softmax_core.text).
+        ("bell\x07and\ttab\nnew line", "bell?and tab new line"),
+        ("\u202eright-to-left\u200b", "?right-to-left?"),
     ]:
         message = dataset_error(lines("x,label", "1,a", "2,b"), [name], "label")
         assert message == f"the file has no column '{shown}'"
@@ -509,6 +599,18 @@ def test_stray_or_unclosed_quote(text):
     assert message == (
         "the row starting on line 2 is not valid CSV; check it for a stray or unclosed quote"
     )
+
+
+def test_a_cell_longer_than_the_csv_readers_limit_has_its_own_message():
+    limit = csv.field_size_limit()
+    assert len(parse_csv(lines("x,label", f"1,{'a' * limit}", "2,b")).rows[0][1]) == limit
+    message = parse_error(lines("x,label", "1,a", f"2,{'b' * (limit + 1)}", "3,c"))
+    assert message == (
+        f"the row starting on line 3 has a cell longer than {limit:,} characters, "
+        "the most a cell may hold"
+    )
+    quoted = parse_error(lines("x,label", f'1,"{"a" * (limit + 1)}"', "2,b"))
+    assert quoted.startswith("the row starting on line 2 has a cell longer than")
 
 
 def test_one_row_over_max_rows():
@@ -610,6 +712,72 @@ def test_long_cell_is_cut():
     assert message == f"column 'x' has the non-numeric value '{'z' * 29}…' on line 3"
 
 
+@pytest.mark.parametrize(
+    ("cell", "value"),
+    [
+        ("0", 0.0),
+        ("-1.5", -1.5),
+        ("+2", 2.0),
+        (".5", 0.5),
+        ("5.", 5.0),
+        ("-0", -0.0),
+        ("007", 7.0),
+        ("1e5", 1e5),
+        ("2E-3", 2e-3),
+        ("-1.25e+02", -125.0),
+        ("12345678901234567890", 1.2345678901234567e19),
+    ],
+)
+def test_ascii_decimal_numbers_are_features(cell, value):
+    data = csv_dataset(parse_csv(lines("x,label", f"{cell},a", "1,b")), ["x"], "label")
+    assert data.X[0, 0] == value
+    assert np.signbit(data.X[0, 0]) == np.signbit(value)
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "١٢",  # Arabic-Indic digits: float() reads 12
+        "１２",  # full-width digits
+        "1_000",  # float() reads 1000
+        "1 000",
+        "1\u20095",  # a thin space between digits
+        "0x10",
+        "1.5.2",
+        "1e",
+        "e5",
+        ".",
+        "+",
+        "--1",
+        "1e5e5",
+        "½",
+        "²",
+    ],
+)
+def test_other_spellings_of_numbers_are_text(cell):
+    message = dataset_error(lines("x,label", f"{cell},a", "1,b"), ["x"], "label")
+    assert message.startswith("column 'x' has the non-numeric value '")
+    assert message.endswith("' on line 2")
+    table = parse_csv(lines("x,label", f"{cell},a", "1,b"))
+    assert table.numeric_columns() == ()
+
+
+@pytest.mark.parametrize("cell", ["nan", "NaN", "-nan", "+inf", "Infinity", "-INFINITY", "1e400"])
+def test_every_spelling_of_nan_and_infinity_is_refused_as_not_finite(cell):
+    message = dataset_error(lines("x,label", "1,a", f"{cell},b"), ["x"], "label")
+    assert message.endswith(f"'{cell}' on line 3; features must be finite (no NaN or infinity)")
+
+
+def test_a_header_of_other_scripts_digits_is_a_header():
+    table = parse_csv(lines("١,٢", "1,a", "2,b"))
+    assert table.columns == ("١", "٢")
+    assert table.number_columns() == ("١",)
+
+
+def test_labels_in_other_scripts_digits_sort_as_text():
+    assert label_encoding(["٢", "١٠", "٩"]) == (("١٠", "٢", "٩"), [1, 0, 2])
+
+
 def test_empty_feature_cell():
     message = dataset_error(lines("x,y,label", "1,2,a", "3,,b"), ["y"], "label")
     assert message == "column 'y' has an empty cell on line 3; features must be numbers"
@@ -645,6 +813,150 @@ def test_column_of_a_hand_built_table_names_unknown_column():
     table = CsvTable(columns=("x", "label"), rows=(("1", "a"),), line_numbers=(2,))
     with pytest.raises(ValueError, match="the file has no column 'y'"):
         table.column("y")
+
+
+# ---------------------------------------------------------------- to_csv
+
+NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+# OWASP's CSV injection list: a spreadsheet runs a cell starting with one of these.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cells(text):
+    """The cells a spreadsheet reads from CSV text (any quoting undone)."""
+    return [cell for row in csv.reader(io.StringIO(text, newline="")) for cell in row]
+
+
+def test_to_csv_writes_the_datas_own_names_and_numbers():
+    text = to_csv(
+        np.array([[-1.5, 2.0], [0.1, -0.0], [1e-7, 3e300]]),
+        np.array([0, 1, 2]),
+        ("petal length", 'width "cm"'),
+        ("-1", "setosa", '=HYPERLINK("http://host")'),
+        "species",
+    )
+    assert text == (
+        '"petal length","width ""cm""","species"\r\n'
+        "-1.5,2,-1\r\n"
+        '0.1,-0,"setosa"\r\n'
+        '1e-07,3e+300,"\'=HYPERLINK(""http://host"")"\r\n'
+    )
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["=1+1", "+1+1", "-1+1", "@SUM(A1)", "\t=1+1", "\r=1+1", "-x", "=", "'=x", "''@x"],
+)
+def test_formula_text_is_neutralised_wherever_it_is(name):
+    text = to_csv(np.array([[-1.0], [2.0]]), np.array([0, 1]), [name], [name, "b"], f"{name}2")
+    cells = spreadsheet_cells(text)
+    assert cells.count("'" + name) == 2 and cells.count(f"'{name}2") == 1
+    for cell in cells:
+        assert NUMBER.fullmatch(cell) or not cell.startswith(FORMULA_START), cell
+    assert "-1" in cells  # a negative number stays a number
+
+
+def test_numbers_and_safe_text_are_not_prefixed():
+    cells = spreadsheet_cells(to_csv([[-2.5]], [0], ["x"], ["-3"], "'quoted"))
+    assert cells == ["x", "'quoted", "-2.5", "-3"]
+
+
+@pytest.mark.parametrize(
+    ("cell", "read"),
+    [("'=x", "=x"), ("''-y", "'-y"), ("'+", "+"), ("'@", "@"), ("'x", "'x"), ("'", "'")],
+)
+def test_parse_csv_takes_the_mark_off_neutralised_cells(cell, read):
+    table = parse_csv(lines(f"{cell},label", "1,a", "2,b"))
+    assert table.columns[0] == read
+    assert parse_csv(lines("x,label", f"1,{cell}", "2,b")).column("label")[0] == read
+
+
+def test_a_neutralised_number_in_a_file_is_a_number():
+    table = parse_csv(lines("x,label", "'-1.5,a", "2,b"))
+    assert table.numeric_columns() == ("x",)
+
+
+def test_to_csv_of_iris_reads_back_as_iris():
+    data = load_real("iris", (2, 3))
+    text = to_csv(data.X, data.y, data.feature_names, data.class_names, "species")
+    back = csv_dataset(parse_csv(text.encode()), list(data.feature_names), "species")
+    np.testing.assert_array_equal(back.X, data.X)
+    np.testing.assert_array_equal(back.y, data.y)
+    assert (back.feature_names, back.class_names) == (data.feature_names, data.class_names)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (([1.0, 2.0], [0, 1], ["x"], ["a", "b"]), "X must be 2-D"),
+        (([[np.nan], [1.0]], [0, 1], ["x"], ["a", "b"]), "X must hold finite numbers"),
+        (([[1.0], [2.0]], [0], ["x"], ["a", "b"]), "y must be 2 labels, one per row of X"),
+        (([[1.0], [2.0]], [0.0, 1.0], ["x"], ["a", "b"]), "y must hold integer labels, got"),
+        (([[1.0], [2.0]], [0, 2], ["x"], ["a", "b"]), "y must be class indices from 0 to 1"),
+        (([[1.0], [2.0]], [0, -1], ["x"], ["a", "b"]), "y must be class indices from 0 to 1"),
+        (
+            ([[1.0], [2.0]], [0, 1], ["x", "y"], ["a", "b"]),
+            "feature_names must hold 1 name, got 2",
+        ),
+        (([[1.0], [2.0]], [0, 1], ["label"], ["a", "b"]), "feature_names and label_name must be"),
+        (([[1.0], [2.0]], [0, 1], ["x"], ["a", "b"], ""), "must be non-empty strings, got ''"),
+        (([[1.0], [2.0]], [0, 1], [""], ["a", "b"]), "must be non-empty strings, got ''"),
+        (([[1.0], [2.0]], [0, 1], "x", ["a", "b"]), "must be a sequence of strings, got str"),
+        (([[1.0], [2.0]], [0, 1], ["x"], ["a", "a"]), "class_names must be distinct"),
+        (([[1.0], [2.0]], [0, 1], ["x"], ["a", 2]), "class_names must be non-empty strings"),
+    ],
+)
+def test_to_csv_bad_arguments(args, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        to_csv(*args)
+
+
+def as_csv_dataset_orders(classes):
+    """Class names in csv_dataset's order: by value if all are numbers, else as text."""
+    if all(NUMBER.fullmatch(name) for name in classes):
+        return sorted(classes, key=lambda name: (float(name), name))
+    return sorted(classes)
+
+
+HOSTILE_NAMES = st.one_of(
+    st.text(alphabet="ab =+-@'\"\t\n\r,;é日1.e|!$%<>&", min_size=1, max_size=8)
+    .map(str.strip)
+    .filter(bool),
+    st.sampled_from(
+        ["=1+1", "@SUM(A1)", "-x", "+cmd|' /C calc'!A0", "'=x", "''-y", "-1", "+2", "1e5", ".5"]
+    ),
+)
+
+
+@st.composite
+def labelled_data(draw):
+    n_features = draw(st.integers(1, 2))
+    header = draw(
+        st.lists(
+            HOSTILE_NAMES, min_size=n_features + 1, max_size=n_features + 1, unique=True
+        ).filter(lambda names: not all(NUMBER.fullmatch(name) for name in names))
+    )
+    classes = draw(st.lists(HOSTILE_NAMES, min_size=2, max_size=MAX_CLASSES, unique=True))
+    extra = draw(st.lists(st.integers(0, len(classes) - 1), max_size=20))
+    y = draw(st.permutations([*range(len(classes)), *extra]))
+    finite = st.floats(allow_nan=False, allow_infinity=False)
+    X = draw(arrays(np.float64, (len(y), n_features), elements=finite))
+    return X, np.array(y), tuple(header[:-1]), tuple(as_csv_dataset_orders(classes)), header[-1]
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(data=labelled_data())
+def test_to_csv_then_parse_csv_gives_the_data_back(data):
+    X, y, feature_names, class_names, label_name = data
+    text = to_csv(X, y, feature_names, class_names, label_name)
+    for cell in spreadsheet_cells(text):
+        assert NUMBER.fullmatch(cell) or not cell.startswith(FORMULA_START), cell
+    back = csv_dataset(parse_csv(text.encode()), list(feature_names), label_name)
+    np.testing.assert_array_equal(back.X, X)
+    np.testing.assert_array_equal(np.signbit(back.X), np.signbit(X))  # -0.0 stays -0.0
+    np.testing.assert_array_equal(back.y, y)
+    assert back.feature_names == feature_names
+    assert back.class_names == class_names
 
 
 # ---------------------------------------------------------------- holdout_split

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field, replace
 
 from softmax_core import SOLVERS
 from softmax_core.data import MAX_CLASSES, MAX_SAMPLES
+from softmax_core.text import PLAIN_LENGTH, plain
+
+from . import escape
 
 KINDS = ("line", "blobs", "iris", "wine", "upload")
 GENERATED = ("line", "blobs")
@@ -43,7 +46,7 @@ TEMPERATURE_RANGE = (0.05, 20.0)
 MAX_LESSONS, MAX_LESSON_STEPS = 9, 20  # bounds of the URL's numbers (ui.lessons has fewer)
 PLANES = ("start", "steepest")
 MAX_POINT = MAX_SAMPLES - 1
-QUOTE_LENGTH = 30
+QUOTE_LENGTH = PLAIN_LENGTH  # 30
 
 
 @dataclass(frozen=True)
@@ -230,17 +233,15 @@ def to_query(
 
 
 def quote(raw: str, limit: int = QUOTE_LENGTH) -> str:
-    """A link's value as safe plain text: printable characters only, cut to ``limit``."""
-    printable = "".join(ch if ch.isprintable() else "?" for ch in str(raw))
-    return printable if len(printable) <= limit else printable[: limit - 1] + "…"
-
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^\"'&%@/])")
+    """A link's value as plain text: :func:`softmax_core.text.plain` (whitespace runs as one
+    space, other unprintable characters as ``?``), cut to ``limit``; kept for its callers."""
+    return plain(raw, limit)
 
 
 def escape_markdown(text: str) -> str:
-    """Backslash-escape every character Streamlit's markdown could treat as markup."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text.replace("\n", " "))
+    """``text`` as plain text in Streamlit's markdown: :func:`ui.escape.markdown`, kept for
+    its callers."""
+    return escape.markdown(text)
 
 
 class _Problems(list):
