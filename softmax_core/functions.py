@@ -175,15 +175,18 @@ def kernel_data(
 
 
 def subset_kernel(data: KernelData, index: np.ndarray) -> KernelData:
-    """The layout of the samples ``index`` of ``data``, with buffers of their size.
+    """The layout of the samples ``index`` of ``data`` (a mini-batch ``B``), with buffers of
+    their size.
 
-    Their weights are normalised over the subset, so that the objective on it is the
-    (weighted) mean over the subset: the objective of a mini-batch.
+    Its objective is the unbiased estimate of the data's: ``(n / |B|) sum_{i in B} v_i CE_i``
+    with ``v_i = s_i / S`` the data's weights (for equal weights, the batch's mean
+    cross-entropy). Averaged over the batches of an epoch that visits every sample once,
+    weighting each by ``|B| / n``, it is the objective of all the data, and so is its
+    gradient; batches of light samples take small steps.
     """
     weights = None
     if data.weights is not None:
-        subset = data.weights[index]
-        weights = subset / np.sum(subset)
+        weights = data.weights[index] * (data.weights.shape[0] / len(index))
     Y_t = data.Y_t[:, index]
     n_classes, n_subset = Y_t.shape
     return KernelData(

@@ -20,8 +20,9 @@ what the iteration did, in the terms the Math page teaches.
   pseudo-inverse solves in the subspace orthogonal to them, where the gradient lies, and
   gives the minimum-norm step. The intercept is left out when it is not fitted.
 - ``sgd``: mini-batch stochastic gradient descent, ``theta <- theta - lr_t * grad J_B(theta)``
-  with ``J_B`` the objective on the mini-batch ``B`` of the iteration (its weighted mean
-  cross-entropy plus the full penalty). An epoch is ``ceil(n / batch_size)`` iterations that
+  with ``J_B`` the objective on the mini-batch ``B`` of the iteration: the unbiased
+  estimate ``(n / |B|) sum_{i in B} s_i CE_i / S`` of the data term (for equal weights the
+  batch's mean cross-entropy) plus the full penalty. An epoch is ``ceil(n / batch_size)`` iterations that
   visit every sample once, without replacement; the batches are a pure function of the
   seed, the iteration and ``n`` (:func:`minibatch`), so a run replays from its iteration
   count without any random state. One evaluation on the batch, then one on all the data

@@ -180,6 +180,13 @@ def class_weighted(
     them (``sample_weight *= class_weight_[y]``); None when both are None."""
     if class_weight is None:
         return sample_weight
+    if isinstance(class_weight, str):  # "balanced": S / (n_classes S_c) needs every S_c > 0
+        counts = np.bincount(y_encoded, weights=sample_weight, minlength=classes.size)
+        if np.any(counts == 0):
+            raise ValueError(
+                "class_weight='balanced' needs weight in every class; classes "
+                f"{classes[counts == 0].tolist()} have none (no sample, or weights of 0)"
+            )
     per_class = compute_class_weight(
         class_weight, classes=classes, y=y, sample_weight=sample_weight
     )
