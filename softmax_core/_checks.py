@@ -101,7 +101,8 @@ def check_sample_weight(value: object, n_samples: int) -> tuple[np.ndarray | Non
         raise ValueError(f"sample_weight must have shape ({n_samples},), got {weights.shape}")
     if np.any(weights < 0):
         raise ValueError("sample_weight must not be negative")
-    total = float(np.sum(weights))
+    with np.errstate(over="ignore"):
+        total = float(np.sum(weights))
     if total == 0:
         raise ValueError("sample_weight must not be all zero")
     if not np.isfinite(total):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import check_array, check_real, check_sample_weight
-from .functions import hessian, l2_strength, zero_sum_basis
+from .functions import hessian, l2_strength, normalised_weights, zero_sum_basis
 
 # L is floored here so that 1/L and 2/L stay finite for an all-zero design (then J is flat
 # in W, and any step is safe).
@@ -31,16 +31,16 @@ def design_curvature(
     overflow the squares.
     """
     X = check_array("X", X, ndim=2)
-    sample_weight, weight_sum = check_sample_weight(sample_weight, X.shape[0])
+    sample_weight, _ = check_sample_weight(sample_weight, X.shape[0])
     design = np.hstack([X, np.ones((X.shape[0], 1))]) if fit_intercept else X
     scale = float(np.max(np.abs(design)))
     if scale == 0.0:
         return 0.0
     scaled = design / scale
-    if sample_weight is None:
-        moment = scaled.T @ scaled / design.shape[0]
-    else:
-        moment = (scaled.T * (sample_weight / weight_sum)) @ scaled
+    weights = normalised_weights(sample_weight)  # None for equal weights: the plain mean
+    moment = (
+        scaled.T @ scaled / design.shape[0] if weights is None else (scaled.T * weights) @ scaled
+    )
     top = float(np.linalg.eigvalsh(moment)[-1])
     return 0.5 * top * scale * scale
 

@@ -22,12 +22,12 @@ what the iteration did, in the terms the Math page teaches.
 - ``sgd``: mini-batch stochastic gradient descent, ``theta <- theta - lr_t * grad J_B(theta)``
   with ``J_B`` the objective on the mini-batch ``B`` of the iteration: the unbiased
   estimate ``(n / |B|) sum_{i in B} s_i CE_i / S`` of the data term (for equal weights the
-  batch's mean cross-entropy) plus the full penalty. An epoch is ``ceil(n / batch_size)`` iterations that
-  visit every sample once, without replacement; the batches are a pure function of the
-  seed, the iteration and ``n`` (:func:`minibatch`), so a run replays from its iteration
-  count without any random state. One evaluation on the batch, then one on all the data
-  for the record (the model reports the full objective). A batch of all the data is plain
-  gradient descent, computed identically.
+  batch's mean cross-entropy) plus the full penalty. An epoch is ``ceil(n / batch_size)``
+  iterations that visit every sample once, without replacement; the batches are a pure
+  function of the seed, the iteration and ``n`` (:func:`minibatch`), so a run replays from
+  its iteration count without any random state. One evaluation on the batch, then one on
+  all the data for the record (the model reports the full objective). A batch of all the
+  data is plain gradient descent, computed identically.
 """
 
 from __future__ import annotations
