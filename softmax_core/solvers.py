@@ -362,9 +362,11 @@ COST_CONSTANTS = {
     # epoch's permutation (n values drawn once per ceil(n / b) iterations)
     "BATCH_VALUE_FLOPS": 160.0,
 }
-# What one flop-equivalent took on the calibration machine (BLAS on one thread): the time
-# of an iteration is about iteration_cost(...) * SECONDS_PER_FLOP there.
-SECONDS_PER_FLOP = 1e-10
+# What one flop-equivalent took on the calibration machine (2 shared cores, BLAS on one
+# thread), quiet (load average 0.9): the time of an iteration is about
+# iteration_cost(...) * SECONDS_PER_FLOP there. With other work running (load 5 to 7) it
+# was 0.9e-10 to 1.3e-10.
+SECONDS_PER_FLOP = 7e-11
 # Newton's line search usually takes the full step: one evaluation. Each halving costs one
 # more (not modelled), a step refused at the optimum MAX_HALVINGS.
 NEWTON_EVALUATIONS = 1
