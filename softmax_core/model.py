@@ -257,6 +257,19 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
 
     # --------------------------------------------------------------- set-up
 
+    def _check_params(self) -> None:
+        """scikit-learn's validation of the parameters (``_parameter_constraints``), skipped
+        when every parameter is the very value validated last: the app steps one model
+        many times, and the validation costs more than a step on small data."""
+        params = [(name, getattr(self, name)) for name in self._parameter_constraints]
+        last = getattr(self, "_validated_params", None)
+        if last is not None and all(
+            value is old for (_, value), (_, old) in zip(params, last, strict=True)
+        ):
+            return
+        self._validate_params()
+        self._validated_params = params
+
     def _validated_data(
         self, X, y, *, reset: bool, classes=None, sample_weight=None
     ) -> TrainingData:
@@ -266,7 +279,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         A later call with the same arrays (compared value by value) reuses the layout of
         the last one: ``partial_fit`` in a loop then costs a check and a step.
         """
-        self._validate_params()
+        self._check_params()
         # validate_data records the new data's shape at once; a refusal must not leave it.
         validated = {n: getattr(self, n) for n in _VALIDATED if hasattr(self, n)}
         try:
@@ -637,7 +650,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         n_steps = check_int("n_steps", n_steps, 0)
         if not isinstance(data, TrainingData):
             raise ValueError(f"data must be a TrainingData, got {type(data).__name__}")
-        self._validate_params()
+        self._check_params()
         if hasattr(self, "coef_") and (
             data.n_features != self.n_features_in_
             or not np.array_equal(data.classes, self.classes_)
@@ -822,6 +835,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             "_evaluated_on",
             "_data",
             "_epoch_order",
+            "_validated_params",
         ):
             state.pop(name, None)
         return state

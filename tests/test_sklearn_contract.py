@@ -621,6 +621,17 @@ def test_set_params_between_partial_fits_is_validated():
     with pytest.raises(InvalidParameterError, match="'learning_rate' parameter"):
         model.partial_fit(X, y)
     assert model.n_iter_ == 1
+    # The app's step(TrainingData) too, which skips the validation only while every
+    # parameter is the very object validated last.
+    data = TrainingData(X, y)
+    model.set_params(learning_rate="auto").step(data, 2)
+    for name, bad in [("C", -1.0), ("max_iter", True), ("solver", "sag"), ("batch_size", 0)]:
+        good = getattr(model, name)
+        setattr(model, name, bad)
+        with pytest.raises(InvalidParameterError, match=f"'{name}' parameter"):
+            model.step(data)
+        setattr(model, name, good)
+    assert model.step(data).n_iter_ == 4
 
 
 def test_class_weight_balanced_needs_weight_in_every_class():
