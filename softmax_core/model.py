@@ -37,6 +37,7 @@ from ._checks import StrictInterval, check_int
 from .functions import l2_strength, log_softmax, objective_gradient, softmax, subset_kernel
 from .solvers import (
     ALL_SOLVERS,
+    DEFAULT_BATCH_SIZE,
     LEARNING_RATE_SCHEDULES,
     Step,
     batches_per_epoch,
@@ -235,7 +236,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         fit_intercept: bool = True,
         warm_start: bool = False,
         class_weight: dict | str | None = None,
-        batch_size: int = 32,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         shuffle: bool = True,
         random_state: int | None = None,
         learning_rate_schedule: str = "constant",
@@ -405,7 +406,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self._reference_loss = loss
         self._momentum = 1.0
         self._run_token = uuid.uuid4().hex
-        # sgd's seed when random_state is None: drawn once per run, kept by snapshots.
+        # sgd's seed when random_state is None: one per run, so that restore and replays
+        # of this run need no random state.
         self._run_seed = secrets.randbits(32)
         self.n_iter_ = 0
         self.n_restarts_ = 0
