@@ -9,13 +9,13 @@ the epoch convergence rule; and the optimum reached with a decaying rate.
 Measured on this machine (``OPENBLAS_NUM_THREADS`` unset), quoted in the tests' bounds:
 
 - the noise floor of constant-rate SGD on the seed data at ``lr = 1/L`` (0.0584, stable for
-  full-batch GD) with batches of 10, started at the optimum: ``J - J*`` averages 7e-3 over
-  epochs 100..2000 (6.8e-3 to 7.3e-3 for seeds 0 and 1), bouncing between about 1e-3 and a
-  few 1e-2 within an epoch (once 0.1);
+  full-batch GD) with batches of 10, started at the optimum: ``J - J*`` averages 7e-3 (6.8e-3
+  to 7.3e-3 over the second half of runs of 100, 500 and 2000 epochs, seeds 0 and 1),
+  bouncing between about 2e-4 and a few 1e-2 within an epoch (once 0.1);
 - standardised iris, ``C = 1``, batches of 10: ``learning_rate_schedule="inverse"`` with
   ``decay_epochs=20`` reaches ``J - J* = 3e-5 .. 6e-5`` after 100 epochs (1e-6 after 300)
-  for seeds 0..2; ``"step"`` with ``decay_epochs=20``, 1.3e-5; a constant rate stays at
-  1e-4 .. 4e-3.
+  for seeds 0..2; ``"step"`` with ``decay_epochs=20``, 1.3e-5; a constant rate stays
+  between 5e-5 and 5e-3.
 """
 
 import math
