@@ -32,11 +32,13 @@ from .landscape import (
     steepest_directions,
 )
 from .model import DivergenceWarning, SoftmaxRegression, TrainingSnapshot
-from .solvers import SOLVERS, Step
+from .solvers import ALL_SOLVERS, SOLVERS, STOCHASTIC_SOLVERS, Step, iteration_cost
 from .training_data import TrainingData
 
 __all__ = [
+    "ALL_SOLVERS",
     "SOLVERS",
+    "STOCHASTIC_SOLVERS",
     "Directions",
     "DivergenceWarning",
     "PathProjection",
@@ -54,6 +56,7 @@ __all__ = [
     "fit_sklearn",
     "grid_size_for",
     "hessian",
+    "iteration_cost",
     "line_thresholds",
     "lipschitz_constant",
     "local_curvature",

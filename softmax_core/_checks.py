@@ -9,6 +9,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from sklearn.utils._param_validation import Interval
 
 
 def check_int(name: str, value: object, low: int, high: int | None = None) -> int:
@@ -85,3 +86,36 @@ def check_labels(
     if labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= n_classes:
         raise ValueError(f"{name} must hold integers from 0 to {n_classes - 1}")
     return labels
+
+
+def check_sample_weight(value: object, n_samples: int) -> tuple[np.ndarray | None, float]:
+    """Return sample weights and their sum ``S``: ``(None, n_samples)`` for None (all 1).
+
+    Weights are ``n_samples`` finite, non-negative numbers with a positive sum, returned as a
+    new float64 array (the caller's array may change later).
+    """
+    if value is None:
+        return None, float(n_samples)
+    weights = np.array(check_array("sample_weight", value, ndim=1), dtype=np.float64)
+    if weights.shape != (n_samples,):
+        raise ValueError(f"sample_weight must have shape ({n_samples},), got {weights.shape}")
+    if np.any(weights < 0):
+        raise ValueError("sample_weight must not be negative")
+    with np.errstate(over="ignore"):
+        total = float(np.sum(weights))
+    if total == 0:
+        raise ValueError("sample_weight must not be all zero")
+    if not np.isfinite(total):
+        raise ValueError(f"sample_weight must have a finite sum, got {total}")
+    return weights, total
+
+
+class StrictInterval(Interval):
+    """scikit-learn's ``Interval`` constraint, refusing ``True`` and ``False``.
+
+    ``bool`` is an ``int`` in Python, so ``Interval(Integral, 1, None)`` takes
+    ``max_iter=True`` for 1; a flag given for a number is a mistake to report.
+    """
+
+    def is_satisfied_by(self, val: object) -> bool:
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)

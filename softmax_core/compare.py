@@ -24,6 +24,8 @@ def fit_sklearn(
     *,
     same_objective_as: float | None = None,
     max_iter: int | None = None,
+    sample_weight: np.ndarray | None = None,
+    class_weight: dict | str | None = None,
 ) -> LogisticRegression:
     """Fit scikit-learn's multinomial ``LogisticRegression`` (lbfgs).
 
@@ -42,6 +44,11 @@ def fit_sklearn(
     max_iter : int or None, default=None
         The solver's iteration limit: scikit-learn's default (100), or 10,000 with
         ``same_objective_as``. A caller with a work budget passes its own.
+    sample_weight : array-like of shape (n_samples,) or None, default=None
+        Passed to ``LogisticRegression.fit``: the weights a
+        :class:`~softmax_core.SoftmaxRegression` fitted with the same weights uses.
+    class_weight : dict, "balanced" or None, default=None
+        ``LogisticRegression``'s ``class_weight``, the same as ``SoftmaxRegression``'s.
 
     Returns
     -------
@@ -52,14 +59,18 @@ def fit_sklearn(
         max_iter = check_int("max_iter", max_iter, 1)
     if same_objective_as is None:
         C = check_real("C", C, 0.0, low_open=True, allow_inf=True)
-        return LogisticRegression(C=C, max_iter=max_iter or 100).fit(X, y)
+        model = LogisticRegression(C=C, max_iter=max_iter or 100, class_weight=class_weight)
+        return model.fit(X, y, sample_weight=sample_weight)
     C = check_real("same_objective_as", same_objective_as, 0.0, low_open=True, allow_inf=True)
     if np.unique(np.asarray(y)).size == 2:
         C = 2.0 * C
     model = LogisticRegression(
-        C=C, tol=SAME_OBJECTIVE_TOL, max_iter=max_iter or SAME_OBJECTIVE_MAX_ITER
+        C=C,
+        tol=SAME_OBJECTIVE_TOL,
+        max_iter=max_iter or SAME_OBJECTIVE_MAX_ITER,
+        class_weight=class_weight,
     )
-    return model.fit(X, y)
+    return model.fit(X, y, sample_weight=sample_weight)
 
 
 def symmetric_parameters(model: LogisticRegression) -> tuple[np.ndarray, np.ndarray]:

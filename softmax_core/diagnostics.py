@@ -4,43 +4,59 @@ The learning rate of plain gradient descent is safe when it is below ``2 / L``, 
 bounds the curvature of the objective (the Lipschitz constant of its gradient). For softmax
 cross-entropy, Böhning's bound gives ``L = lambda_max(X~^T X~) / (2 n) + 1 / (C n)`` with
 ``X~ = [X | 1]``: the Hessian of the loss in the scores is ``diag(p) - p p^T``, whose
-eigenvalues never exceed 1/2.
+eigenvalues never exceed 1/2. With sample weights ``s_i`` (sum ``S``) the objective is the
+weighted mean, and the bound is ``lambda_max(X~^T diag(s) X~) / (2 S) + 1 / (C S)``: the
+same as for the data with each row repeated ``s_i`` times.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_array, check_real
-from .functions import hessian, l2_strength, zero_sum_basis
+from ._checks import check_array, check_real, check_sample_weight
+from .functions import hessian, l2_strength, normalised_weights, zero_sum_basis
 
 # L is floored here so that 1/L and 2/L stay finite for an all-zero design (then J is flat
 # in W, and any step is safe).
 MIN_LIPSCHITZ = 1e-12
 
 
-def design_curvature(X: np.ndarray, fit_intercept: bool = True) -> float:
+def design_curvature(
+    X: np.ndarray, fit_intercept: bool = True, sample_weight: np.ndarray | None = None
+) -> float:
     """``lambda_max(X~^T X~ / n) / 2`` with ``X~ = [X | 1]`` (or ``X``): L without penalty.
 
-    Computed on ``X~`` divided by its largest magnitude, so that large features (up to
-    about 1e150) do not overflow the squares.
+    With ``sample_weight``, ``lambda_max(X~^T diag(s) X~ / S) / 2``. Computed on ``X~``
+    divided by its largest magnitude, so that large features (up to about 1e150) do not
+    overflow the squares.
     """
     X = check_array("X", X, ndim=2)
+    sample_weight, _ = check_sample_weight(sample_weight, X.shape[0])
     design = np.hstack([X, np.ones((X.shape[0], 1))]) if fit_intercept else X
     scale = float(np.max(np.abs(design)))
     if scale == 0.0:
         return 0.0
     scaled = design / scale
-    top = float(np.linalg.eigvalsh(scaled.T @ scaled / design.shape[0])[-1])
+    weights = normalised_weights(sample_weight)  # None for equal weights: the plain mean
+    moment = (
+        scaled.T @ scaled / design.shape[0] if weights is None else (scaled.T * weights) @ scaled
+    )
+    top = float(np.linalg.eigvalsh(moment)[-1])
     return 0.5 * top * scale * scale
 
 
-def lipschitz_from_curvature(curvature: float, C: float, n_samples: int) -> float:
-    """L from :func:`design_curvature`'s value: plus the penalty's ``1 / (C n)``, floored."""
+def lipschitz_from_curvature(curvature: float, C: float, n_samples: float) -> float:
+    """L from :func:`design_curvature`'s value: plus the penalty's ``1 / (C n)``, floored
+    (``n_samples`` is the sum of the sample weights when there are weights)."""
     return max(curvature + l2_strength(C, n_samples), MIN_LIPSCHITZ)
 
 
-def lipschitz_constant(X: np.ndarray, C: float = np.inf, fit_intercept: bool = True) -> float:
+def lipschitz_constant(
+    X: np.ndarray,
+    C: float = np.inf,
+    fit_intercept: bool = True,
+    sample_weight: np.ndarray | None = None,
+) -> float:
     """Upper bound ``L`` on the curvature of the objective for data ``X``.
 
     Parameters
@@ -50,22 +66,28 @@ def lipschitz_constant(X: np.ndarray, C: float = np.inf, fit_intercept: bool = T
         Inverse L2 strength; ``inf`` is no penalty.
     fit_intercept : bool, default=True
         Whether the intercept is a parameter (adds a column of ones).
+    sample_weight : array-like of shape (n_samples,) or None, default=None
+        Non-negative weights with a positive sum ``S``; None is all 1 (``S = n``).
 
     Returns
     -------
     float
-        ``lambda_max(X~^T X~ / n) / 2 + 1 / (C n)`` (at least ``MIN_LIPSCHITZ``).
+        ``lambda_max(X~^T diag(s) X~ / S) / 2 + 1 / (C S)`` (at least ``MIN_LIPSCHITZ``).
     """
-    curvature = design_curvature(X, fit_intercept)
+    curvature = design_curvature(X, fit_intercept, sample_weight)
     C = check_real("C", C, 0.0, low_open=True, allow_inf=True)
-    return lipschitz_from_curvature(curvature, C, np.shape(X)[0])
+    _, weight_sum = check_sample_weight(sample_weight, np.shape(X)[0])
+    return lipschitz_from_curvature(curvature, C, weight_sum)
 
 
 def stable_learning_rate_limit(
-    X: np.ndarray, C: float = np.inf, fit_intercept: bool = True
+    X: np.ndarray,
+    C: float = np.inf,
+    fit_intercept: bool = True,
+    sample_weight: np.ndarray | None = None,
 ) -> float:
     """Largest learning rate, ``2 / L``, for which gradient descent cannot overshoot."""
-    return 2.0 / lipschitz_constant(X, C, fit_intercept)
+    return 2.0 / lipschitz_constant(X, C, fit_intercept, sample_weight)
 
 
 def local_curvature(

@@ -24,6 +24,7 @@ from sklearn.preprocessing import StandardScaler
 from softmax_core import (
     DivergenceWarning,
     SoftmaxRegression,
+    TrainingData,
     lipschitz_constant,
     make_noisy_blobs,
     make_noisy_classes,
@@ -549,34 +550,67 @@ def test_grid_search_over_c_and_learning_rate_on_iris():
 # --------------------------------------------------------------------------- errors
 
 
+LEARNING_RATE = "a float in the range (0.0, inf) or a str among {'auto'}"
+
+
+def parameter_message(name, allowed, value):
+    """scikit-learn's message for a parameter outside its ``_parameter_constraints``."""
+    return f"The {name!r} parameter of SoftmaxRegression must be {allowed}. Got {value!r} instead."
+
+
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "allowed"),
     [
-        ({"learning_rate": 0.0}, "learning_rate must be in (0.0, inf), got 0.0"),
-        ({"learning_rate": -0.5}, "learning_rate must be in (0.0, inf), got -0.5"),
-        ({"learning_rate": float("nan")}, "learning_rate must be a number, got nan"),
-        ({"learning_rate": float("inf")}, "learning_rate must be finite, got inf"),
-        ({"learning_rate": "fast"}, "learning_rate must be a real number, got 'fast'"),
-        ({"learning_rate": None}, "learning_rate must be a real number, got None"),
-        ({"max_iter": 0}, "max_iter must be >= 1, got 0"),
-        ({"max_iter": 10.0}, "max_iter must be an integer, got 10.0"),
-        ({"max_iter": True}, "max_iter must be an integer, got True"),
-        ({"tol": -1e-6}, "tol must be in [0.0, inf), got -1e-06"),
-        ({"tol": float("nan")}, "tol must be a number, got nan"),
-        ({"C": 0.0}, "C must be in (0.0, inf], got 0.0"),
-        ({"C": -1.0}, "C must be in (0.0, inf], got -1.0"),
-        ({"C": float("nan")}, "C must be a number, got nan"),
-        ({"C": "1"}, "C must be a real number, got '1'"),
-        ({"solver": "sgd"}, "solver must be one of ('gd', 'nesterov', 'newton'), got 'sgd'"),
-        ({"fit_intercept": "yes"}, "fit_intercept must be a bool, got 'yes'"),
-        ({"fit_intercept": 1}, "fit_intercept must be a bool, got 1"),
+        ({"learning_rate": 0.0}, LEARNING_RATE),
+        ({"learning_rate": -0.5}, LEARNING_RATE),
+        ({"learning_rate": float("nan")}, LEARNING_RATE),
+        ({"learning_rate": float("inf")}, LEARNING_RATE),
+        ({"learning_rate": "fast"}, LEARNING_RATE),
+        ({"learning_rate": None}, LEARNING_RATE),
+        ({"learning_rate": True}, LEARNING_RATE),
+        ({"max_iter": 0}, "an int in the range [1, inf)"),
+        ({"max_iter": 10.0}, "an int in the range [1, inf)"),
+        ({"max_iter": True}, "an int in the range [1, inf)"),
+        ({"tol": -1e-6}, "a float in the range [0.0, inf)"),
+        ({"tol": float("nan")}, "a float in the range [0.0, inf)"),
+        ({"C": 0.0}, "a float in the range (0.0, inf]"),
+        ({"C": -1.0}, "a float in the range (0.0, inf]"),
+        ({"C": float("nan")}, "a float in the range (0.0, inf]"),
+        ({"C": "1"}, "a float in the range (0.0, inf]"),
+        ({"fit_intercept": "yes"}, "an instance of 'bool' or an instance of 'numpy.bool'"),
+        ({"fit_intercept": 1}, "an instance of 'bool' or an instance of 'numpy.bool'"),
+        ({"batch_size": 0}, "an int in the range [1, inf)"),
+        ({"decay_epochs": 0.0}, "a float in the range (0.0, inf)"),
+        (
+            {"random_state": -1},
+            "an int in the range [0, 4294967295] or None",
+        ),
     ],
 )
-def test_bad_parameters_raise_at_fit_naming_the_parameter(seed_xy, kwargs, message):
-    with pytest.raises(ValueError, match=re.escape(message)):
+def test_bad_parameters_raise_at_fit_naming_the_parameter(seed_xy, kwargs, allowed):
+    """scikit-learn's parameter validation, with its messages (``InvalidParameterError``
+    is a ValueError); ``True`` is not taken for a number."""
+    ((name, value),) = kwargs.items()
+    message = parameter_message(name, allowed, value)
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         SoftmaxRegression(**kwargs).fit(*seed_xy)
-    with pytest.raises(ValueError, match=re.escape(message)):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         SoftmaxRegression(**kwargs).partial_fit(*seed_xy)
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        SoftmaxRegression(**kwargs).step(TrainingData(*seed_xy))
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("solver", "sag"), ("learning_rate_schedule", "optimal")]
+)
+def test_a_choice_outside_the_options_names_them(seed_xy, name, value):
+    """The options of a ``StrOptions`` come from a set: their order is the set's."""
+    pattern = (
+        f"^The '{name}' parameter of SoftmaxRegression must be a str among "
+        rf"\{{('[a-z]+'(, )?)+\}}\. Got '{value}' instead\.$"
+    )
+    with pytest.raises(ValueError, match=pattern):
+        SoftmaxRegression(**{name: value}).fit(*seed_xy)
 
 
 def test_a_single_class_is_rejected(seed_xy):
