@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import page, state, views
+from ui import page, session, views
 
 
 def body() -> None:
@@ -23,10 +23,11 @@ def body() -> None:
         "probabilities that sum to 1 (the softmax). It learns by gradient descent on the "
         "cross-entropy loss, which is smallest when the true class gets a high probability."
     )
-    current, dataset = state.settings(), state.dataset()
+    lab = session.lab()
+    dataset = lab.dataset
     large = page.large()
-    final = views.converged_model(dataset, current.C)
-    reference = views.reference(dataset, current.C, "same")
+    final = lab.optimum()
+    reference = lab.services.reference(dataset, lab.settings.C, "same")
     title = "Where training ends"
     page.chart(
         views.model_figure(
@@ -41,7 +42,7 @@ def body() -> None:
     )
     st.caption(
         f"The current data set, trained to its optimum (Newton's method, "
-        f"{final.n_iter_} iterations). Your own run is at iteration {state.run().n_iter:,}."
+        f"{final.n_iter_} iterations). Your own run is at iteration {lab.model.n_iter_:,}."
     )
     st.subheader("Where to go next", anchor=False)
     links = st.container(horizontal=True, gap="large")

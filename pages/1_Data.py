@@ -5,7 +5,7 @@ import html
 import streamlit as st
 
 from softmax_core.datasets import MAX_CSV_BYTES, real_feature_names
-from ui import figures, page, state, views
+from ui import figures, page, session, views
 from ui.data import REAL_TITLES
 from ui.settings import (
     GENERATED,
@@ -32,7 +32,7 @@ def data_title(kind: str) -> str:
         return "Generated multi-class data"
     if kind in REAL_TITLES:
         return REAL_TITLES[kind]
-    current = state.upload()
+    current = session.lab().upload
     # Plotly titles read HTML tags: a file's name is escaped.
     return f"Your file {html.escape(current.name)}" if current else "Your file"
 
@@ -44,7 +44,7 @@ def generated_controls() -> None:
         min_value=MIN_SAMPLES,
         max_value=MAX_SAMPLES,
         step=10,
-        **state.widget("w.data.n_samples"),
+        **session.widget("w.data.n_samples"),
         help=f"{MIN_SAMPLES} to {MAX_SAMPLES:,}. Charts draw at most "
         f"{figures.MAX_POINTS_DRAWN:,} of them; training uses all.",
     )
@@ -52,7 +52,7 @@ def generated_controls() -> None:
         "Number of classes",
         min_value=2,
         max_value=MAX_CLASSES,
-        **state.widget("w.data.n_classes"),
+        **session.widget("w.data.n_classes"),
         help="The seed note uses 3.",
     )
     middle.slider(
@@ -60,7 +60,7 @@ def generated_controls() -> None:
         min_value=0.0,
         max_value=1.0,
         step=0.01,
-        **state.widget("w.data.noise"),
+        **session.widget("w.data.noise"),
         help="Probability that a label is shifted to the next class (the seed's is 0.1).",
     )
     right.number_input(
@@ -68,13 +68,13 @@ def generated_controls() -> None:
         min_value=0,
         max_value=MAX_SEED,
         step=1,
-        **state.widget("w.data.seed"),
+        **session.widget("w.data.seed"),
         help="The same seed and settings always give the same data (0 is the seed note's).",
     )
     right.button(
         "New random data",
         key="w.data.new_seed",
-        on_click=state.new_seed,
+        on_click=session.new_seed,
         help="Draw a new seed; the URL keeps it, so the data stay reproducible.",
     )
 
@@ -86,13 +86,13 @@ def real_controls(kind: str) -> None:
         list(range(REAL_FEATURE_COUNTS[kind])),
         format_func=lambda i: names[i],
         max_selections=2,
-        **state.widget("w.data.features"),
+        **session.widget("w.data.features"),
         help="One feature: probability curves; two: decision regions. None chosen: the "
         "default single feature.",
     )
     st.caption(
         f"{REAL_TITLES[kind]}, shipped with scikit-learn (nothing is downloaded): "
-        f"{state.dataset().X.shape[0]} points."
+        f"{session.lab().dataset.X.shape[0]} points."
     )
 
 
@@ -100,39 +100,34 @@ def upload_controls() -> None:
     st.file_uploader(
         f"A CSV file with a header row (at most {MAX_CSV_BYTES // 1_000_000} MB)",
         type=["csv", "txt"],
-        key="w.data.upload",
-        on_change=state.receive_upload,
+        key=session.uploader_key(),
+        on_change=session.receive_upload,
         help="One or two numeric feature columns and a label column with 2 to "
         f"{MAX_CLASSES} classes, at most {MAX_SAMPLES:,} rows. The file stays in your "
         "session: a link cannot carry it.",
     )
-    current = state.upload()
-    if current is None:
+    upload = session.lab().upload
+    if upload is None:
         return
-    table, settings = current.table, state.settings()
-    numeric = list(table.number_columns())
-    left, right = st.columns(2)
-    columns = left.multiselect(
-        "Feature columns (one or two numeric)",
-        numeric,
-        default=[c for c in settings.upload_columns if c in numeric] or numeric[:1],
-        max_selections=2,
-        key="w.data.upload_columns",
+    table = upload.table
+    in_use = session.lab().settings.kind == "upload"
+    st.caption(
+        f"{upload.name}: {len(table.rows):,} rows, {len(table.columns):,} columns"
+        + (" (in use)." if in_use else " (not in use: choose its columns).")
     )
-    label = right.selectbox(
+    left, right = st.columns(2)
+    left.multiselect(
+        "Feature columns (one or two numeric)",
+        list(table.number_columns()),
+        max_selections=2,
+        **session.widget(session.UPLOAD_COLUMNS),
+        help="Changing them starts a new run on the file.",
+    )
+    right.selectbox(
         "Label column",
         list(table.columns),
-        index=list(table.columns).index(settings.upload_label)
-        if settings.upload_label in table.columns
-        else len(table.columns) - 1,
-        key="w.data.upload_label",
-    )
-    st.button(
-        f"Learn from {current.name}",
-        key="w.data.use_upload",
-        on_click=state.use_upload,
-        args=(tuple(columns), label),
-        type="primary",
+        **session.widget(session.UPLOAD_LABEL),
+        help="Its values are the classes (2 to 10 of them).",
     )
 
 
@@ -140,7 +135,7 @@ def split_and_scale() -> None:
     left, middle, right = st.columns(3)
     left.toggle(
         "Standardise features",
-        **state.widget("w.data.standardise"),
+        **session.widget("w.data.standardise"),
         help="Scale each feature to mean 0 and variance 1 on the training points, as "
         "StandardScaler in a Pipeline does: the curvature bound L shrinks, so larger steps "
         "are stable (the seed's lr 0.5 becomes one). Charts keep the original axes.",
@@ -151,17 +146,17 @@ def split_and_scale() -> None:
         max_value=HOLDOUT_RANGE[1],
         step=0.05,
         format="%.2f",
-        **state.widget("w.data.holdout"),
+        **session.widget("w.data.holdout"),
         help="The share of points kept out of training (stratified), to see how the model "
         "does on points it never saw. Drawn open.",
     )
-    if state.settings().holdout:
+    if session.lab().settings.holdout:
         right.number_input(
             "Split seed",
             min_value=0,
             max_value=MAX_SEED,
             step=1,
-            **state.widget("w.data.holdout_seed"),
+            **session.widget("w.data.holdout_seed"),
         )
 
 
@@ -172,11 +167,12 @@ def body() -> None:
         list(KINDS),
         format_func=KIND_LABELS.get,
         required=True,
-        **state.widget("w.data.kind"),
+        **session.widget("w.data.kind"),
         help="Points along a line (the seed note's data set), 2-D clusters, two real data "
         "sets, or your own file.",
     )
-    kind = state.settings().kind
+    lab = session.lab()
+    kind = lab.settings.kind
     if kind in GENERATED:
         generated_controls()
     elif kind != "upload":
@@ -185,7 +181,7 @@ def body() -> None:
         upload_controls()
     split_and_scale()
     page.show_event()
-    dataset = state.dataset()
+    dataset = lab.dataset
     chart_col, summary_col = st.columns([3, 1])
     page.chart(
         figures.data_scatter(
@@ -194,7 +190,7 @@ def body() -> None:
             dataset.class_names,
             dataset.feature_names,
             held_out=dataset.test,
-            chosen=state.view().point,
+            chosen=lab.view.point,
             title=data_title(kind),
             large=page.large(),
         ),

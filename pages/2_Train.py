@@ -2,4 +2,4 @@
 
 from ui import page, training
 
-page.run("Train", training.area, summary_in_fragment=True)
+page.run("Train", lambda slot: training.area(slot, page_title="Train"), summary_in_fragment=True)

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from ui import explain, page, state, views
+from ui import explain, page, session, views
 from ui.report import format_penalty
 
 REFERENCE_LABELS = {
@@ -14,10 +14,11 @@ REFERENCE_LABELS = {
 
 def speeds(report) -> None:
     """Why the solvers take so many different numbers of iterations, with live numbers."""
-    reference, dataset = report.reference, state.dataset()
-    spectrum = views.optimum_curvatures(dataset, report.C)
+    lab = session.lab()
+    reference, dataset = report.reference, lab.dataset
+    newton = lab.optimum()
+    spectrum = views.optimum_curvatures(newton, dataset, report.C)
     flattest, lipschitz = float(spectrum[0]), report.lipschitz
-    newton = views.converged_model(dataset, report.C)
     if not explain.is_flat(flattest, lipschitz):
         per_efold = lipschitz / flattest
         slow = (
@@ -45,11 +46,12 @@ def body() -> None:
         list(REFERENCE_LABELS),
         format_func=REFERENCE_LABELS.get,
         required=True,
-        **state.widget("w.view.reference"),
+        **session.widget("w.view.reference"),
         help="Same objective: scikit-learn with the scratch model's C and a tight tolerance. "
         "Default: LogisticRegression() with its own C = 1.",
     )
-    report, current, dataset = state.report(), state.run(), state.dataset()
+    lab = session.lab()
+    report, dataset = lab.report(), lab.dataset
     reference = report.reference
     cols = st.columns(4)
     cols[0].metric(
@@ -74,7 +76,7 @@ def body() -> None:
     title = f"From scratch, iteration {report.n_iter:,}"
     page.chart(
         views.model_figure(
-            current.model,
+            lab.model,
             dataset,
             reference=reference,
             title=title,
@@ -89,10 +91,10 @@ def body() -> None:
     speeds(report)
     page.chart(
         views.loss_figure(
-            current.model,
+            lab.model,
             report,
-            current.schedule,
-            state.view(),
+            lab.run.schedule,
+            lab.view,
             title="Loss history against J*",
             large=large,
             height=height,
@@ -100,7 +102,7 @@ def body() -> None:
         key="w.compare.loss_chart",
     )
     st.subheader("On points it learnt from, and on points it never saw", anchor=False)
-    table = views.generalisation_table(current.model, reference, dataset)
+    table = views.generalisation_table(lab.model, reference, dataset)
     st.dataframe(
         table,
         hide_index=True,
@@ -110,7 +112,7 @@ def body() -> None:
             if name != "model"
         },
     )
-    which, confusion = views.confusion_table(current.model, dataset)
+    which, confusion = views.confusion_table(lab.model, dataset)
     st.caption(f"From scratch, confusion matrix on the {which} points:")
     st.dataframe(confusion, hide_index=True)
     if not dataset.test.size:
@@ -118,7 +120,7 @@ def body() -> None:
     st.button(
         "Run to the optimum (tol 1e-15)",
         key="w.compare.optimum",
-        on_click=state.run_to_optimum,
+        **session.action("run_to_optimum"),
         help="Go on with this run's solver and rate until a step changes the loss by less "
         "than 1e-15; with the same objective the gap then closes.",
     )

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from ui import explain, figures, page, state, views
+from ui import explain, figures, page, session, views
 from ui.settings import TEMPERATURE_RANGE
 
 
@@ -43,7 +43,8 @@ def derivation(k: int) -> None:
 
 
 def live_point(report) -> None:
-    dataset = state.dataset()
+    lab = session.lab()
+    dataset = lab.dataset
     names = dataset.class_names
     st.subheader(f"Live: one data point at iteration {report.n_iter:,}", anchor=False)
     index = st.number_input(
@@ -51,10 +52,10 @@ def live_point(report) -> None:
         min_value=0,
         max_value=dataset.X.shape[0] - 1,
         step=1,
-        **state.widget("w.math.point", dataset.X.shape[0] // 2, upper=dataset.X.shape[0] - 1),
+        **session.widget("w.math.point", dataset.X.shape[0] // 2, upper=dataset.X.shape[0] - 1),
         help="Pick any training point; the numbers below follow the current model.",
     )
-    point = views.trace_point(state.run().model, dataset, index)
+    point = views.trace_point(lab.model, dataset, index)
     label = names[point.label]
     st.latex(r"\mathbf{x} = " + views.latex_vector(point.x) + rf",\qquad y = \text{{{label}}}")
     st.latex(r"\mathbf{z} = W\mathbf{x} + \mathbf{b} = " + views.latex_vector(point.scores))
@@ -76,14 +77,14 @@ def live_point(report) -> None:
 
 def next_step(report) -> None:
     """The next iteration as the core will take it, for the solver in use."""
-    current = state.run()
+    lab = session.lab()
     if report.diverged:
         st.error("This run diverged: there is no next step. Press Back or restart on Train.")
         return
-    step, table = views.next_step_table(current.model, current.data, state.dataset().class_names)
+    step, table = views.next_step_table(lab.model, lab.training, lab.dataset.class_names)
     if report.solver == "gd":
         st.markdown(
-            f"**The next step** (all {current.data.n_samples:,} points, "
+            f"**The next step** (all {lab.training.n_samples:,} points, "
             f"η = {step.step_size:.4g}): θ ← θ − η ∇J(θ), from the gradient at the "
             "current point."
         )
@@ -108,10 +109,11 @@ def next_step(report) -> None:
 
 def temperature(report) -> None:
     """softmax(z / T) for the chosen point: sharper below 1, flatter above, same winner."""
-    dataset = state.dataset()
-    chosen = state.view().point  # row 0 is a point like any other
+    lab = session.lab()
+    dataset = lab.dataset
+    chosen = lab.view.point  # row 0 is a point like any other
     index = dataset.X.shape[0] // 2 if chosen is None else min(chosen, dataset.X.shape[0] - 1)
-    point = views.trace_point(state.run().model, dataset, index)
+    point = views.trace_point(lab.model, dataset, index)
     st.subheader("Temperature", anchor=False)
     st.markdown(
         "Dividing the scores by a temperature T before the softmax changes how sure the "
@@ -124,7 +126,7 @@ def temperature(report) -> None:
         min_value=TEMPERATURE_RANGE[0],
         max_value=TEMPERATURE_RANGE[1],
         step=0.05,
-        **state.widget("w.view.temperature"),
+        **session.widget("w.view.temperature"),
     )
     tempered = views.tempered(point.scores, value)
     page.chart(
@@ -148,8 +150,8 @@ def temperature(report) -> None:
 
 def step_size(report) -> None:
     """Where the stable step size comes from, with this run's numbers."""
-    current = state.run()
-    facts = views.step_size_facts(current.model, current.data)
+    lab = session.lab()
+    facts = views.step_size_facts(lab.model, lab.training)
     st.subheader("How big a step can be", anchor=False)
     st.markdown(
         "Along a direction where the loss curves with λ (an eigenvalue of the Hessian), a "
@@ -181,7 +183,7 @@ def step_size(report) -> None:
     )
     claim = explain.local_step(report, facts.steepest, facts.learning_rate, facts.limit)
     getattr(st, claim.level)(claim.text)
-    flattest = float(views.optimum_curvatures(state.dataset(), report.C)[0])
+    flattest = float(views.optimum_curvatures(lab.optimum(), lab.dataset, report.C)[0])
     if explain.is_flat(flattest, facts.lipschitz):
         st.markdown(
             "Here the objective is flat in some direction (λ ≈ 0 where training heads): it "
@@ -200,7 +202,7 @@ def step_size(report) -> None:
             "dozen."
         )
     if report.solver == "nesterov":
-        preview = current.model.preview_step(current.data)
+        preview = lab.model.preview_step(lab.training)
         st.latex(
             r"y = \theta_t + \beta_t(\theta_t - \theta_{t-1}),\quad "
             r"\theta_{t+1} = y - \eta \nabla J(y),\quad "
@@ -215,8 +217,9 @@ def step_size(report) -> None:
 
 def body() -> None:
     st.title("The math behind each step", anchor=False)
-    report = state.report()
-    derivation(len(state.dataset().class_names))
+    lab = session.lab()
+    report = lab.report()
+    derivation(len(lab.dataset.class_names))
     st.divider()
     live_point(report)
     next_step(report)

@@ -4,14 +4,15 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from ui import page, state, training
+from ui import page, session, training
 from ui.lessons import LESSONS
 
 
 def lesson_step() -> None:
     """The chosen lesson's step: where to look, what to do, and the way on (drawn inside the
     training area's fragment: the step's numbers change as the learner steps)."""
-    view = state.view()
+    lab = session.lab()
+    view = lab.view
     lesson_index = view.lesson or 0
     lesson = LESSONS[lesson_index]
     step_index = min(view.lesson_step, len(lesson.steps) - 1)
@@ -26,18 +27,16 @@ def lesson_step() -> None:
                 "Back",
                 key="w.lesson.back",
                 disabled=step_index == 0,
-                on_click=state.open_lesson,
-                args=(lesson_index, step_index - 1),
+                **session.action("open_lesson", lesson_index, step_index - 1),
             )
             st.button(
                 "Next",
                 key="w.lesson.next",
                 type="primary",
                 disabled=step_index == len(lesson.steps) - 1,
-                on_click=state.open_lesson,
-                args=(lesson_index, step_index + 1),
+                **session.action("open_lesson", lesson_index, step_index + 1),
             )
-        st.markdown(step.text.format(**state.lesson_facts()))
+        st.markdown(step.text.format(**lab.lesson_facts()))
         st.markdown(f":material/arrow_forward: **Now:** {step.task}")
         base = str(st.context.url or "").split("?")[0]
         if base:
@@ -51,21 +50,21 @@ def body(summary_slot) -> None:
         "Lesson",
         list(range(len(LESSONS))),
         format_func=lambda i: f"{i + 1}. {LESSONS[i].title}",
-        default=state.view().lesson,
+        default=session.lab().view.lesson,
         key="w.lesson.choice",
-        on_change=state.open_chosen_lesson,
+        on_change=session.open_chosen_lesson,
         args=("w.lesson.choice",),
     )
-    if chosen is None or state.view().lesson is None:
+    if chosen is None or session.lab().view.lesson is None:
         st.markdown(
             "Pick a lesson. Each sets the training area below to where the lesson starts and "
             "asks you to act: Step, change the rate, look at a chart."
         )
         for i, lesson in enumerate(LESSONS):
             st.markdown(f"**{i + 1}. {lesson.title}**: {lesson.summary}")
-        training.area(summary_slot, title=None)
+        training.area(summary_slot, page_title="Lessons", title=None)
         return
-    training.area(summary_slot, title=None, above=lesson_step)
+    training.area(summary_slot, page_title="Lessons", title=None, above=lesson_step)
 
 
 page.run("Lessons", body, summary_in_fragment=True)

@@ -768,6 +768,19 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
 
     # ---------------------------------------------------- snapshot / restore
 
+    def release_data(self) -> SoftmaxRegression:
+        """Let go of the prepared data of the last call (its layout and buffers, often much
+        larger than the model): for a model kept aside, as the app keeps runs that Back may
+        return to. The next :meth:`step` is given the data again and evaluates there anew.
+
+        Returns
+        -------
+        self
+        """
+        for name in ("_data_cache", "_evaluate", "_kernel", "_evaluated_on", "_data"):
+            self.__dict__.pop(name, None)
+        return self
+
     def snapshot(self) -> TrainingSnapshot:
         """Copy of the training state, to go back to with :meth:`restore`."""
         check_is_fitted(self)

@@ -41,7 +41,7 @@ from softmax_core import SoftmaxRegression, TrainingData
 from softmax_core.datasets import MAX_CSV_BYTES, parse_csv
 from ui import data as app_data
 from ui import export
-from ui import state as app_state
+from ui import lab as app_lab
 from ui.report import format_number
 from ui.settings import SEED_NOTE, Settings, View, quote
 
@@ -83,9 +83,9 @@ HOSTILE_CSV = _hostile_csv()
 
 
 def _upload_settings(raw: bytes, **changes) -> Settings:
-    """The settings an upload gives in the app (ui.state.receive_upload's choice of columns)."""
+    """The settings an upload gives in the app (ui.lab.default_columns)."""
     table = parse_csv(raw)
-    columns, label = app_state._default_columns(table)
+    columns, label = app_lab.default_columns(table)
     return replace(
         SEED_NOTE,
         kind="upload",
@@ -133,12 +133,12 @@ SAME_ORDER = ("nesterov", "newton")
 
 
 def app_replay(spec: export.RunSpec) -> SoftmaxRegression:
-    """The run as the app holds it after opening its link (ui.state.init)."""
+    """The run as the app holds it after opening its link (ui.lab.Lab.from_link)."""
     table = parse_csv(spec.csv_bytes) if spec.csv_bytes is not None else None
-    training = app_state._training_data(app_data.load(spec.settings, table))
-    model = app_state._new_model(spec.settings).step(training, n_steps=0)
+    training = app_lab.training_data(app_data.make_dataset(spec.settings, table))
+    model = app_lab.new_model(spec.settings).step(training, n_steps=0)
 
-    def configure(learning_rate):  # ui.state._configure_model
+    def configure(learning_rate):  # ui.lab.Lab._configure
         rate = "auto" if learning_rate is None else learning_rate
         model.set_params(learning_rate=rate, tol=spec.settings.tol, max_iter=spec.settings.max_iter)
         model.step(training, n_steps=0)
@@ -400,7 +400,7 @@ def test_the_notebooks_are_valid_and_start_with_their_explanation(exported):
 def test_prepare_makes_the_apps_data_set(name):
     spec = CASES[name]
     table = parse_csv(spec.csv_bytes) if spec.csv_bytes is not None else None
-    app = app_data.load(spec.settings, table)
+    app = app_data.make_dataset(spec.settings, table)
     ours = export.prepare(spec)
     np.testing.assert_array_equal(ours.X_train, app.X_train)
     np.testing.assert_array_equal(ours.y_train, app.y_train)
@@ -523,8 +523,8 @@ def test_a_long_runs_history_is_thinned_and_the_largest_file_fits(app_models):
     budget = settings.replay_budget()
     assert opened.spec.n_iter == budget < 100_000
     assert problems == [
-        f"iter=100,000 is more than a link may replay on {len(parse_csv(raw).rows):,} points; "
-        f"restored the first {budget:,} iterations"
+        f"iter=100,000 is more than a link may replay on {len(parse_csv(raw).rows):,} points "
+        f"with gd; restored the first {budget:,} iterations"
     ]
 
 

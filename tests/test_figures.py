@@ -290,7 +290,9 @@ def test_decision_regions_shading_mixes_class_colours():
 def test_loss_history_draws_every_iterate_and_j_star():
     losses = np.array([1.1, 0.9, 0.7, 0.65])
     spec = figures.loss_history(losses, reference=0.5, reference_label="J*")
-    curve, line = spec["data"]
+    curve, tail, line = spec["data"]
+    # The part a smooth Play tick animates: empty but in a tick's figure (test_animation).
+    assert len(tail["x"]) == len(tail["y"]) == 0 and tail["name"] == curve["name"]
     np.testing.assert_array_equal(curve["x"], np.arange(4))
     np.testing.assert_array_equal(curve["y"], losses)
     assert curve["mode"] == "lines+markers"
@@ -309,7 +311,7 @@ def test_log_y_of_a_gap_at_or_below_zero_is_never_nan(window):
     assert values[-1] == 1e-16
     assert spec["layout"]["yaxis"]["type"] == "log"
     assert spec["layout"]["yaxis"]["title"]["text"] == "J − J* (log)"
-    assert len(spec["data"]) == 1  # J* is the floor, not a line
+    assert len(spec["data"]) == 2  # the line and its (empty) animated part: J* is the floor
 
 
 def test_last_window_shows_the_last_51_iterates_and_the_marks_in_it():

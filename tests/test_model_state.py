@@ -459,3 +459,17 @@ def test_undoing_and_redoing_steps_gives_back_the_same_path():
     iterations_again, thetas_again = model.path()
     np.testing.assert_array_equal(iterations_again, iterations)
     np.testing.assert_array_equal(thetas_again, thetas)
+
+
+def test_a_released_model_holds_no_data_and_steps_on_as_before():
+    X, y = make_noisy_classes(n_samples=5_000)
+    data = TrainingData(X, y)
+    model = SoftmaxRegression(solver="nesterov").step(data, 5)
+    twin = copy.deepcopy(model)
+    model.release_data()
+    assert not {"_data", "_kernel", "_evaluate"} & set(vars(model))
+    assert len(pickle.dumps(model)) < 10_000
+    model.step(TrainingData(X, y), 5)  # the same points, laid out anew
+    twin.step(data, 5)
+    np.testing.assert_array_equal(model.coef_, twin.coef_)
+    assert model.loss_curve_ == twin.loss_curve_ and model.converged_ == twin.converged_

@@ -263,7 +263,7 @@ def test_class_names_become_plain_distinct_bounded_options():
     assert labels[0].startswith("0: ") and labels[1].startswith("1: ")
     markup = option_labels(["<b>bold</b>", "*star*", "tab\there"])
     assert markup[:2] == ("<b>bold</b>", "*star*") and markup[2].isprintable()
-    assert option_labels(["", "a"]) == ("0: ", "1: a")
+    assert option_labels(["", "a"]) == ("0:", "1: a")  # plain text: no trailing space
 
 
 # ---------------------------------------------------------------- the learning-rate race

@@ -5,7 +5,8 @@ labels ``y`` in ``0 .. n_classes - 1``, every class present), the split into tra
 held-out points, and the scaling of the features that the model sees, fitted on the training
 points only, as a scikit-learn ``Pipeline(StandardScaler(), ...)`` would. Charts draw the
 points on their original axes; the model and scikit-learn's reference learn from
-``X_train`` (scaled). Data sets are cached per settings; an uploaded file's per digest.
+``X_train`` (scaled). Plain Python: the app caches data sets through
+:mod:`ui.services`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-import streamlit as st
 
 from softmax_core import make_noisy_blobs, make_noisy_classes
 from softmax_core.datasets import (
@@ -22,7 +22,6 @@ from softmax_core.datasets import (
     csv_dataset,
     default_features,
     holdout_split,
-    parse_csv,
 )
 from softmax_core.datasets import load_real as load_real_data
 
@@ -79,7 +78,6 @@ class Dataset:
         return self.y[self.test]
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
 def _generated(kind: str, n_samples: int, n_classes: int, noise: float, seed: int):
     if kind == "blobs":
         X, y = make_noisy_blobs(n_samples, n_classes, noise, random_state=seed)
@@ -88,31 +86,12 @@ def _generated(kind: str, n_samples: int, n_classes: int, noise: float, seed: in
     return X, y, tuple(str(i) for i in range(n_classes)), ("x",)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
 def _real(kind: str, features: tuple[int, ...]):
     loaded = load_real_data(kind, features or default_features(kind, 1))
     return loaded.X, loaded.y, loaded.class_names, loaded.feature_names
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
-def parsed_upload(digest: str, _raw: bytes) -> CsvTable:
-    """An uploaded file's table, parsed once per content (keyed by its SHA-256 digest).
-
-    Raises
-    ------
-    ValueError
-        If the file is not a readable CSV table; the message says why, for a person.
-    """
-    return parse_csv(_raw)
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def _uploaded(digest: str, columns: tuple[str, ...], label: str, _table: CsvTable):
-    loaded = csv_dataset(_table, columns, label)
-    return loaded.X, loaded.y, loaded.class_names, loaded.feature_names
-
-
-def load(settings: Settings, upload: CsvTable | None = None) -> Dataset:
+def make_dataset(settings: Settings, upload: CsvTable | None = None) -> Dataset:
     """The data set of ``settings`` (an uploaded file's table comes from the session).
 
     Raises
@@ -131,9 +110,8 @@ def load(settings: Settings, upload: CsvTable | None = None) -> Dataset:
     elif settings.kind == "upload":
         if upload is None or settings.upload is None:
             raise ValueError("no uploaded file in this session: upload one on the Data page")
-        X, y, names, feature_names = _uploaded(
-            settings.upload, settings.upload_columns, settings.upload_label, upload
-        )
+        loaded = csv_dataset(upload, settings.upload_columns, settings.upload_label)
+        X, y, names, feature_names = loaded.X, loaded.y, loaded.class_names, loaded.feature_names
     else:
         X, y, names, feature_names = _real(settings.kind, settings.features)
     return _prepared(settings, X, y, names, feature_names)

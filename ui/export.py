@@ -54,14 +54,15 @@ from softmax_core.model import EXPLOSION_FACTOR
 from .settings import (
     DEFAULT_VIEW,
     MAX_SCHEDULE_SEGMENTS,
-    MIN_SAMPLES,
     REAL_SIZES,
+    SEED_NOTE,
     Schedule,
     Settings,
     View,
     from_query,
     quote,
     to_query,
+    within_replay_budget,
 )
 
 NOTEBOOK_NAME = "softmax-lab-run.ipynb"
@@ -1793,13 +1794,13 @@ def spec_from_json(text: str | bytes) -> tuple[OpenedRun | None, list[str]]:
     problems: list[str] = []
     if upload:
         # n and k describe generated data: checked as a link's, unused by a file. The replay
-        # budget is the file's rows' (from_query counts n points), so n stands in for them.
+        # budget is the file's, counted below (the seed's n and k never cut a link's run).
         generated = from_query({"n": query["n"], "k": query["k"]})
         problems += generated.problems
-        query.update(n=str(max(len(table.rows), MIN_SAMPLES)), k="2")
+        query.update(n=str(SEED_NOTE.n_samples), k=str(SEED_NOTE.n_classes))
     restored = from_query(query)
     problems += restored.problems
-    restored_settings = restored.settings
+    restored_settings, schedule = restored.settings, restored.schedule
     if upload:
         restored_settings = replace(
             restored_settings,
@@ -1811,5 +1812,8 @@ def spec_from_json(text: str | bytes) -> tuple[OpenedRun | None, list[str]]:
             upload_label=label,
             upload_rows=len(table.rows),
         )
-    spec = RunSpec(restored_settings, restored.schedule, csv_bytes, csv_name)
+        n_iter = sum(count for _, count in schedule)
+        _, schedule, cut = within_replay_budget(restored_settings, n_iter, schedule)
+        problems += [cut] if cut else []
+    spec = RunSpec(restored_settings, schedule, csv_bytes, csv_name)
     return OpenedRun(spec, restored.view, recorded), [_renamed(p) for p in problems]

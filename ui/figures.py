@@ -620,17 +620,21 @@ def loss_history(
         "line": {"color": PALETTE[0], "width": width},
         "hovertemplate": "iteration %{x}<br>%{y:.6g}<extra></extra>",
     }
+    # The line is two traces, whatever the figure, so that a figure with frames has the very
+    # traces of one without and nothing of an animation stays behind when Play pauses: the
+    # line, and its part that a smooth Play tick lengthens, one iteration a frame (empty but
+    # for a tick's figure, whose first trace then ends where the tick began).
     frames = []
+    tail_x, tail_y = iterations[:0], values[:0]
     if animate_from is not None and iterations.size:
-        # The line up to animate_from, and its last part (every iteration, a few dozen) as a
-        # trace of its own that the frames lengthen.
         tail = iterations >= max(animate_from, int(iterations[0]))
         before = x < iterations[tail][0]
-        line["x"] = np.append(x[before], iterations[tail][:1])
-        line["y"] = np.append(y[before], values[tail][:1])
         tail_x, tail_y = iterations[tail], values[tail]
-        traces.append(line)
-        line = {**line, "x": tail_x, "y": tail_y, "showlegend": False}
+        line["x"] = np.append(x[before], tail_x[:1])
+        line["y"] = np.append(y[before], tail_y[:1])
+    traces.append(line)
+    line = {**line, "x": tail_x, "y": tail_y, "showlegend": False}
+    if animate_from is not None:
         frames = [
             {
                 "name": str(j),

@@ -6,11 +6,12 @@ fit the width): 68 ms of plotly.js per click in a Chrome profile, 24 ms with thi
 It keeps one chart per key for the whole session and hands each new figure to
 ``Plotly.react``, which redraws only what changed; the figure is sent as plotly's own JSON.
 
-plotly.js is plotly's own "cartesian" partial bundle of the version the installed plotly
-writes figures for (every trace type the figures use, a third of the full bundle's bytes),
-kept in the repository as ``static/plotly-cartesian-<version>.min.js`` and served by
-Streamlit's static file serving (see :data:`PLOTLY_JS`): nothing is written to disk at run
-time, so the app runs from a read-only checkout, and the versioned name lets browsers cache it.
+plotly.js is plotly's own "cartesian" partial bundle of the version the pinned plotly writes
+for (the tests validate every figure with it): every trace type the figures use, in a third
+of the full bundle's bytes. It is kept in the repository as
+``static/plotly-cartesian-<version>.min.js`` and served by Streamlit's static file serving
+(see :data:`PLOTLY_JS`): nothing is written to disk at run time, so the app runs from a
+read-only checkout, and the versioned name lets browsers cache it.
 """
 
 from __future__ import annotations

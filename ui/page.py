@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 
 import streamlit as st
 
-from . import live_chart, state
-from .settings import SEED_NOTE, escape_markdown
+from . import live_chart, session
+from .settings import escape_markdown
 
 PAGES = (
     ("app.py", "Home", ":material/home:"),
@@ -101,26 +101,27 @@ def setup(title: str) -> st.delta_generator.DeltaGenerator:
     """Configure the page named ``title`` (one of ``PAGES``) and the session.
 
     Returns the sidebar's slot for the run summary: a page whose training area is a
-    fragment fills it from the fragment (see :mod:`ui.state`); :func:`run` fills it for the
+    fragment fills it from the fragment (see :mod:`ui.session`); :func:`run` fills it for the
     others.
     """
-    state.init()
+    lab = session.lab()
+    session.enter_page(title)
     st.set_page_config(
         page_title=f"{title} · Softmax Lab",
         # An emoji: a Material icon as favicon is fetched from Google's servers.
         page_icon="📉",
         layout="wide",
-        initial_sidebar_state="collapsed" if state.classroom() else "auto",
+        initial_sidebar_state="collapsed" if lab.classroom else "auto",
     )
-    st.html(_COMPACT_CSS + (_CLASSROOM_CSS if state.classroom() else ""))
+    st.html(_COMPACT_CSS + (_CLASSROOM_CSS if lab.classroom else ""))
     st.html(_HISTORY_SHIM, unsafe_allow_javascript=True)
     _rerun_after_reconnect()
     slot = _sidebar()
-    if state.notices():
+    if lab.notices:
         with st.container(border=True):
-            shown = "\n".join(f"- {escape_markdown(problem)}" for problem in state.notices())
+            shown = "\n".join(f"- {escape_markdown(problem)}" for problem in lab.notices)
             st.warning("Some of the link's settings were not valid:\n\n" + shown)
-            st.button("Dismiss", key="w.notice.dismiss", on_click=state.dismiss_notices)
+            st.button("Dismiss", key="w.notice.dismiss", **session.action("dismiss_notices"))
     return slot
 
 
@@ -132,15 +133,14 @@ def _sidebar() -> st.delta_generator.DeltaGenerator:
         st.divider()
         st.toggle(
             "Classroom mode",
-            **state.widget("w.classroom"),
+            **session.widget("w.classroom"),
             help="Larger text and charts for a projector; the sidebar starts closed.",
         )
         slot = st.container()
         st.button(
             "Seed note preset",
             key="w.sidebar.seed_preset",
-            on_click=state.apply_settings,
-            args=(SEED_NOTE,),
+            on_click=session.apply_seed_preset,
             help="The seed note's data and run: learning rate 0.5, 1000 iterations, tol 1e-6.",
         )
         st.caption("The address bar holds this run: copy it to share exactly what you see.")
@@ -149,17 +149,17 @@ def _sidebar() -> st.delta_generator.DeltaGenerator:
 
 def summary(slot: st.delta_generator.DeltaGenerator) -> None:
     """The run summary in the sidebar, from the session's one report."""
-    slot.caption(state.summary())
+    slot.caption(session.lab().summary())
 
 
 def large() -> bool:
     """Whether figures should be drawn large (classroom mode)."""
-    return state.classroom()
+    return session.lab().classroom
 
 
 def write_url() -> None:
     """Put the run into the address bar (call where the last change of the run is drawn)."""
-    script = state.write_query()
+    script = session.write_query()
     if script is not None:
         st.html(script, unsafe_allow_javascript=True)
 
@@ -176,7 +176,7 @@ _TOAST_ICONS = {
 def show_event() -> None:
     """The message about the last action, once, as a toast (it takes no room on the page,
     so nothing moves under the pointer); what stays true is shown by the page itself."""
-    event = state.take_event()
+    event = session.lab().take_event()
     if event is not None:
         # Plain text: a message may quote a file's name or content.
         st.toast(escape_markdown(event.text), icon=_TOAST_ICONS[event.level], duration="long")
@@ -192,7 +192,7 @@ def chart(
     """Draw a figure spec (:mod:`ui.figures`) under ``key``, updated in place from one rerun
     to the next (:mod:`ui.live_chart`). On a ``clickable`` chart a click on a data point
     chooses that point (the one followed through the model)."""
-    on_click = functools.partial(state.choose_point, key) if clickable else None
+    on_click = functools.partial(session.choose_point, key) if clickable else None
     live_chart.draw(spec, key=key, container=container, on_click=on_click)
 
 

@@ -12,8 +12,9 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 
-from softmax_core import SOLVERS
+from softmax_core import SOLVERS, iteration_cost
 from softmax_core.data import MAX_CLASSES, MAX_SAMPLES
+from softmax_core.solvers import SECONDS_PER_FLOP
 from softmax_core.text import PLAIN_LENGTH, plain
 
 from . import escape
@@ -23,6 +24,7 @@ GENERATED = ("line", "blobs")
 # The real data sets shipped with scikit-learn: points and feature columns (a test checks).
 REAL_SIZES = {"iris": 150, "wine": 178}
 REAL_FEATURE_COUNTS = {"iris": 4, "wine": 13}
+REAL_CLASS_COUNTS = {"iris": 3, "wine": 3}
 HOLDOUT_RANGE = (0.0, 0.5)
 MIN_SAMPLES = 10
 MAX_ITER = 100_000
@@ -31,10 +33,17 @@ LR_RANGE = (1e-6, 1e6)
 C_RANGE = (1e-4, 1e4)
 TOL_RANGE = (0.0, 0.1)
 NOISE_RANGE = (0.0, 1.0)
-# Work of one request, in sample-iterations: about 3 s of training on this machine.
+# scikit-learn's reference fit per request, in sample-iterations of its solver.
 WORK_BUDGET = 50_000_000
-# Opening a link replays its run once, so it may do more than one click's work.
-REPLAY_FACTOR = 4
+# The training work of one request, in the core's flop-equivalents of the solver in use
+# (softmax_core.iteration_cost, about SECONDS_PER_FLOP seconds each where it was calibrated):
+# a click steps at most STEP_SECONDS' worth (on the seed's data that is MAX_ITER steps, what
+# "Run to the optimum" takes there); opening a link replays at most REPLAY_FACTOR times that,
+# and its pins together at most PINS_FACTOR times that, so that any one request stays within
+# a few seconds whatever the solver, k, d and n.
+STEP_SECONDS = 3.0
+REPLAY_FACTOR = 1
+PINS_FACTOR = 1
 MAX_SCHEDULE_SEGMENTS = 50
 MAX_PINS = 4
 REFERENCES = ("same", "default")
@@ -112,13 +121,45 @@ class Settings:
             return max(self.upload_rows, 1)
         return self.n_samples
 
-    def step_budget(self) -> int:
-        """How many iterations one request may run on this data set."""
-        return max(1, min(MAX_ITER, WORK_BUDGET // self.n_points))
+    @property
+    def n_features(self) -> int:
+        """How many features the model sees (for the work budgets)."""
+        if self.kind == "line":
+            return 1
+        if self.kind == "blobs":
+            return 2
+        if self.kind == "upload":
+            return max(1, len(self.upload_columns))
+        return max(1, len(self.features))
+
+    @property
+    def n_classes_at_most(self) -> int:
+        """How many classes the data set has, or at most (an upload's, unknown here)."""
+        if self.kind in REAL_SIZES:
+            return REAL_CLASS_COUNTS[self.kind]
+        if self.kind == "upload":
+            return MAX_CLASSES
+        return self.n_classes
+
+    def iteration_cost(self, solver: str | None = None) -> float:
+        """The core's estimate of one iteration's work on this data, in flop-equivalents,
+        for ``solver`` (this run's by default)."""
+        return iteration_cost(
+            solver or self.solver, self.n_points, self.n_features, self.n_classes_at_most
+        )
+
+    def iterations_within(self, seconds: float, solver: str | None = None) -> int:
+        """How many iterations take about ``seconds`` (at least one)."""
+        work = seconds / SECONDS_PER_FLOP
+        return max(1, min(MAX_ITER, int(work // self.iteration_cost(solver))))
+
+    def step_budget(self, solver: str | None = None) -> int:
+        """How many iterations one request may run on this data."""
+        return self.iterations_within(STEP_SECONDS, solver)
 
     def replay_budget(self) -> int:
-        """How many iterations opening a link may replay on this data set."""
-        return max(1, min(MAX_ITER, REPLAY_FACTOR * WORK_BUDGET // self.n_points))
+        """How many iterations opening a link may replay on this data."""
+        return self.iterations_within(REPLAY_FACTOR * STEP_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -357,9 +398,9 @@ def _parse_schedule(raw: str) -> Schedule:
     return schedule
 
 
-def _parse_pins(raw: str, settings: Settings) -> tuple[PinSpec, ...]:
+def _parse_pins(raw: str) -> tuple[PinSpec, ...]:
     """Pins like ``gd~none~0.5x30;nesterov~1.0~autox200``: solver, C and schedule each, at
-    most ``MAX_PINS``, each no more work than one click may do on the data."""
+    most ``MAX_PINS``."""
     parts = raw.split(";")
     if len(parts) > MAX_PINS:
         raise ValueError(f"has more than {MAX_PINS} pins")
@@ -372,12 +413,23 @@ def _parse_pins(raw: str, settings: Settings) -> tuple[PinSpec, ...]:
         C = _parse_c(fields[1])
         # An empty schedule is a run pinned at iteration 0 (the app lets one be pinned).
         schedule = tuple(_parse_schedule(fields[2])) if fields[2] else ()
-        if sum(count for _, count in schedule) > settings.step_budget():
-            raise ValueError(
-                f"a pin may replay at most {settings.step_budget():,} iterations on this data"
-            )
         pins.append(PinSpec(solver, C, schedule))
     return tuple(pins)
+
+
+def pins_within_budget(
+    pins: tuple[PinSpec, ...], settings: Settings
+) -> tuple[tuple[PinSpec, ...], int]:
+    """The first pins whose replays together fit ``PINS_FACTOR`` clicks' work on the data
+    (each counted at its own solver's cost), and how many did not fit."""
+    budget = PINS_FACTOR * STEP_SECONDS / SECONDS_PER_FLOP
+    kept, work = [], 0.0
+    for pin in pins:
+        work += pin.n_iter * settings.iteration_cost(pin.solver)
+        if work > budget:
+            break
+        kept.append(pin)
+    return tuple(kept), len(pins) - len(kept)
 
 
 def truncate_schedule(schedule: Schedule, n_iter: int) -> Schedule:
@@ -389,6 +441,21 @@ def truncate_schedule(schedule: Schedule, n_iter: int) -> Schedule:
         kept.append((lr, min(count, n_iter)))
         n_iter -= count
     return kept
+
+
+def within_replay_budget(
+    settings: Settings, n_iter: int, schedule: Schedule
+) -> tuple[int, Schedule, str | None]:
+    """``n_iter`` and ``schedule`` cut to what a link may replay on ``settings``' data, and
+    the notice that says so (None if nothing was cut)."""
+    budget = settings.replay_budget()
+    if n_iter <= budget:
+        return n_iter, schedule, None
+    notice = (
+        f"iter={n_iter:,} is more than a link may replay on {settings.n_points:,} points "
+        f"with {settings.solver}; restored the first {budget:,} iterations"
+    )
+    return budget, truncate_schedule(schedule, budget), notice
 
 
 @dataclass(frozen=True)
@@ -467,13 +534,9 @@ def from_query(query: dict[str, str]) -> Restored:
             schedule = parsed
         except ValueError as error:
             problems.bad("sched", str(query["sched"]), f"{error}; using the plain rate")
-    if n_iter > settings.replay_budget():
-        problems.append(
-            f"iter={n_iter:,} is more than a link may replay on {settings.n_samples:,} points; "
-            f"restored the first {settings.replay_budget():,} iterations"
-        )
-        n_iter = settings.replay_budget()
-        schedule = truncate_schedule(schedule, n_iter)
+    n_iter, schedule, cut = within_replay_budget(settings, n_iter, schedule)
+    if cut:
+        problems.append(cut)
     classroom = False
     if "classroom" in query:
         try:
@@ -483,7 +546,16 @@ def from_query(query: dict[str, str]) -> Restored:
     pins: tuple[PinSpec, ...] = ()
     if "pins" in query:
         try:
-            pins = _parse_pins(str(query["pins"]), settings)
+            pins = _parse_pins(str(query["pins"]))
         except ValueError as error:
             problems.bad("pins", str(query["pins"]), f"{error}; no pins")
+        pins, dropped = pins_within_budget(pins, settings)
+        if dropped:
+            problems.bad(
+                "pins",
+                str(query["pins"]),
+                f"{dropped} of {len(pins) + dropped} left out: replaying them would take more "
+                f"than {PINS_FACTOR * STEP_SECONDS:g} s of work on this data"
+                + ("; no pins" if not pins else ""),
+            )
     return Restored(settings, n_iter, schedule, classroom, list(problems), view, pins)

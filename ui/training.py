@@ -1,7 +1,7 @@
 """The training area: the buttons, settings, metrics, banner and charts of a run.
 
 Drawn by the Train page, and by the Lessons page under a lesson's text, inside one fragment
-(see :mod:`ui.state` for who redraws what).
+(see :mod:`ui.session` for who redraws what). Every number comes from the lab's one report.
 """
 
 import html
@@ -10,7 +10,8 @@ import math
 import pyarrow
 import streamlit as st
 
-from . import explain, figures, page, state, views
+from . import explain, figures, page, session, views
+from .lab import OPTIMUM_TOL, Lab
 from .report import format_number, format_rate
 from .settings import LOSS_WINDOWS, LR_RANGE, MAX_ITER, SPEEDS
 
@@ -29,13 +30,13 @@ def learning_rate_controls(newton: bool) -> None:
         list(SOLVER_LABELS),
         format_func=SOLVER_LABELS.get,
         required=True,
-        **state.widget("w.train.solver"),
+        **session.widget("w.train.solver"),
         help="GD: plain gradient descent (the seed's). Nesterov: momentum. Newton: uses the "
         "Hessian. Changing the solver starts a new run (Back returns to this one).",
     )
     auto = st.toggle(
         "auto 1/L",
-        **state.widget("w.train.lr_auto"),
+        **session.widget("w.train.lr_auto"),
         disabled=newton,
         help="1/L never overshoots: L bounds the curvature of the loss on this data.",
     )
@@ -46,15 +47,15 @@ def learning_rate_controls(newton: bool) -> None:
         format="%.4g",
         disabled=auto or newton,
         width=130,
-        **state.widget("w.train.lr"),
+        **session.widget("w.train.lr"),
         help="Step size of gradient descent; changing it keeps the run. While auto is on "
         "this shows 1/L, the rate in use.",
     )
     st.segmented_control(
         "× the stable limit 2/L",
-        list(state.RATE_PRESETS),
+        session.rate_presets(),
         disabled=newton,
-        **state.widget("w.train.rate_preset"),
+        **session.widget("w.train.rate_preset"),
         help="One click: 0.5× is 1/L (auto); above 1× gradient descent may overshoot; "
         "'seed 0.5' is the note's rate.",
     )
@@ -66,18 +67,18 @@ def more_settings() -> None:
         st.button(
             "Run to the optimum",
             key="w.train.optimum",
-            on_click=state.run_to_optimum,
+            **session.action("run_to_optimum"),
             type="primary",
-            help="Go on with this solver and rate until a step changes the loss by less than "
-            "1e-15 (tol and max_iter are raised for it). Gradient descent at a stable rate "
-            "lands on scikit-learn's curves, after tens of thousands of steps.",
+            help=f"Go on with this solver and rate until a step changes the loss by less than "
+            f"{OPTIMUM_TOL:g} (past tol and max_iter, which stay as they are). Gradient descent "
+            "at a stable rate lands on scikit-learn's curves, after tens of thousands of steps.",
         )
-        current = state.settings()  # a linked value outside the usual choices is offered too
+        current = session.lab().settings  # a linked value outside the usual choices is offered
         st.selectbox(
             "L2 penalty C",
             sorted({*C_CHOICES, current.C}, reverse=True),
             format_func=lambda c: "none (C = ∞)" if math.isinf(c) else f"C = {c:g}",
-            **state.widget("w.train.C"),
+            **session.widget("w.train.C"),
             help="Inverse strength of the penalty ||W||²/(2Cn), scikit-learn's meaning. "
             "Changing it starts a new run.",
         )
@@ -85,7 +86,7 @@ def more_settings() -> None:
             "Tolerance",
             sorted({*TOL_CHOICES, current.tol}, reverse=True),
             format_func=lambda t: f"{t:g}",
-            **state.widget("w.train.tol"),
+            **session.widget("w.train.tol"),
             help="Converged when a step changes the loss by less than this (seed: 1e-6).",
         )
         st.number_input(
@@ -93,42 +94,41 @@ def more_settings() -> None:
             min_value=1,
             max_value=MAX_ITER,
             step=100,
-            **state.widget("w.train.max_iter"),
+            **session.widget("w.train.max_iter"),
             help="Most iterations of this run (the seed's: 1000).",
         )
         st.select_slider(
             "Play speed",
             list(SPEEDS),
-            **state.widget("w.view.speed"),
+            **session.widget("w.view.speed"),
             help="Steps a second: slow 2, normal 5, fast 12, each drawn as it is taken; smooth "
             "30, two seconds' steps at a time, animated by the browser; turbo 50, drawn five at "
             "a time.",
         )
 
 
-def buttons(report) -> None:
-    st.button("Step", key="w.train.step", on_click=state.step, args=(1,), type="primary")
-    st.button("Step ×10", key="w.train.step10", on_click=state.step, args=(10,))
+def buttons(report, page_title: str) -> None:
+    st.button("Step", key="w.train.step", type="primary", **session.action("step", 1))
+    st.button("Step ×10", key="w.train.step10", **session.action("step", 10))
     st.button(
         "Run to convergence",
         key="w.train.run",
-        on_click=state.run_to_convergence,
+        **session.action("run_to_convergence"),
         help="Until a step changes the loss by less than tol, or max_iter.",
     )
     # Two buttons with fixed effects: the browser may deliver a click's trigger twice (in a
     # timer rerun and in its own), and a toggle would then undo itself.
-    if state.playing():
-        st.button("Pause", key="w.train.pause", on_click=state.set_playing, args=(False,))
+    if session.lab().playing:
+        st.button("Pause", key="w.train.pause", **session.action("pause"))
     else:
         st.button(
             "Play",
             key="w.train.play",
-            on_click=state.set_playing,
-            args=(True,),
             disabled=report.diverged or report.at_max_iter,
+            **session.action("play", page_title),
         )
-    st.button("Back", key="w.train.back", on_click=state.back, help="Undo the last action.")
-    st.button("Reset", key="w.train.reset", on_click=state.reset, help="Back to iteration 0.")
+    st.button("Back", key="w.train.back", help="Undo the last action.", **session.action("back"))
+    st.button("Reset", key="w.train.reset", help="Back to iteration 0.", **session.action("reset"))
 
 
 def metrics(report) -> None:
@@ -171,7 +171,7 @@ def fix_button(report, claim) -> None:
         st.button(
             "Restart at 1/L",
             key="w.train.restart_stable",
-            on_click=state.restart_with_stable_rate,
+            **session.action("restart_with_stable_rate"),
             type="primary",
             help="A new run with the automatic, stable rate (Back returns to this one).",
         )
@@ -179,7 +179,7 @@ def fix_button(report, claim) -> None:
         st.button(
             f"Fix: 1/L = {format_rate(1 / report.lipschitz)}",
             key="w.train.fix_lr",
-            on_click=state.use_stable_learning_rate,
+            **session.action("use_stable_learning_rate"),
             help="Keeps the run and goes on with the automatic learning rate 1/L.",
         )
 
@@ -195,11 +195,9 @@ def charts(report, large: bool) -> None:
 
 def model_panel(report, large: bool, height: int) -> None:
     """The model's probabilities, or the loss landscape with the path so far."""
-    current, view, dataset = state.run(), state.view(), state.dataset()
+    lab = session.lab()
+    view, dataset = lab.view, lab.dataset
     panels = [p for p in PANEL_LABELS if p != "simplex" or dataset.n_classes == 3]
-    if view.panel not in panels:  # the simplex needs three classes: the view says what is drawn
-        state.update_view(panel="model")
-        view = state.view()
     panel = view.panel
     with st.container(horizontal=True, vertical_alignment="center"):
         st.segmented_control(
@@ -208,7 +206,7 @@ def model_panel(report, large: bool, height: int) -> None:
             format_func=PANEL_LABELS.get,
             required=True,
             label_visibility="collapsed",
-            **state.widget("w.view.panel"),
+            **session.widget("w.view.panel"),
         )
         if panel == "landscape":
             st.segmented_control(
@@ -217,7 +215,7 @@ def model_panel(report, large: bool, height: int) -> None:
                 format_func=PLANE_LABELS.get,
                 required=True,
                 label_visibility="collapsed",
-                **state.widget("w.view.plane"),
+                **session.widget("w.view.plane"),
                 help="The plane through the current parameters spanned by the steepest "
                 "direction and either the way back to the start (shows the whole journey) or "
                 "the second steepest direction. Both are computed once, at the optimum.",
@@ -225,7 +223,7 @@ def model_panel(report, large: bool, height: int) -> None:
     if panel == "simplex":
         page.chart(
             views.simplex_figure(
-                current.model,
+                lab.model,
                 dataset,
                 chosen=view.point,
                 title=f"Every point's probabilities, iteration {report.n_iter:,}",
@@ -237,14 +235,14 @@ def model_panel(report, large: bool, height: int) -> None:
         )
         return
     if panel == "landscape":
-        directions, optimum = views.plane(dataset, report.C, view.plane)
+        directions, optimum = lab.plane()
         spec, off_plane = views.landscape_figure(
-            current.model,
-            current.data,
+            lab.model,
+            lab.training,
             directions,
             optimum,
             kind=view.plane,
-            ghosts=tuple((pin.label, pin.path) for pin in state.pins()),
+            ghosts=tuple((pin.label, pin.path) for pin in lab.pins),
             title=f"Loss landscape, iteration {report.n_iter:,}",
             large=large,
             height=height - 45,
@@ -256,100 +254,87 @@ def model_panel(report, large: bool, height: int) -> None:
             f"axis: {curvature:.3g}); the path lies on average {off_plane:.2g} off this plane."
         )
         return
-    reference = report.reference if view.show_target else None
-    kept = state.frames()
-    title = f"From scratch, iteration {report.n_iter:,}"
-    earlier = ()
-    if kept is not None:
-        title += f" (played from {kept.iterations[0]:,})"
-        earlier = tuple(zip(kept.coefs[:-1], kept.intercepts[:-1], strict=True))
-    spec = views.model_figure(
-        current.model,
-        dataset,
-        reference=reference,
-        title=title,
-        large=large,
-        height=height - 45,
-        chosen=view.point,
-        frames=earlier,
-    )
     page.chart(
-        played(spec, "model", kept),
+        views.model_chart(
+            lab.model,
+            dataset,
+            report,
+            view,
+            lab.frames(),
+            lab.play_timing()[0],
+            large=large,
+            height=height - 45,
+        ),
         key="w.train.model_chart",
         clickable=True,
     )
 
 
-def played(spec: dict, chart: str, kept: state.Frames | None) -> dict:
-    """``spec`` with the last smooth Play tick's frames to animate, if there are any."""
-    if kept is None:
-        return spec
-    return views.animated(spec, chart, kept.token, len(kept.iterations), state.play_timing()[0])
-
-
 def loss_panel(report, large: bool, height: int) -> None:
-    current, view = state.run(), state.view()
+    lab = session.lab()
     with st.container(horizontal=True, vertical_alignment="center"):
         # No help icons here (the row is full): the legend and the axis title say it.
-        st.toggle("Target", **state.widget("w.view.target"))
-        st.toggle("log y", **state.widget("w.view.log_y"))
+        st.toggle("Target", **session.widget("w.view.target"))
+        st.toggle("log y", **session.widget("w.view.log_y"))
         st.segmented_control(
             "Loss window",
             list(LOSS_WINDOWS),
             format_func=WINDOW_LABELS.get,
             required=True,
             label_visibility="collapsed",
-            **state.widget("w.view.window"),
+            **session.widget("w.view.window"),
         )
         st.button(
             "",
             key="w.train.pin",
             icon=":material/push_pin:",
-            on_click=state.pin_run,
+            **session.action("pin"),
             help="Pin this run: keep it as a dotted ghost on the loss chart and the landscape, "
             "to compare (at most 4; the link keeps them).",
         )
-    kept = state.frames()
-    spec = views.loss_figure(
-        current.model,
-        report,
-        current.schedule,
-        view,
-        ghosts=tuple((pin.label, pin.losses) for pin in state.pins()),
-        heldout=state.heldout_history(),
-        title=f"Loss, iteration {report.n_iter:,}",
-        large=large,
-        height=height - 45,
-        animate_from=None if kept is None else kept.iterations[0],
+    page.chart(
+        views.loss_chart(
+            lab.model,
+            report,
+            lab.run.schedule,
+            lab.view,
+            lab.frames(),
+            lab.play_timing()[0],
+            ghosts=tuple((pin.label, pin.losses) for pin in lab.pins),
+            heldout=lab.heldout_history(),
+            large=large,
+            height=height - 45,
+        ),
+        key="w.train.loss_chart",
     )
-    page.chart(played(spec, "loss", kept), key="w.train.loss_chart")
-    pinned_runs()
+    pinned_runs(lab)
 
 
-def pinned_runs() -> None:
+def pinned_runs(lab: Lab) -> None:
     """The key to the dotted ghosts: each pin's colour and name, and a way to clear them."""
-    if not state.pins():
+    if not lab.pins:
         return
     with st.container(horizontal=True, vertical_alignment="center", key="train-pins"):
         chips = " ".join(
             f'<span style="color:{figures.ghost_colour(i)};font-weight:600">┈ '
             f"{html.escape(pin.label)}</span>"
-            for i, pin in enumerate(state.pins())
+            for i, pin in enumerate(lab.pins)
         )
         st.html(f'<div style="font-size:0.9rem">Pinned: {chips}</div>', width="content")
-        st.button("Unpin all", key="w.train.unpin", on_click=state.clear_pins, type="tertiary")
+        st.button("Unpin all", key="w.train.unpin", type="tertiary", **session.action("clear_pins"))
 
 
 def point_panel(report, large: bool) -> None:
     """The chosen point through the model, as it stands: x, z, p, its loss, its share of
     the gradient. Click a point on the model chart (or pick one on the Math page)."""
-    point_index = state.view().point
-    dataset = state.dataset()
-    if point_index is None or point_index >= dataset.X.shape[0]:
-        if state.view().panel != "landscape":  # the landscape has no data points to click
+    lab = session.lab()
+    point_index = lab.view.point
+    dataset = lab.dataset
+    if point_index is None:
+        if lab.view.panel != "landscape":  # the landscape has no data points to click
             st.caption("Click a data point on the chart to follow it through the model.")
         return
-    point = views.trace_point(state.run().model, dataset, point_index)
+    point = views.trace_point(lab.model, dataset, point_index)
     names = dataset.class_names
     share = "held out" if point_index in set(dataset.test.tolist()) else "training"
     text_col, bars_col = st.columns([1.2, 1])
@@ -367,7 +352,7 @@ def point_panel(report, large: bool) -> None:
         st.latex(r"\mathbf{z} = W\mathbf{x} + \mathbf{b} = " + views.latex_vector(point.scores))
         st.latex(rf"\ell = -\log p_{{y}} = -\log {point.proba[point.label]:.4f} = {point.loss:.4f}")
         if share == "training":
-            n_train = state.run().data.n_samples
+            n_train = lab.training.n_samples
             st.latex(
                 r"\tfrac{1}{n}\,\partial \ell / \partial \mathbf{b} = \tfrac{1}{n}(\mathbf{p} - "
                 r"\mathbf{e}_y) = " + views.latex_vector(point.grad_intercept / n_train)
@@ -380,8 +365,8 @@ def point_panel(report, large: bool) -> None:
         st.button(
             "Forget this point",
             key="w.train.clear_point",
-            on_click=state.clear_point,
             type="tertiary",
+            **session.action("choose_point", None),
         )
     page.chart(
         figures.probability_bars(
@@ -399,8 +384,9 @@ def point_panel(report, large: bool) -> None:
 
 
 def parameters(report) -> None:
+    lab = session.lab()
     # An Arrow table goes to the browser as it is; a dict would pass through pandas first.
-    table = views.parameter_table(state.run().model, state.dataset().class_names)
+    table = views.parameter_table(lab.model, lab.dataset.class_names)
     st.dataframe(pyarrow.table(table), hide_index=True)
     st.caption(
         f"W and b at iteration {report.n_iter:,}, and the gradient at this point (the next "
@@ -412,34 +398,37 @@ def share_links() -> None:
     base = str(st.context.url or "").split("?")[0]
     if not base:
         return
-    presenter, students = state.share_links(base)
+    lab = session.lab()
+    presenter, students = lab.share_links(base)
     with st.expander("Share this run"):
         st.caption("For students (normal view):")
         st.code(students, language=None, wrap_lines=True)
-        if state.classroom():
+        if lab.classroom:
             st.caption("The presenter's view (classroom mode):")
             st.code(presenter, language=None, wrap_lines=True)
 
 
-def area(summary_slot, *, title: str | None = "Train", above=None) -> None:
-    """Everything a training action changes (see ``ui.state``): the part Play reruns.
+def area(summary_slot, *, page_title: str, title: str | None = "Train", above=None) -> None:
+    """Everything a training action changes (see ``ui.session``): the part Play reruns.
 
     ``title`` heads the row of buttons (None: the page has its own); ``above`` draws what
     goes above the training area inside the fragment (a lesson's step, which its buttons
-    change).
+    change). ``page_title`` names the page, where Play runs.
     """
-    ticking = state.playing()
+    lab = session.lab()
+    ticking = lab.playing
 
-    @st.fragment(run_every=state.play_timing()[0] if ticking else None)
+    @st.fragment(run_every=lab.play_timing()[0] if ticking else None)
     def fragment() -> None:
-        if state.playing() and ticking:
-            state.tick()
-        if state.playing() != ticking:  # started, paused or stopped by itself: reset the timer
+        current = session.lab()
+        if current.playing and ticking:
+            session.act("tick")
+        if current.playing != ticking:  # started, paused or stopped by itself: reset the timer
             st.rerun()
         with page.guard():
             if above is not None:
                 above()
-            draw(title)
+            draw(title, page_title)
         with page.guard():  # drawn even when something above could not be computed
             page.summary(summary_slot)
             page.write_url()
@@ -447,16 +436,16 @@ def area(summary_slot, *, title: str | None = "Train", above=None) -> None:
     fragment()
 
 
-def draw(title: str | None) -> None:
+def draw(title: str | None, page_title: str) -> None:
     """Everything that a training action or a Play tick changes, in rows that wrap on narrow
     screens (on a phone the settings row moves below the charts)."""
-    report = state.report()
+    report = session.lab().report()
     claim = explain.stability(report)
     large = page.large()
     with st.container(horizontal=True, vertical_alignment="center", key="train-actions"):
         if title:
             st.title(title, anchor=False, width="content")
-        buttons(report)
+        buttons(report, page_title)
         fix_button(report, claim)
         more_settings()
     with st.container(horizontal=True, vertical_alignment="bottom", key="train-settings"):

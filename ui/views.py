@@ -1,21 +1,17 @@
 """From a model and its data to the arrays and figure specs the pages show.
 
 Every number comes from ``softmax_core`` (through the model or :mod:`ui.report`); this module
-lays out grids, picks the figure for the data's dimension, and caches scikit-learn's
-reference fit per data set, penalty and objective, bounded by the per-request work budget.
-It does not touch the session (that is :mod:`ui.state`'s job).
+lays out grids and picks the figure for the data's dimension. Plain Python: what it draws is
+passed in (a reference fit, a plane, from :mod:`ui.services`).
 """
 
 from __future__ import annotations
 
 import io
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import streamlit as st
-from sklearn.exceptions import ConvergenceWarning
 
 from softmax_core import (
     Directions,
@@ -27,28 +23,22 @@ from softmax_core import (
     cross_entropy,
     curvatures,
     extent_for,
-    fit_sklearn,
     grid_size_for,
     loss_surface,
     objective_gradient,
     project_path,
     softmax,
-    steepest_and_start,
-    steepest_directions,
     symmetric_parameters,
 )
-from softmax_core.compare import SAME_OBJECTIVE_MAX_ITER
 from softmax_core.diagnostics import design_curvature
 
 from . import data as datasets
 from . import figures
 from .report import Reference, RunReport
-from .settings import WORK_BUDGET, Schedule, View
+from .settings import Schedule, View
 
 GRID_1D = 300
 GRID_2D = 80
-# The home page's converged model: Newton needs about ten iterations; this bounds it.
-HOME_MAX_ITER = 50
 
 
 def grid_1d(X: np.ndarray) -> np.ndarray:
@@ -65,33 +55,6 @@ def grid_2d(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     gy = np.linspace(low[1] - pad[1], high[1] + pad[1], GRID_2D)
     xx, yy = np.meshgrid(gx, gy)
     return gx, gy, np.column_stack([xx.ravel(), yy.ravel()])
-
-
-def reference_max_iter(n_samples: int, objective: str) -> int:
-    """scikit-learn's iteration limit within one request's work budget."""
-    wanted = SAME_OBJECTIVE_MAX_ITER if objective == "same" else 100
-    return max(1, min(wanted, WORK_BUDGET // n_samples))
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def _reference(data_key: tuple, C: float, objective: str, _dataset: datasets.Dataset) -> Reference:
-    max_iter = reference_max_iter(_dataset.train.size, objective)
-    X, y = _dataset.X_train, _dataset.y_train
-    with warnings.catch_warnings():
-        # The pages say so when scikit-learn stops at max_iter (Reference.stopped_early).
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        if objective == "same":
-            model = fit_sklearn(X, y, same_objective_as=C, max_iter=max_iter)
-        else:
-            model = fit_sklearn(X, y, max_iter=max_iter)
-    return Reference.scored(model, objective, X, np.searchsorted(model.classes_, y), C)
-
-
-def reference(dataset: datasets.Dataset, C: float, objective: str) -> Reference:
-    """scikit-learn's fit on the training points as the model sees them: the scratch
-    objective (``"same"``, for the scratch model's ``C``) or its own default (``"default"``,
-    C = 1). Cached per data set (its key), penalty and objective."""
-    return _reference(dataset.key, C, objective, dataset)
 
 
 def probabilities(model, dataset: datasets.Dataset, points: np.ndarray) -> np.ndarray:
@@ -178,6 +141,73 @@ def animated(spec: dict, chart: str, token: str, n_frames: int, seconds: float) 
     return figures.autoplay(spec, f"{chart}:{token}", frame_ms, redraw=redraw)
 
 
+def model_chart(
+    model,
+    dataset: datasets.Dataset,
+    report: RunReport,
+    view: View,
+    frames,
+    seconds: float,
+    *,
+    large: bool,
+    height: int,
+) -> dict:
+    """The Train page's model chart: the figure of the run as it stands, and, during a
+    smooth Play, the tick's iterates as frames the browser animates through on its way
+    there (``frames`` from :meth:`ui.lab.Lab.frames`, played over ``seconds``). The frames
+    and the figure share every trace and axis: the figure is the last frame."""
+    title = f"From scratch, iteration {report.n_iter:,}"
+    earlier: tuple = ()
+    if frames is not None:
+        title += f" (played from {frames.iterations[0]:,})"
+        earlier = tuple(zip(frames.coefs[:-1], frames.intercepts[:-1], strict=True))
+    spec = model_figure(
+        model,
+        dataset,
+        reference=report.reference if view.show_target else None,
+        title=title,
+        large=large,
+        height=height,
+        chosen=view.point,
+        frames=earlier,
+    )
+    if frames is None:
+        return spec
+    return animated(spec, "model", frames.token, len(frames.iterations), seconds)
+
+
+def loss_chart(
+    model: SoftmaxRegression,
+    report: RunReport,
+    schedule: Schedule,
+    view: View,
+    frames,
+    seconds: float,
+    *,
+    ghosts: tuple[tuple[str, np.ndarray], ...] = (),
+    heldout: tuple[np.ndarray, np.ndarray] | None = None,
+    large: bool,
+    height: int,
+) -> dict:
+    """The Train page's loss chart, with the smooth Play tick's frames (see
+    :func:`model_chart`)."""
+    spec = loss_figure(
+        model,
+        report,
+        schedule,
+        view,
+        ghosts=ghosts,
+        heldout=heldout,
+        title=f"Loss, iteration {report.n_iter:,}",
+        large=large,
+        height=height,
+        animate_from=None if frames is None else frames.iterations[0],
+    )
+    if frames is None:
+        return spec
+    return animated(spec, "loss", frames.token, len(frames.iterations), seconds)
+
+
 def rate_changes(schedule: Schedule) -> list[int]:
     """The iterations at which the learning rate changed during a run."""
     boundaries = np.cumsum([count for _, count in schedule])[:-1]
@@ -231,20 +261,6 @@ def csv_text(dataset: datasets.Dataset) -> str:
         fmt="%.17g",
     )
     return buffer.getvalue()
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def _converged_model(data_key: tuple, C: float, _dataset: datasets.Dataset) -> SoftmaxRegression:
-    model = SoftmaxRegression(solver="newton", C=C, tol=1e-12, max_iter=HOME_MAX_ITER)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(_dataset.X_train, _dataset.y_train)
-
-
-def converged_model(dataset: datasets.Dataset, C: float) -> SoftmaxRegression:
-    """A scratch model trained to its optimum by Newton's method (cached per data set and
-    penalty): the home page's picture and the landscape's optimum."""
-    return _converged_model(dataset.key, C, dataset)
 
 
 def simplex_figure(
@@ -316,9 +332,10 @@ def step_size_facts(model: SoftmaxRegression, training: TrainingData) -> StepSiz
     )
 
 
-def optimum_curvatures(dataset: datasets.Dataset, C: float) -> np.ndarray:
-    """The Hessian's spectrum (zero-sum directions) at the optimum of the data and C."""
-    optimum = converged_model(dataset, C)
+def optimum_curvatures(
+    optimum: SoftmaxRegression, dataset: datasets.Dataset, C: float
+) -> np.ndarray:
+    """The Hessian's spectrum (zero-sum directions) at ``optimum`` (the data's and C's)."""
     return curvatures(optimum.coef_, optimum.intercept_, dataset.X_train, C)
 
 
@@ -423,24 +440,6 @@ def next_step_table(
 
 # grid_size^2 * n_samples * n_classes of one landscape: about 60 ms on this machine.
 LANDSCAPE_WORK = 30_000_000
-PLANE_LABELS = {"start": "the start", "steepest": "second steepest direction"}
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def _plane(data_key: tuple, C: float, kind: str, _dataset: datasets.Dataset):
-    optimum = converged_model(_dataset, C)
-    X = _dataset.X_train
-    if kind == "start":
-        directions = steepest_and_start(optimum.coef_, optimum.intercept_, X, C)
-    else:
-        directions = steepest_directions(optimum.coef_, optimum.intercept_, X, C)
-    return directions, np.column_stack([optimum.coef_, optimum.intercept_])
-
-
-def plane(dataset: datasets.Dataset, C: float, kind: str) -> tuple[Directions, np.ndarray]:
-    """The landscape's directions, computed once per data set, penalty and kind at the
-    optimum (Newton's), and the optimum's stacked parameters ``[W | b]``."""
-    return _plane(dataset.key, C, kind, dataset)
 
 
 def landscape_figure(

@@ -1,0 +1,429 @@
+"""ui.lab: the lab's transitions, directly (no Streamlit), and as a state machine.
+
+The state machine (:class:`LabMachine`) takes random sequences of what a person does — steps,
+Play and its ticks, Back, Reset, Fix, a new solver, rate, penalty or data set, pins, lesson
+steps, links — and after each checks the rules :mod:`ui.lab` promises: the report agrees
+with the model, the lab's link opened anew is the same lab, Back returns to the state before
+the last action, nothing runs on after a divergence, no action changes a setting it does not
+name, and a smooth tick's frames end where the run is, on the figure's own traces.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+from properties import examples
+
+import ui.settings
+from softmax_core import SoftmaxRegression
+from ui import views
+from ui.lab import OPTIMUM_TOL, PAST_RUNS, Lab, new_model, training_data
+from ui.lessons import LESSONS
+from ui.services import MemoryServices
+from ui.settings import SEED_NOTE, Settings, View, from_query
+
+SERVICES = MemoryServices(size=16)
+SMALL_LINE = Settings(kind="line", n_samples=30, learning_rate=None)
+SMALL_BLOBS = Settings(kind="blobs", n_samples=30, n_classes=3, seed=2, learning_rate=None)
+
+
+@pytest.fixture(autouse=True)
+def quick_budgets(monkeypatch):
+    """Small work budgets: every rule holds for any budget, and the machine stays quick."""
+    monkeypatch.setattr(ui.settings, "STEP_SECONDS", 0.01)
+
+
+def opened(query: dict[str, str]) -> Lab:
+    return Lab.from_link(query, SERVICES)
+
+
+def visible(lab: Lab) -> tuple:
+    """What a person sees of the run (and Back must restore)."""
+    model = lab.model
+    return (
+        lab.settings,
+        model.n_iter_,
+        model.loss_,
+        model.diverged_,
+        model.converged_,
+        model.learning_rate_,
+        tuple(lab.run.schedule),
+    )
+
+
+# ----------------------------------------------------------------------- transitions
+
+
+def test_a_new_lab_is_the_seed_note_at_iteration_zero():
+    lab = Lab(SERVICES)
+    assert lab.settings == SEED_NOTE and lab.model.n_iter_ == 0
+    assert lab.model.loss_ == pytest.approx(math.log(3), rel=1e-15)
+    assert lab.query() == ui.settings.to_query(SEED_NOTE, 0, [])
+
+
+def test_run_to_the_optimum_changes_no_setting(monkeypatch):
+    monkeypatch.setattr(ui.settings, "STEP_SECONDS", 3.0)  # the app's: enough for it here
+    # Reproduced: it set tol = 1e-15 and max_iter = 100000 for good, so that a fresh
+    # Newton run, Step x7, said "Converged: no" with ΔJ = -3.75e-11.
+    lab = opened({"lr": "auto"})
+    before = lab.settings
+    lab.run_to_optimum()
+    assert lab.settings == before
+    assert abs(lab.model.loss_history()[-1] - lab.model.loss_history()[-2]) < OPTIMUM_TOL
+    lab.update_settings(solver="newton")
+    lab.step(7)
+    assert lab.settings.tol == 1e-6 and lab.report().converged
+
+
+def test_back_after_play_undoes_the_whole_play():
+    # Reproduced: Back undid one tick (turbo 345 -> 340, smooth 180 -> 179).
+    for speed in ("turbo", "smooth", "fast"):
+        lab = opened({"lr": "auto", "speed": speed})
+        lab.step(3)
+        lab.play("Train")
+        for _ in range(4):
+            lab.tick()
+        lab.pause()
+        assert lab.model.n_iter_ > 3
+        lab.back()
+        assert lab.model.n_iter_ == 3 and not lab.playing
+
+
+def test_back_while_playing_stops_and_returns_to_where_play_began():
+    lab = opened({"lr": "auto", "speed": "smooth"})
+    lab.play("Train")
+    lab.tick()
+    assert lab.frames() is not None
+    lab.back()
+    assert (lab.model.n_iter_, lab.playing, lab.frames()) == (0, False, None)
+
+
+def test_play_never_resumes_after_another_page():
+    # Reproduced: Play on Train, Compare (the run stops), back on Train: playing again.
+    lab = opened({"lr": "auto"})
+    lab.play("Train")
+    lab.leave_page("Compare")
+    assert not lab.playing
+    lab.leave_page("Train")
+    assert not lab.playing
+    lab.play("Train")
+    lab.leave_page("Train")  # a full rerun of its own page goes on playing
+    assert lab.playing
+
+
+def test_a_diverged_link_can_go_back_to_before_its_last_segment():
+    # Reproduced: a diverged run opened by link said "Press Back to undo"; Back did nothing.
+    lab = opened({"iter": "40", "sched": "0.5x30,1000000.0x10"})
+    assert lab.model.diverged_ and lab.can_go_back()
+    lab.back()
+    assert lab.model.n_iter_ == 30 and not lab.model.diverged_
+
+
+def test_a_diverged_run_without_a_past_does_not_offer_back():
+    lab = opened({"lr": "1000000.0"})
+    lab.step(10)
+    lab.run.history.clear()  # as if it had been the first action of a link's run
+    lab.step()
+    assert "Press Back" not in lab.event.text and "Restart" in lab.event.text
+
+
+@pytest.mark.parametrize("lesson", range(len(LESSONS)))
+def test_a_lesson_step_looks_the_same_however_it_is_reached(lesson):
+    # Reproduced: lesson 1 step 2 showed Probabilities by Next, the landscape by Back from
+    # step 3; log y from lesson 2 step 2 carried into step 1 and all of lesson 3.
+    steps = len(LESSONS[lesson].steps)
+    for step in range(steps):
+        by_link = opened({"lesson": str(lesson + 1), "step": str(step + 1)})
+        by_next = opened({"lesson": str(lesson + 1), "step": "1"})
+        for later in range(1, step + 1):
+            by_next.open_lesson(lesson, later)
+        by_back = opened({"lesson": str(lesson + 1), "step": str(steps)})
+        by_back.update_view(log_y=True, panel="landscape", speed="slow")
+        for earlier in range(steps - 2, step - 1, -1):
+            by_back.open_lesson(lesson, earlier)
+        if step == steps - 1:
+            by_back.open_lesson(lesson, step)
+        for other in (by_next, by_back):
+            assert other.view == by_link.view
+            assert visible(other) == visible(by_link)
+
+
+def test_a_setting_that_cannot_make_a_data_set_changes_nothing():
+    lab = opened({"kind": "blobs", "n": "30"})
+    before = visible(lab)
+    lab.update_settings(kind="upload")  # no file in this lab
+    assert visible(lab) == before and lab.event.level == "error"
+
+
+def test_long_work_stops_once_the_person_has_gone(monkeypatch):
+    monkeypatch.setattr(ui.settings, "STEP_SECONDS", 1.0)
+    calls = []
+
+    def gone() -> bool:
+        calls.append(1)
+        return len(calls) > 2  # gone after two slices
+
+    lab = Lab(SERVICES, cancelled=gone)
+    lab.update_settings(learning_rate=None)
+    with pytest.raises(ui.lab.SessionGoneError):
+        lab.run_to_optimum()
+    assert 0 < lab.model.n_iter_ < lab.settings.step_budget()
+    assert lab.run.schedule == [(None, lab.model.n_iter_)]  # what was done is recorded
+
+
+def test_opening_a_link_stops_once_the_person_has_gone(monkeypatch):
+    monkeypatch.setattr(ui.settings, "STEP_SECONDS", 1.0)
+    with pytest.raises(ui.lab.SessionGoneError):
+        Lab.from_link({"lr": "auto", "iter": "60000"}, SERVICES, cancelled=lambda: True)
+
+
+def test_an_upload_is_used_as_chosen_or_refused_with_why():
+    # Reproduced: a file a,b,label whose labels are all "x" was used at once, with b as
+    # the label, while the Features picker showed nothing selected.
+    raw = b"a,b,label\n" + b"".join(f"{i},{i % 3},x\n".encode() for i in range(20))
+    lab = opened({})
+    lab.receive_upload("one-class.csv", raw)
+    assert lab.settings.kind == "line"  # the data set in use stays
+    assert lab.event.level == "error" and "'label'" in lab.event.text
+    assert lab.event.text.count("only one class") == 1
+    assert lab.upload_choice() == (("a", "b"), "label")  # what the Data page proposes
+    lab.use_upload(("a",), "b")
+    assert lab.settings.kind == "upload"
+    assert (lab.settings.upload_columns, lab.settings.upload_label) == (("a",), "b")
+    assert lab.upload_choice() == (("a",), "b")
+    assert lab.dataset.feature_names == ("a",)
+
+
+# ----------------------------------------------------------------------- the machine
+
+RATES = st.sampled_from([None, 0.5, 0.05, 3.0, 1e6])
+SOLVERS = st.sampled_from(["gd", "nesterov", "newton"])
+PENALTIES = st.sampled_from([math.inf, 1.0, 0.01])
+SPEEDS = st.sampled_from(["fast", "turbo", "smooth"])
+DATA = st.sampled_from([SMALL_LINE, SMALL_BLOBS, replace(SMALL_LINE, n_classes=2, seed=3)])
+
+
+class LabMachine(RuleBasedStateMachine):
+    """Random lectures, with the lab's rules checked after every action."""
+
+    @initialize(data=DATA)
+    def open(self, data: Settings) -> None:
+        self.lab = opened(ui.settings.to_query(data, 0, []))
+        self.undo: list[tuple] = []  # the visible state before each action Back can undo
+        self.runs = 0  # new runs since opened: the lab remembers PAST_RUNS of them
+
+    def act(self, action: str, *arguments, names: frozenset = frozenset(), **changes) -> None:
+        """Do ``action``; it may change only the settings it ``names``."""
+        lab = self.lab
+        before_settings, before = lab.settings, visible(lab)
+        before_run, was_diverged = lab.run.run_id, lab.model.diverged_
+        getattr(lab, action)(*arguments, **changes)
+        changed = {
+            name
+            for name in Settings.__dataclass_fields__
+            if getattr(lab.settings, name) != getattr(before_settings, name)
+        }
+        if action != "back":  # Back returns to earlier settings, whichever they were
+            assert changed <= set(names) | set(changes), (action, changed)
+        if was_diverged and lab.run.run_id == before_run and action != "back":
+            # Nothing runs on after a divergence (a new run, or Back, may leave it).
+            assert visible(lab)[1:4] == before[1:4], action
+        if action == "back":
+            if self.undo:
+                assert visible(lab) == self.undo.pop(), "Back returned elsewhere"
+            return
+        if lab.run.run_id != before_run:
+            self.runs += 1
+        if visible(lab) != before:
+            self.undo.append(before)
+
+    def can_start_runs(self) -> bool:
+        return self.runs < PAST_RUNS - 1
+
+    @rule(n=st.sampled_from([1, 10]))
+    def step(self, n: int) -> None:
+        self.act("step", n)
+
+    @rule()
+    def run_to_convergence(self) -> None:
+        self.act("run_to_convergence")
+
+    @rule()
+    def run_to_optimum(self) -> None:
+        self.act("run_to_optimum")
+
+    @rule(speed=SPEEDS, ticks=st.integers(1, 3))
+    def play(self, speed: str, ticks: int) -> None:
+        self.lab.update_view(speed=speed)
+        before = visible(self.lab)
+        self.lab.play("Train")
+        for _ in range(ticks):
+            self.lab.tick()
+            self.check_frames()
+        self.lab.pause()
+        if visible(self.lab) != before:
+            self.undo.append(before)
+
+    @rule()
+    def back(self) -> None:
+        self.act("back")
+
+    @precondition(can_start_runs)
+    @rule()
+    def reset(self) -> None:
+        self.act("reset")
+
+    @rule()
+    def fix(self) -> None:
+        self.act("use_stable_learning_rate", names=frozenset({"learning_rate"}))
+
+    @precondition(can_start_runs)
+    @rule()
+    def restart_stable(self) -> None:
+        self.act("restart_with_stable_rate", names=frozenset({"learning_rate"}))
+
+    @rule(rate=RATES)
+    def rate(self, rate: float | None) -> None:
+        self.act("update_settings", learning_rate=rate)
+
+    @precondition(can_start_runs)
+    @rule(solver=SOLVERS)
+    def solver(self, solver: str) -> None:
+        self.act("update_settings", solver=solver)
+
+    @precondition(can_start_runs)
+    @rule(C=PENALTIES)
+    def penalty(self, C: float) -> None:
+        self.act("update_settings", C=C)
+
+    @precondition(can_start_runs)
+    @rule(data=DATA)
+    def data(self, data: Settings) -> None:
+        fields = ("kind", "n_samples", "n_classes", "seed")
+        self.act("update_settings", **{name: getattr(data, name) for name in fields})
+
+    @rule()
+    def pin(self) -> None:
+        before = visible(self.lab)
+        self.lab.pin()
+        assert visible(self.lab) == before  # a pin is not a change of the run
+
+    @precondition(can_start_runs)
+    @rule(lesson=st.integers(0, len(LESSONS) - 1), step=st.integers(0, 3))
+    def lesson(self, lesson: int, step: int) -> None:
+        step = min(step, len(LESSONS[lesson].steps) - 1)
+        self.act("open_lesson", lesson, step, names=frozenset(Settings.__dataclass_fields__))
+
+    @rule()
+    def reopen_by_link(self) -> None:
+        """A reconnect: a new lab from the link (Back's memory does not travel)."""
+        self.lab = opened(self.lab.query())
+        self.undo, self.runs = [], 0
+
+    # -------------------------------------------------------------- the rules
+
+    @invariant()
+    def the_report_agrees_with_the_model(self) -> None:
+        lab, model = self.lab, self.lab.model
+        report = lab.report()
+        assert report.n_iter == model.n_iter_ and report.loss == model.loss_
+        assert report.converged == model.converged_ and report.diverged == model.diverged_
+        assert report.learning_rate == model.learning_rate_
+        if lab.settings.learning_rate is None:
+            assert model.learning_rate_ == pytest.approx(1 / report.lipschitz, rel=1e-12)
+        else:
+            assert model.learning_rate_ == lab.settings.learning_rate
+        assert report.tol == lab.settings.tol and report.max_iter == lab.settings.max_iter
+
+    @invariant()
+    def the_link_is_the_lab(self) -> None:
+        lab = self.lab
+        query = lab.query()
+        restored = from_query(query)
+        again = opened(query)
+        assert again.settings == lab.settings and again.view == lab.view
+        assert again.classroom == lab.classroom
+        kept = [pin.spec for pin in again.pins]
+        assert kept == [pin.spec for pin in lab.pins][: len(kept)]
+        if len(kept) < len(lab.pins):  # beyond the pins' budget: left out, and said so
+            assert any(notice.startswith("pins=") for notice in again.notices)
+        if restored.n_iter == lab.model.n_iter_:
+            assert visible(again) == visible(lab)
+        else:  # beyond the replay budget: cut, and said so
+            assert again.model.n_iter_ == restored.n_iter < lab.model.n_iter_
+            assert any("replay" in notice for notice in again.notices)
+
+    def check_frames(self) -> None:
+        lab = self.lab
+        frames = lab.frames()
+        if frames is None:
+            return
+        assert frames.iterations[-1] == lab.model.n_iter_
+        report, view = lab.report(), lab.view
+        still = views.model_chart(
+            lab.model, lab.dataset, report, view, None, 2.0, large=False, height=300
+        )
+        moving = views.model_chart(
+            lab.model, lab.dataset, report, view, frames, 2.0, large=False, height=300
+        )
+        assert_frames_share_the_figure(still, moving)
+        still = views.loss_chart(
+            lab.model, report, lab.run.schedule, view, None, 2.0, large=False, height=300
+        )
+        moving = views.loss_chart(
+            lab.model, report, lab.run.schedule, view, frames, 2.0, large=False, height=300
+        )
+        assert_frames_share_the_figure(still, moving)
+
+
+def assert_frames_share_the_figure(still: dict, moving: dict) -> None:
+    """The animated figure has the still one's traces and axes (so that nothing of an
+    animation is left when Play pauses), and its last frame is where the figure is."""
+    assert [(t["type"], t.get("name")) for t in moving["data"]] == [
+        (t["type"], t.get("name")) for t in still["data"]
+    ]
+    for axis in ("xaxis", "yaxis"):
+        assert moving["layout"][axis] == still["layout"][axis]
+    last = moving["frames"][-1]
+    for index, data in zip(last["traces"], last["data"], strict=True):
+        for name in ("x", "y"):
+            if name in data:
+                np.testing.assert_allclose(
+                    np.asarray(data[name], dtype=float),
+                    np.asarray(moving["data"][index][name], dtype=float),
+                    rtol=1e-6,
+                    atol=1e-6,  # frames are single precision: far finer than a pixel
+                )
+
+
+LabMachine.TestCase.settings = settings(
+    max_examples=examples(25),
+    stateful_step_count=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+
+
+def test_random_lectures(monkeypatch):
+    monkeypatch.setattr(ui.settings, "STEP_SECONDS", 0.01)
+    LabMachine.TestCase("runTest").runTest()
+
+
+def test_the_model_a_link_makes_is_the_one_the_settings_describe():
+    lab = opened({"solver": "nesterov", "lr": "0.05", "C": "1.0", "iter": "12"})
+    expected = new_model(lab.settings).step(training_data(lab.dataset), 12)
+    assert isinstance(lab.model, SoftmaxRegression)
+    np.testing.assert_array_equal(lab.model.coef_, expected.coef_)
+    assert View() == lab.view

@@ -1,0 +1,65 @@
+"""The app's :class:`~ui.services.Services`: computed once per process, shared by sessions.
+
+``st.cache_data`` keys each answer by what defines it (a data set's key, the penalty, the
+objective; an upload's digest) and returns every session its own copy, so that no session can
+change another's. The computations themselves are :mod:`ui.services`' plain functions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from softmax_core import Directions, SoftmaxRegression
+from softmax_core.datasets import CsvTable, parse_csv
+
+from . import services
+from .data import Dataset, make_dataset
+from .report import Reference
+from .settings import Settings
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _dataset(data_key: tuple, _settings: Settings, _upload: CsvTable | None) -> Dataset:
+    return make_dataset(_settings, _upload)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _parsed(digest: str, _raw: bytes) -> CsvTable:
+    return parse_csv(_raw)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _reference(data_key: tuple, C: float, objective: str, _dataset: Dataset) -> Reference:
+    return services.fit_reference(_dataset, C, objective)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _converged(data_key: tuple, C: float, _dataset: Dataset) -> SoftmaxRegression:
+    return services.fit_converged(_dataset, C)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _plane(
+    data_key: tuple, C: float, kind: str, _dataset: Dataset
+) -> tuple[Directions, np.ndarray]:
+    return services.compute_plane(_converged(data_key, C, _dataset), _dataset, C, kind)
+
+
+class StreamlitServices:
+    """:class:`~ui.services.Services` through ``st.cache_data``."""
+
+    def dataset(self, settings: Settings, upload: CsvTable | None) -> Dataset:
+        return _dataset(settings.data_key(), settings, upload)
+
+    def parse_upload(self, raw: bytes) -> CsvTable:
+        return _parsed(services.digest(raw), raw)
+
+    def reference(self, dataset: Dataset, C: float, objective: str) -> Reference:
+        return _reference(dataset.key, C, objective, dataset)
+
+    def converged(self, dataset: Dataset, C: float) -> SoftmaxRegression:
+        return _converged(dataset.key, C, dataset)
+
+    def plane(self, dataset: Dataset, C: float, kind: str) -> tuple[Directions, np.ndarray]:
+        return _plane(dataset.key, C, kind, dataset)

@@ -1,0 +1,255 @@
+"""The one module that stores a lab in ``st.session_state`` and binds widgets to it.
+
+A session holds one :class:`~ui.lab.Lab`, made from the page's query on its first run
+(:func:`lab`). Widgets show the lab's values and send changes back through callbacks
+(:func:`widget`); buttons call the lab's transitions (:func:`action`). Both run before
+anything is drawn, so the rerun that follows draws the new state everywhere it runs.
+
+Who redraws what (no stale display, by design): on the Train and Lessons pages the training
+area is a fragment (so that Play can rerun it alone); it draws everything a training action
+can change, the sidebar's run summary and the URL included. What it does not draw (page
+links, classroom mode, link notices) no training action changes; the actions that do change
+it run outside the fragment and rerun the whole app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from urllib.parse import urlencode
+
+import numpy as np
+import streamlit as st
+
+from .caches import StreamlitServices
+from .lab import RATE_PRESETS, Lab, SessionGoneError
+from .settings import SEED_NOTE
+
+_LAB = "lab"
+_QUERY_WRITTEN = "lab.query_written"
+_UPLOADER = "lab.uploader"  # the uploader's key changes after each file (see uploader_key)
+_SERVICES = StreamlitServices()
+
+# Widgets bound to a setting: key -> the Settings field it shows.
+SETTING_WIDGETS = {
+    "w.data.kind": "kind",
+    "w.data.features": "features",
+    "w.data.standardise": "standardise",
+    "w.data.holdout": "holdout",
+    "w.data.holdout_seed": "holdout_seed",
+    "w.data.n_samples": "n_samples",
+    "w.data.n_classes": "n_classes",
+    "w.data.noise": "noise",
+    "w.data.seed": "seed",
+    "w.train.C": "C",
+    "w.train.solver": "solver",
+    "w.train.tol": "tol",
+    "w.train.max_iter": "max_iter",
+}
+# Widgets bound to a view option: key -> the View field it shows.
+VIEW_WIDGETS = {
+    "w.view.reference": "reference",
+    "w.view.target": "show_target",
+    "w.view.log_y": "log_y",
+    "w.view.window": "loss_window",
+    "w.view.speed": "speed",
+    "w.view.panel": "panel",
+    "w.view.plane": "plane",
+    "w.view.temperature": "temperature",
+    "w.math.point": "point",
+}
+_INT_FIELDS = ("n_samples", "n_classes", "seed", "max_iter", "holdout_seed")
+LR_AUTO, LR, RATE_PRESET, CLASSROOM = (
+    "w.train.lr_auto",
+    "w.train.lr",
+    "w.train.rate_preset",
+    "w.classroom",
+)
+UPLOAD_COLUMNS, UPLOAD_LABEL = "w.data.upload_columns", "w.data.upload_label"
+
+
+def _session_is_gone() -> bool:
+    """Whether the browser this script runs for has disconnected (long work then stops)."""
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    if context is None or not runtime.exists():
+        return False
+    return not runtime.get_instance().is_active_session(context.session_id)
+
+
+def lab() -> Lab:
+    """The session's lab, made from the page's link on the session's first run."""
+    current = st.session_state.get(_LAB)
+    if current is None:
+        current = Lab.from_link(st.query_params.to_dict(), _SERVICES, cancelled=_session_is_gone)
+        st.session_state[_LAB] = current
+    return current
+
+
+def act(name: str, *arguments) -> None:
+    """Run the lab's transition ``name`` (a widget's callback)."""
+    with contextlib.suppress(SessionGoneError):  # the person has gone: nobody to show to
+        getattr(lab(), name)(*arguments)
+
+
+def action(name: str, *arguments) -> dict:
+    """Keyword arguments that make a button run the lab's transition ``name``."""
+    return {"on_click": act, "args": (name, *arguments)}
+
+
+def new_seed() -> None:
+    """New random data: a seed drawn here (the URL keeps it, so the data stay
+    reproducible)."""
+    act("new_seed", int(np.random.default_rng().integers(0, 2**31)))
+
+
+def apply_seed_preset() -> None:
+    act("apply_settings", SEED_NOTE)
+
+
+def _session_value(key: str, default: object) -> object:
+    """What a widget should show: the lab's value behind it."""
+    current = lab()
+    if key in SETTING_WIDGETS:
+        value = getattr(current.settings, SETTING_WIDGETS[key])
+        return list(value) if isinstance(value, tuple) else value
+    if key in VIEW_WIDGETS:
+        value = getattr(current.view, VIEW_WIDGETS[key])
+        return default if value is None else value
+    if key == LR_AUTO:
+        return current.settings.learning_rate is None
+    if key == LR:
+        # While "auto", the box shows the rate the model resolved and uses: 1/L.
+        return current.model.learning_rate_
+    if key == RATE_PRESET:
+        return current.current_preset()
+    if key == CLASSROOM:
+        return current.classroom
+    if key == UPLOAD_COLUMNS:
+        return list(current.upload_choice()[0])
+    if key == UPLOAD_LABEL:
+        return current.upload_choice()[1]
+    raise KeyError(key)
+
+
+def _on_widget_change(key: str) -> None:
+    value = st.session_state[key]
+    current = lab()
+    try:
+        if key in SETTING_WIDGETS:
+            name = SETTING_WIDGETS[key]
+            if name == "features":
+                current.update_settings(features=tuple(sorted(int(i) for i in value)))
+            elif name == "kind" and value == "upload":
+                current.use_upload_kind()
+            elif name == "kind":  # another source: its own default features
+                current.update_settings(kind=value, features=())
+            else:
+                current.update_settings(**{name: int(value) if name in _INT_FIELDS else value})
+        elif key in VIEW_WIDGETS:
+            current.update_view(**{VIEW_WIDGETS[key]: value})
+        elif key == LR_AUTO:
+            # Off: keep stepping at the rate in use, now as a number the box can change.
+            rate = None if value else float(current.model.learning_rate_)
+            current.update_settings(learning_rate=rate)
+        elif key == LR:
+            current.update_settings(learning_rate=float(value))
+        elif key == RATE_PRESET:
+            if value is not None:  # clicking the selected preset again changes nothing
+                current.use_learning_rate(current.preset_rate(value))
+        elif key == CLASSROOM:
+            current.set_classroom(value)
+        elif key == UPLOAD_COLUMNS:
+            current.use_upload(tuple(value), current.upload_choice()[1])
+        elif key == UPLOAD_LABEL:
+            current.use_upload(current.upload_choice()[0], value)
+    except SessionGoneError:  # the person has gone: nobody to show anything to
+        return
+
+
+def widget(key: str, default: object = None, *, upper: int | None = None) -> dict:
+    """Keyword arguments that bind a widget to the lab: its ``key`` and a callback.
+
+    The widget shows the lab's value on every visit of every page (a setting, or a view
+    option, which starts at ``default`` when the view has none), and a change goes back to
+    the lab through the callback, before anything is drawn. Pass no ``value=``. ``upper``
+    caps a stored number (a row index, when the data set has shrunk).
+    """
+    value = _session_value(key, default)
+    if upper is not None and value is not None:
+        value = min(value, upper)
+    st.session_state[key] = value
+    return {"key": key, "on_change": _on_widget_change, "args": (key,)}
+
+
+def rate_presets() -> list[str]:
+    return list(RATE_PRESETS)
+
+
+# ----------------------------------------------------------------------- pages
+
+
+def enter_page(title: str) -> None:
+    """A page's run begins: Play stops when another page than its own is shown."""
+    lab().leave_page(title)
+
+
+def choose_point(chart_key: str) -> None:
+    """A chart's click callback: the clicked data point becomes the followed one (the chart
+    sends its row as ``point``, see :func:`ui.live_chart.draw`)."""
+    row = st.session_state[chart_key].get("point")
+    if row is not None:
+        act("choose_point", int(row))
+
+
+def uploader_key() -> str:
+    """The file uploader's key. It changes once a file has been read, so that the uploader
+    lets go of it: the lab keeps the parsed table only, and Streamlit would otherwise hold the
+    raw bytes for the whole session."""
+    return f"w.data.upload.{st.session_state.get(_UPLOADER, 0)}"
+
+
+def receive_upload() -> None:
+    """The file uploader's callback: hand the file to the lab, then let the uploader go."""
+    key = uploader_key()
+    file = st.session_state.get(key)
+    if file is None:
+        return
+    act("receive_upload", file.name, file.getvalue())
+    st.session_state[_UPLOADER] = st.session_state.get(_UPLOADER, 0) + 1
+
+
+def open_chosen_lesson(control_key: str) -> None:
+    act("open_chosen_lesson", st.session_state[control_key])
+
+
+# ----------------------------------------------------------------------- URL
+
+
+def write_query() -> str | None:
+    """Write the query that reproduces the lab into the address bar.
+
+    Through ``st.query_params``: the frontend then holds it and sends it when it starts a new
+    session (a reconnect to a restarted server or another replica), which rebuilds this very
+    run from it. Streamlit records each change with ``history.pushState``; the page's history
+    shim (:mod:`ui.page`) turns that into a replacement, once it is installed. On a session's
+    first run it may not be yet (the frontend applies the query before it has drawn the
+    page), so that run returns a script for the page to draw instead, which replaces the
+    address itself; the frontend meanwhile holds the link it was opened with, which rebuilds
+    the same run. Returns that script, or None.
+    """
+    wanted = lab().query()
+    first = not st.session_state.get(_QUERY_WRITTEN)
+    st.session_state[_QUERY_WRITTEN] = True
+    if st.query_params.to_dict() == wanted:
+        return None
+    if first:
+        search = json.dumps("?" + urlencode(wanted))
+        return (
+            "<script>window.history.replaceState(window.history.state, '', "
+            f"window.location.pathname + {search});</script>"
+        )
+    st.query_params.from_dict(wanted)
+    return None
