@@ -1,12 +1,10 @@
 """Data: the points the model learns from: generated, real (iris, wine) or your own CSV."""
 
-import html
-
 import streamlit as st
 
-from softmax_core.datasets import MAX_CSV_BYTES, real_feature_names
-from ui import figures, page, session, views
-from ui.data import REAL_TITLES
+from ui import escape, figures, page, session, views
+from ui.data import MAX_CSV_BYTES, REAL_TITLES, real_feature_names
+from ui.escape import plain
 from ui.settings import (
     GENERATED,
     HOLDOUT_RANGE,
@@ -33,8 +31,8 @@ def data_title(kind: str) -> str:
     if kind in REAL_TITLES:
         return REAL_TITLES[kind]
     current = session.lab().upload
-    # Plotly titles read HTML tags: a file's name is escaped.
-    return f"Your file {html.escape(current.name)}" if current else "Your file"
+    # Plotly titles read tags and entities: a file's name is plain text.
+    return f"Your file {escape.plotly(current.name)}" if current else "Your file"
 
 
 def generated_controls() -> None:
@@ -112,13 +110,14 @@ def upload_controls() -> None:
     table = upload.table
     in_use = session.lab().settings.kind == "upload"
     st.caption(
-        f"{upload.name}: {len(table.rows):,} rows, {len(table.columns):,} columns"
+        f"{escape.markdown(upload.name)}: {len(table.rows):,} rows, {len(table.columns):,} columns"
         + (" (in use)." if in_use else " (not in use: choose its columns).")
     )
     left, right = st.columns(2)
     left.multiselect(
         "Feature columns (one or two numeric)",
         list(table.number_columns()),
+        format_func=lambda name: plain(name, 40),
         max_selections=2,
         **session.widget(session.UPLOAD_COLUMNS),
         help="Changing them starts a new run on the file.",
@@ -126,6 +125,7 @@ def upload_controls() -> None:
     right.selectbox(
         "Label column",
         list(table.columns),
+        format_func=lambda name: plain(name, 40),
         **session.widget(session.UPLOAD_LABEL),
         help="Its values are the classes (2 to 10 of them).",
     )
@@ -206,7 +206,10 @@ def body() -> None:
             st.caption(f"{dataset.train.size:,} training points, {dataset.test.size:,} held out.")
         st.download_button(
             "Download CSV",
-            data=lambda: views.csv_text(dataset),  # built only when someone downloads it
+            # Built only when someone downloads it; a file keeps its label column's name.
+            data=lambda: views.csv_text(
+                dataset, lab.settings.upload_label if kind == "upload" else "label"
+            ),
             file_name="softmax-lab-data.csv",
             mime="text/csv",
             key="w.data.download",

@@ -3,7 +3,8 @@
 import numpy as np
 import streamlit as st
 
-from ui import explain, figures, page, session, views
+from ui import escape, explain, figures, page, session, views
+from ui.escape import plain
 from ui.settings import TEMPERATURE_RANGE
 
 
@@ -56,14 +57,15 @@ def live_point(report) -> None:
         help="Pick any training point; the numbers below follow the current model.",
     )
     point = views.trace_point(lab.model, dataset, index)
-    label = names[point.label]
+    label = escape.latex_text(plain(names[point.label], 40))
     st.latex(r"\mathbf{x} = " + views.latex_vector(point.x) + rf",\qquad y = \text{{{label}}}")
     st.latex(r"\mathbf{z} = W\mathbf{x} + \mathbf{b} = " + views.latex_vector(point.scores))
     st.latex(
         r"\mathbf{p} = \operatorname{softmax}(\mathbf{z}) = " + views.latex_vector(point.proba)
     )
     st.latex(
-        rf"\ell = -\log p_{{{label}}} = -\log {point.proba[point.label]:.4f} = {point.loss:.4f}"
+        rf"\ell = -\log p_{{\text{{{label}}}}} = -\log {point.proba[point.label]:.4f} = "
+        rf"{point.loss:.4f}"
     )
     st.latex(
         r"\frac{\partial \ell}{\partial \mathbf{b}} = \mathbf{p} - \mathbf{e}_y = "
@@ -140,12 +142,16 @@ def temperature(report) -> None:
         ),
         key="w.math.temperature",
     )
-    same = int(np.argmax(tempered)) == int(np.argmax(point.proba))
-    st.caption(
-        f"Point {index}: the most probable class is "
-        f"{dataset.class_names[int(np.argmax(tempered))]} at T = {value:g}, "
-        f"{'the same as' if same else 'unlike'} at T = 1."
-    )
+    winner = escape.markdown(plain(dataset.class_names[int(np.argmax(tempered))], 40))
+    if value == 1:
+        caption = f"Point {index}: at T = 1 these are the model's own probabilities; the most "
+        caption += f"probable class is {winner}."
+    else:
+        # Dividing by T > 0 keeps the order of the scores: the same class wins (but for a tie).
+        same = int(np.argmax(tempered)) == int(np.argmax(point.proba))
+        caption = f"Point {index}: at T = {value:g} the most probable class is {winner}, "
+        caption += "the same as at T = 1." if same else "unlike at T = 1 (a tie of scores)."
+    st.caption(caption)
 
 
 def step_size(report) -> None:

@@ -333,3 +333,48 @@ def test_long_histories_are_thinned_to_lines():
     assert spec["data"][0]["mode"] == "lines"
     assert len(spec["data"][0]["x"]) <= MAX_LOSS_POINTS
     assert figures.loss_history(np.linspace(1, 0.5, 60))["data"][0]["mode"] == "lines+markers"
+
+
+# Class and column names from a file (issue: a label like this fetched an image, made a
+# link or bold text in legends, or broke a hover template).
+HOSTILE = ("<a href='https://h'>a</a>", "![i](https://h/p.png)", "R&D <b>", "%{y}", "$x$")
+
+
+def hostile_specs() -> dict[str, dict]:
+    X, y = line_data(30, 3)
+    X2, y2 = blob_data(30, 3)
+    gx, gy = np.linspace(-3, 3, 20), np.linspace(-2, 2, 15)
+    proba = proba_table(15 * 20).reshape(15, 20, 3)
+    names, columns = HOSTILE[:3], HOSTILE[3:]
+    return {
+        "scatter-1d": figures.data_scatter(X, y, names, columns[:1]),
+        "scatter-2d": figures.data_scatter(X2, y2, names, columns),
+        "curves": figures.probability_curves(
+            np.linspace(0, 10, 50), proba_table(50), X, y, names, x_title=columns[0]
+        ),
+        "regions": figures.decision_regions(gx, gy, proba, X2, y2, names, feature_names=columns),
+        "simplex": figures.probability_simplex(proba_table(30), y, names),
+        "bars": figures.probability_bars(
+            proba_table(1)[0], proba_table(1)[0], names, temperature=1.0, true_class=0
+        ),
+    }
+
+
+def strings(value) -> list[str]:
+    if isinstance(value, dict):
+        return [text for key, item in value.items() if key != "source" for text in strings(item)]
+    if isinstance(value, (list, tuple)):
+        return [text for item in value for text in strings(item)]
+    return [value] if isinstance(value, str) else []
+
+
+@pytest.mark.parametrize("name", hostile_specs().keys())
+def test_names_from_a_file_are_plain_text_on_every_chart(name):
+    spec = hostile_specs()[name]
+    texts = strings(spec)
+    shown = " ".join(texts)
+    for raw in ("<a ", "<b>", "R&D", "$x$"):  # markdown is no markup to plotly
+        assert raw not in shown, (raw, [t for t in texts if raw in t])
+    # Templates keep plotly's own fields, and no name adds one.
+    assert not any("%{y}" in t and "P(" not in t and "=%{y" not in t for t in texts)
+    assert "R&amp;D" in shown and "&lt;a href=" in shown

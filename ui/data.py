@@ -18,14 +18,18 @@ import numpy as np
 
 from softmax_core import make_noisy_blobs, make_noisy_classes
 from softmax_core.datasets import (
+    MAX_CSV_BYTES,
     CsvTable,
     csv_dataset,
     default_features,
     holdout_split,
+    real_feature_names,
 )
 from softmax_core.datasets import load_real as load_real_data
 
 from .settings import GENERATED, Settings
+
+__all__ = ["MAX_CSV_BYTES", "REAL_TITLES", "Dataset", "make_dataset", "real_feature_names"]
 
 # Names of the real data sets' classes and of their default features, as the app shows them.
 REAL_TITLES = {"iris": "Iris (scikit-learn)", "wine": "Wine (scikit-learn)"}

@@ -18,6 +18,10 @@ from collections.abc import Sequence
 import numpy as np
 import PIL.Image
 
+from softmax_core.text import plain
+
+from . import escape
+
 # Okabe & Ito (2008), "Color Universal Design", then two of Paul Tol's muted colours.
 PALETTE = (
     "#0072B2",
@@ -43,6 +47,8 @@ MARKERS = (
     "triangle-down",
     "pentagon",
 )
+# Names from a data set are cut to this many characters on charts.
+NAME_LENGTH = 40
 INK = "#1B1F24"
 GRID = "#E3E7ED"
 SCRATCH_DASH, REFERENCE_DASH = "solid", "dash"
@@ -51,6 +57,12 @@ MAX_LOSS_POINTS = 2_000
 FONT_SIZE = {False: 13, True: 20}
 FONT_FAMILY = '"Source Sans", "Source Sans Pro", sans-serif'  # Streamlit's
 LINE_WIDTH = {False: 2.5, True: 4}
+
+
+def _shown(texts: Sequence[str]) -> tuple[str, ...]:
+    """Names from a data set (a file's columns and classes) as plain text in plotly: cut to
+    one short line, with nothing plotly.js would read as markup (see :mod:`ui.escape`)."""
+    return tuple(escape.plotly(plain(str(text), NAME_LENGTH)) for text in texts)
 
 
 def ghost_colour(index: int) -> str:
@@ -266,6 +278,9 @@ def data_scatter(
     held_out : ndarray of int, optional
         Indices of held-out points: drawn open.
     """
+    names = _shown(names)
+    if feature_names is not None:
+        feature_names = _shown(feature_names)
     if feature_names is None:
         feature_names = ("x",) if X.shape[1] == 1 else ("x₁", "x₂")
     y_plot = y_index.astype(float) if X.shape[1] == 1 else X[:, 1]
@@ -323,6 +338,7 @@ def probability_curves(
         Earlier probabilities, oldest first, to animate towards ``proba`` (see
         :func:`autoplay`).
     """
+    names, x_title = _shown(names), _shown([x_title])[0]
     width = LINE_WIDTH[large]
     traces = []
     scratch = []  # indices of the solid curves, which the frames move
@@ -445,6 +461,7 @@ def decision_regions(
         :func:`autoplay`); each frame's shading is sent as a PNG, a tenth of its numbers'
         size.
     """
+    names, feature_names = _shown(names), _shown(feature_names)
     n_classes = len(names)
     traces: list[dict] = [
         {
@@ -870,6 +887,7 @@ def probability_simplex(
     chosen : int, optional
         A point to emphasise.
     """
+    names = _shown(names)
     size = FONT_SIZE[large]
     keep = thin(proba.shape[0])
     proba, y_index = proba[keep], y_index[keep]
@@ -930,6 +948,7 @@ def probability_bars(
     height: int = 320,
 ) -> dict:
     """One point's probabilities, softmax(z) and softmax(z / T), side by side per class."""
+    names = _shown(names)
     labels = [f"{name}{' (true)' if i == true_class else ''}" for i, name in enumerate(names)]
     traces = [
         {

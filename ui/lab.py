@@ -37,8 +37,9 @@ import numpy as np
 
 from softmax_core import DivergenceWarning, SoftmaxRegression, TrainingData, TrainingSnapshot
 from softmax_core.datasets import CsvTable
+from softmax_core.text import plain
 
-from . import explain, views
+from . import escape, explain, views
 from .data import Dataset
 from .lessons import LESSONS
 from .report import RunReport, build_report, format_number, format_rate, format_ratio
@@ -51,9 +52,7 @@ from .settings import (
     Schedule,
     Settings,
     View,
-    escape_markdown,
     from_query,
-    quote,
     to_query,
 )
 
@@ -482,11 +481,13 @@ class Lab:
             "blobs": "2-D blobs",
             "iris": "iris",
             "wine": "wine",
-            "upload": escape_markdown(self.upload.name) if self.upload else "uploaded file",
+            "upload": escape.markdown(self.upload.name) if self.upload else "uploaded file",
         }[current.kind]
         if current.kind in ("iris", "wine", "upload"):
             # A file's column names are the file's text: shown as plain text.
-            source += f" ({escape_markdown(', '.join(dataset.feature_names))})"
+            source += (
+                f" ({escape.markdown(', '.join(plain(n, 40) for n in dataset.feature_names))})"
+            )
         points = f"{dataset.X.shape[0]:,} points"
         if dataset.test.size:
             points += f" ({dataset.test.size:,} held out)"
@@ -955,7 +956,7 @@ class Lab:
         """Keep an uploaded file if it is a readable table, and learn from its proposed
         columns if they make a data set; else say why (the data set in use stays, and the
         Data page offers the file's columns to choose from)."""
-        shown = quote(name, 40)
+        shown = plain(name, 40)
         try:
             table = self.services.parse_upload(raw)
             columns, label = default_columns(table)
@@ -986,7 +987,7 @@ class Lab:
             self.event = Event(
                 "error",
                 f"Could not learn from {self.upload.name} with label column "
-                f"{quote(label, 40)}: {error}. Choose its columns on the Data page; the data "
+                f"'{plain(label, 40)}': {error}. Choose its columns on the Data page; the data "
                 "set in use stays.",
             )
             return
@@ -1036,7 +1037,7 @@ def default_columns(table: CsvTable) -> tuple[tuple[str, ...], str]:
     columns = tuple(c for c in table.number_columns() if c != label)[:2]
     if not columns:
         raise ValueError(
-            f"no column but the label {quote(label, 40)} holds numbers, and features must be "
+            f"no column but the label '{plain(label, 40)}' holds numbers, and features must be "
             "numbers"
         )
     return columns, label

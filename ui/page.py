@@ -13,8 +13,7 @@ from collections.abc import Callable, Iterator
 
 import streamlit as st
 
-from . import live_chart, session
-from .settings import escape_markdown
+from . import escape, live_chart, session
 
 PAGES = (
     ("app.py", "Home", ":material/home:"),
@@ -119,7 +118,7 @@ def setup(title: str) -> st.delta_generator.DeltaGenerator:
     slot = _sidebar()
     if lab.notices:
         with st.container(border=True):
-            shown = "\n".join(f"- {escape_markdown(problem)}" for problem in lab.notices)
+            shown = "\n".join(f"- {escape.markdown(problem)}" for problem in lab.notices)
             st.warning("Some of the link's settings were not valid:\n\n" + shown)
             st.button("Dismiss", key="w.notice.dismiss", **session.action("dismiss_notices"))
     return slot
@@ -179,7 +178,7 @@ def show_event() -> None:
     event = session.lab().take_event()
     if event is not None:
         # Plain text: a message may quote a file's name or content.
-        st.toast(escape_markdown(event.text), icon=_TOAST_ICONS[event.level], duration="long")
+        st.toast(escape.markdown(event.text), icon=_TOAST_ICONS[event.level], duration="long")
 
 
 def chart(
@@ -204,7 +203,7 @@ def guard() -> Iterator[None]:
     try:
         yield
     except ValueError as error:
-        st.error(escape_markdown(f"Something here could not be computed: {error}"))
+        st.error(escape.markdown(f"Something here could not be computed: {error}"))
 
 
 def run(title: str, body: Callable[..., None], *, summary_in_fragment: bool = False) -> None:

@@ -4,13 +4,13 @@ Drawn by the Train page, and by the Lessons page under a lesson's text, inside o
 (see :mod:`ui.session` for who redraws what). Every number comes from the lab's one report.
 """
 
-import html
 import math
 
 import pyarrow
 import streamlit as st
 
-from . import explain, figures, page, session, views
+from . import escape, explain, figures, page, session, views
+from .escape import plain
 from .lab import OPTIMUM_TOL, Lab
 from .report import format_number, format_rate
 from .settings import LOSS_WINDOWS, LR_RANGE, MAX_ITER, SPEEDS
@@ -317,7 +317,7 @@ def pinned_runs(lab: Lab) -> None:
     with st.container(horizontal=True, vertical_alignment="center", key="train-pins"):
         chips = " ".join(
             f'<span style="color:{figures.ghost_colour(i)};font-weight:600">┈ '
-            f"{html.escape(pin.label)}</span>"
+            f"{escape.html(pin.label)}</span>"
             for i, pin in enumerate(lab.pins)
         )
         st.html(f'<div style="font-size:0.9rem">Pinned: {chips}</div>', width="content")
@@ -340,7 +340,8 @@ def point_panel(report, large: bool) -> None:
     text_col, bars_col = st.columns([1.2, 1])
     with text_col:
         st.markdown(
-            f"**Point {point_index}** ({share}), class **{html.escape(names[point.label])}**, "
+            f"**Point {point_index}** ({share}), class "
+            f"**{escape.markdown(plain(names[point.label], 40))}**, "
             f"at iteration {report.n_iter:,}"
         )
         st.latex(r"\mathbf{x} = " + views.latex_vector(point.x))

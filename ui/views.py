@@ -7,7 +7,6 @@ passed in (a reference fit, a plane, from :mod:`ui.services`).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,6 +29,7 @@ from softmax_core import (
     softmax,
     symmetric_parameters,
 )
+from softmax_core.datasets import to_csv
 from softmax_core.diagnostics import design_curvature
 
 from . import data as datasets
@@ -248,19 +248,11 @@ def class_counts(dataset: datasets.Dataset) -> dict[str, int]:
     return {name: int(count) for name, count in zip(dataset.class_names, counts, strict=True)}
 
 
-def csv_text(dataset: datasets.Dataset) -> str:
-    """The data set as CSV: one column per feature, then the label."""
-    buffer = io.StringIO()
-    header = ",".join([*(f"x{i + 1}" for i in range(dataset.n_features)), "label"])
-    np.savetxt(
-        buffer,
-        np.column_stack([dataset.X, dataset.y]),
-        delimiter=",",
-        header=header,
-        comments="",
-        fmt="%.17g",
-    )
-    return buffer.getvalue()
+def csv_text(dataset: datasets.Dataset, label_name: str = "label") -> str:
+    """The data set as CSV, as drawn (original features): its own column names and class
+    labels (a file's as in the file), spreadsheet formulas neutralised (the core's
+    :func:`~softmax_core.datasets.to_csv`)."""
+    return to_csv(dataset.X, dataset.y, dataset.feature_names, dataset.class_names, label_name)
 
 
 def simplex_figure(
