@@ -3,14 +3,17 @@
 import streamlit as st
 
 from ui import page, session, views
+from ui.lab import SEED_RATE, seed_note_ratio
+from ui.report import format_ratio
 
 
 def body() -> None:
     st.title("Softmax Lab", anchor=False)
+    ratio = format_ratio(seed_note_ratio(session.lab().services))
     st.markdown(
-        "The seed note trains softmax regression with a learning rate of 0.5, which is "
-        "**4.3× the stable limit**: its loss never settles. Step through that run, see why, "
-        "fix it, and watch the from-scratch curves land on scikit-learn's."
+        f"The seed note trains softmax regression with a learning rate of {SEED_RATE:g}, "
+        f"which is **{ratio} the stable limit**: its loss never settles. Step through that "
+        "run, see why, fix it, and watch the from-scratch curves land on scikit-learn's."
     )
     with st.container(key="home-start"):
         st.page_link(

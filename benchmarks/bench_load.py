@@ -8,7 +8,7 @@ One command, from the repository root (HAProxy and the dev requirements installe
 For each replica count it starts the app as ``python deploy/serve.py`` does (``running_cluster``:
 N ``streamlit run app.py`` behind one HAProxy with sticky cookies; logs in
 ``test-output/bench-load-N``), warms each replica up directly (one session, three Steps), then
-runs the sessions, each a thread with the websocket client of ``benchmarks/streamlit_client.py``
+runs the sessions, each a thread with the websocket client of ``deploy/streamlit_client.py``
 (the frontend's protocol, no browser). A session, like a browser: GETs ``/Train?lr=auto``
 (n = 100) through HAProxy, which picks a replica and sets the ``SERVERID`` cookie; opens the
 websocket with that cookie (it must reach the same replica); runs the page; waits until every
@@ -46,8 +46,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.streamlit_client import ProtocolError, StreamlitSession  # noqa: E402
 from deploy.serve import Cluster, StartupError, http_get, running_cluster, sticky_cookie  # noqa: E402
+from deploy.streamlit_client import ProtocolError, StreamlitSession  # noqa: E402
 
 PAGE, QUERY, STEP = "Train", "lr=auto", "w.train.step"
 TIMEOUT = 120.0  # any one wait: a rerun, opening the page, a barrier

@@ -20,7 +20,7 @@ script, which stops them in order) and, on Linux, are told to stop if this scrip
 cleaning up (``PR_SET_PDEATHSIG``).
 
 Serving needs the standard library only (it runs with just ``requirements.txt``); ``--check``
-also opens a Streamlit session over the websocket with ``benchmarks/streamlit_client.py``
+also opens a Streamlit session over the websocket with ``deploy/streamlit_client.py``
 (``websocket-client``, in ``requirements-dev.txt``). ``benchmarks/bench_load.py`` uses this
 module as a library: ``with running_cluster(replicas=2) as cluster: ... cluster.url``.
 """
@@ -503,7 +503,7 @@ def check(cluster: Cluster) -> list[tuple[str, bool, str]]:
     result("4 more GETs with the cookie: same replica", set(again) == {first}, again)
     results.extend(check_session(cluster, cookie, first))
     # The charts' plotly.js (ui/live_chart.py owns its name), served from static/.
-    bundle = f"/app/static/{plotly_bundle_name()}"
+    bundle = plotly_bundle_path()
     status, headers, body = http_get(f"{cluster.url}{bundle}", cookie, timeout=20)
     kind = headers.get("Content-Type", "") if headers else ""
     result(
@@ -514,19 +514,19 @@ def check(cluster: Cluster) -> list[tuple[str, bool, str]]:
     return results
 
 
-def plotly_bundle_name() -> str:
-    """The file name of the charts' plotly.js, as the app serves it."""
+def plotly_bundle_path() -> str:
+    """Where the app serves the charts' plotly.js (ui.live_chart owns it)."""
     sys.path.insert(0, str(ROOT))
-    from ui.live_chart import PLOTLY_JS
+    from ui.live_chart import plotly_js_url
 
-    return PLOTLY_JS.name
+    return plotly_js_url()
 
 
 def check_session(cluster: Cluster, cookie: str, replica: str) -> list[tuple[str, bool, str]]:
     """A Streamlit session over the websocket with ``cookie``, and one of its /media files."""
     sys.path.insert(0, str(ROOT))
     try:
-        from benchmarks.streamlit_client import ProtocolError, StreamlitSession
+        from deploy.streamlit_client import ProtocolError, StreamlitSession
     except ImportError as error:  # websocket-client is a development requirement
         detail = f"{error} (pip install -r requirements-dev.txt)"
         return [("websocket session and /media (needs the dev requirements)", False, detail)]

@@ -1,10 +1,10 @@
 """Compare: the from-scratch model against scikit-learn's LogisticRegression."""
 
-import numpy as np
 import streamlit as st
 
 from ui import explain, page, session, views
-from ui.report import format_penalty
+from ui.lab import OPTIMUM_TOL
+from ui.services import CONVERGED_TOL
 
 REFERENCE_LABELS = {
     "same": "same objective as the scratch model",
@@ -15,28 +15,8 @@ REFERENCE_LABELS = {
 def speeds(report) -> None:
     """Why the solvers take so many different numbers of iterations, with live numbers."""
     lab = session.lab()
-    reference, dataset = report.reference, lab.dataset
-    newton = lab.optimum()
-    spectrum = views.optimum_curvatures(newton, dataset, report.C)
-    flattest, lipschitz = float(spectrum[0]), report.lipschitz
-    if not explain.is_flat(flattest, lipschitz):
-        per_efold = lipschitz / flattest
-        slow = (
-            f"Plain gradient descent at the stable rate 1/L shrinks the error along the "
-            f"flattest direction by only 1 − λ/L = {1 - flattest / lipschitz:.6f} per step "
-            f"(λ = {flattest:.3g}, L = {lipschitz:.4g}): a factor e every {per_efold:,.0f} "
-            f"steps, about {per_efold * np.log(1e6):,.0f} to gain six digits."
-        )
-    else:
-        slow = "Here the objective is flat in some direction: it has no unique optimum."
-    st.markdown(
-        f"**Why the iteration counts differ.** scikit-learn's L-BFGS took "
-        f"{reference.n_iter:,} iterations ({format_penalty(reference.C)}): it estimates the "
-        f"curvature from the gradients it has seen, so its steps adapt to each direction. "
-        f"{slow} Newton's method divides by the exact curvature in every direction: "
-        f"{newton.n_iter_} iterations here. This run is at iteration {report.n_iter:,} with "
-        f"{explain.SOLVER_NAMES[report.solver]}."
-    )
+    claim = explain.iteration_counts(report, lab.pace(), lab.optimum().n_iter_, CONVERGED_TOL)
+    st.markdown(claim.text)
 
 
 def body() -> None:
@@ -118,11 +98,12 @@ def body() -> None:
     if not dataset.test.size:
         st.caption("Hold out a share of the points on the Data page to see the difference.")
     st.button(
-        "Run to the optimum (tol 1e-15)",
+        f"Run to the optimum (ΔJ < {OPTIMUM_TOL:g})",
         key="w.compare.optimum",
         **session.action("run_to_optimum"),
         help="Go on with this run's solver and rate until a step changes the loss by less "
-        "than 1e-15; with the same objective the gap then closes.",
+        f"than {OPTIMUM_TOL:g} (tol and max_iter stay as they are); with the same objective "
+        "the gap then closes.",
     )
     page.show_event()
 

@@ -189,24 +189,7 @@ def step_size(report) -> None:
     )
     claim = explain.local_step(report, facts.steepest, facts.learning_rate, facts.limit)
     getattr(st, claim.level)(claim.text)
-    flattest = float(views.optimum_curvatures(lab.optimum(), lab.dataset, report.C)[0])
-    if explain.is_flat(flattest, facts.lipschitz):
-        st.markdown(
-            "Here the objective is flat in some direction (λ ≈ 0 where training heads): it "
-            "has no unique optimum, so no number of steps reaches one; on separable data the "
-            "weights grow without end. A penalty (a finite C) makes the optimum unique."
-        )
-    else:
-        per_efold = facts.lipschitz / flattest
-        st.markdown(
-            f"Near the optimum the flattest direction curves with λ = {flattest:.3g}. At the "
-            f"stable rate η = 1/L, a step shrinks the error along it by 1 − λ/L = "
-            f"{1 - flattest / facts.lipschitz:.6f}: a factor e every L/λ ≈ {per_efold:,.0f} "
-            "steps. That is why plain gradient descent needs tens of thousands of steps to "
-            "reach the optimum precisely, where Newton's method, which divides by the "
-            "curvature, needs a handful, and scikit-learn's L-BFGS, which estimates it, a few "
-            "dozen."
-        )
+    st.markdown(explain.pace(lab.pace()).text)
     if report.solver == "nesterov":
         preview = lab.model.preview_step(lab.training)
         st.latex(

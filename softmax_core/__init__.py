@@ -4,9 +4,11 @@ scikit-learn. Pure NumPy (scikit-learn for the estimator API and the comparison)
 from .compare import ProbabilityGap, fit_sklearn, probability_gap, symmetric_parameters
 from .data import line_thresholds, make_noisy_blobs, make_noisy_classes
 from .diagnostics import (
+    Pace,
     accuracy,
     confusion_matrix,
     curvatures,
+    gradient_descent_pace,
     lipschitz_constant,
     local_curvature,
     stable_learning_rate_limit,
@@ -41,6 +43,7 @@ __all__ = [
     "STOCHASTIC_SOLVERS",
     "Directions",
     "DivergenceWarning",
+    "Pace",
     "PathProjection",
     "ProbabilityGap",
     "SoftmaxRegression",
@@ -54,6 +57,7 @@ __all__ = [
     "curvatures",
     "extent_for",
     "fit_sklearn",
+    "gradient_descent_pace",
     "grid_size_for",
     "hessian",
     "iteration_cost",

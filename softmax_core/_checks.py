@@ -53,7 +53,7 @@ def check_real(
 
 def check_random_state(value: object) -> np.random.RandomState:
     """Return a legacy ``RandomState`` seeded by ``value`` (an int in [0, 2**32 - 1])."""
-    return np.random.RandomState(check_int("random_state", value, 0, 2**32 - 1))
+    return np.random.RandomState(check_int("random_state", value, 0, 2**32 - 1))  # MAX_SEED
 
 
 def check_array(name: str, value: object, ndim: int | None = None) -> np.ndarray:

@@ -20,6 +20,9 @@ from ._checks import check_int, check_random_state, check_real
 
 MAX_CLASSES = 10
 MAX_SAMPLES = 100_000
+MIN_CLASSES = 2
+# Seeds are what numpy's generators take: 0 to 2**32 - 1.
+MAX_SEED = 2**32 - 1
 LINE_START, LINE_END = 0.0, 10.0
 
 
@@ -28,7 +31,7 @@ def line_thresholds(n_classes: int) -> np.ndarray:
 
     For three classes these are the seed note's 3.3 and 6.6; for two, 5.0.
     """
-    n_classes = check_int("n_classes", n_classes, 2, MAX_CLASSES)
+    n_classes = check_int("n_classes", n_classes, MIN_CLASSES, MAX_CLASSES)
     exact = LINE_END * np.arange(1, n_classes) / n_classes
     return np.floor(exact * 10 + 1e-9) / 10
 
@@ -46,7 +49,7 @@ def _add_label_noise(
 
 
 def _check_common(n_samples: object, n_classes: object, noise: object) -> tuple[int, int, float]:
-    n_classes = check_int("n_classes", n_classes, 2, MAX_CLASSES)
+    n_classes = check_int("n_classes", n_classes, MIN_CLASSES, MAX_CLASSES)
     n_samples = check_int("n_samples", n_samples, n_classes, MAX_SAMPLES)
     noise = check_real("noise", noise, 0.0, 1.0)
     return n_samples, n_classes, noise

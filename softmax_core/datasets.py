@@ -34,13 +34,15 @@ from sklearn.datasets import load_iris, load_wine
 from sklearn.utils import Bunch
 
 from ._checks import check_int, check_real
-from .data import MAX_CLASSES, MAX_SAMPLES
+from .data import MAX_CLASSES, MAX_SAMPLES, MAX_SEED, MIN_CLASSES
 from .text import plain
 
 if TYPE_CHECKING:
     import _csv
 
 REAL_DATASETS = ("iris", "wine")
+# The largest share of the points a split may hold out.
+MAX_HOLDOUT = 0.5
 
 MAX_CSV_BYTES = 1_000_000
 # The app learns from one or two feature columns and a label column, chosen from the file's
@@ -48,7 +50,6 @@ MAX_CSV_BYTES = 1_000_000
 # (wine, with its 13 features and the class, has 14) while keeping the header, the lists and
 # the per-column checks small; a megabyte of CSV could otherwise hold ~130,000 columns.
 MAX_CSV_COLUMNS = 100
-MIN_CLASSES = 2
 
 # Column indices of the default features, per data set and number of features. Iris: petal
 # length, then petal length and width, the classic picture. Wine: flavanoids alone separates
@@ -248,6 +249,22 @@ def _check_features(features: object, n_columns: int, name: str) -> tuple[int, .
     if len(set(indices)) != len(indices):
         raise ValueError(f"features must be distinct, got {indices}")
     return indices
+
+
+def real_shape(name: str) -> tuple[int, int, int]:
+    """``(n_samples, n_features, n_classes)`` of a real data set, read from its file.
+
+    Parameters
+    ----------
+    name : {"iris", "wine"}
+
+    Returns
+    -------
+    shape : tuple of int
+        Iris: (150, 4, 3). Wine: (178, 13, 3).
+    """
+    bunch = _load_bunch(_check_name(name))
+    return bunch.data.shape[0], bunch.data.shape[1], len(bunch.target_names)
 
 
 def load_real(name: str, features: Sequence[int]) -> LabelledData:
@@ -719,8 +736,8 @@ def holdout_split(
         raise ValueError(f"y must be a non-empty 1-D array of labels, got shape {labels.shape}")
     if labels.dtype.kind not in "iu":
         raise ValueError(f"y must hold integer labels, got dtype {labels.dtype}")
-    fraction = check_real("fraction", fraction, 0.0, 0.5)
-    rng = np.random.default_rng(check_int("random_state", random_state, 0, 2**32 - 1))
+    fraction = check_real("fraction", fraction, 0.0, MAX_HOLDOUT)
+    rng = np.random.default_rng(check_int("random_state", random_state, 0, MAX_SEED))
     held = np.zeros(labels.shape[0], dtype=bool)
     for label in np.unique(labels):
         members = np.flatnonzero(labels == label)

@@ -11,6 +11,9 @@ same as for the data with each row repeated ``s_i`` times.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 
 from ._checks import check_array, check_real, check_sample_weight
@@ -152,3 +155,46 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, labels: np.ndarray)
         1,
     )
     return matrix
+
+
+# A curvature below this share of L is rounding: the objective is flat that way, as on
+# separable data without a penalty, where the weights grow without end (no unique optimum).
+FLAT_CURVATURE = 1e-10
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How fast plain gradient descent at the stable rate ``1/L`` closes in on the optimum
+    along its flattest direction, of curvature ``flattest`` (``lambda_min`` of the Hessian
+    there): the error along it shrinks by ``1 - lambda/L`` per step, a factor e every
+    ``L/lambda`` steps. Flat (``lambda`` at rounding level next to ``L``): no unique optimum,
+    and no number of steps reaches one."""
+
+    flattest: float
+    lipschitz: float
+
+    @property
+    def flat(self) -> bool:
+        return self.flattest <= FLAT_CURVATURE * self.lipschitz
+
+    @property
+    def contraction(self) -> float:
+        """``1 - lambda/L``: what one step at ``1/L`` multiplies the error by."""
+        return 1.0 - self.flattest / self.lipschitz
+
+    @property
+    def steps_per_efold(self) -> float:
+        """``L/lambda``: steps for the error to shrink by a factor e (inf when flat)."""
+        return math.inf if self.flat else self.lipschitz / self.flattest
+
+    def steps_for(self, factor: float) -> float:
+        """Steps for the error to shrink by ``factor`` (e.g. 1e6: six digits)."""
+        return self.steps_per_efold * math.log(factor)
+
+
+def gradient_descent_pace(curvature_spectrum: np.ndarray, lipschitz: float) -> Pace:
+    """The :class:`Pace` of gradient descent from the Hessian's spectrum at the optimum
+    (:func:`curvatures`, ascending) and the bound ``L``."""
+    spectrum = check_array("curvature_spectrum", curvature_spectrum, ndim=1)
+    lipschitz = check_real("lipschitz", lipschitz, 0.0, low_open=True)
+    return Pace(float(max(spectrum[0], 0.0)), lipschitz)

@@ -187,6 +187,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     learning_rate_ : float
         The learning rate in use (``learning_rate`` with ``"auto"`` resolved); ``sgd``'s
         schedule starts from it.
+    lipschitz_ : float
+        ``L``, the bound on the objective's curvature on the training data
+        (:func:`softmax_core.lipschitz_constant`): 1/L is the "auto" learning rate.
     learning_rate_limit_ : float
         ``2 / L`` for the training data: plain gradient descent with a larger step may
         overshoot the minimum, and then the objective need not decrease. For ``sgd`` it is
@@ -326,6 +329,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         objective where it stands if the data or the objective changed since."""
         data = data.with_class_weight(self.class_weight)
         lipschitz = data.lipschitz(self.C, self.fit_intercept)
+        self.lipschitz_ = lipschitz
         self.learning_rate_limit_ = 2.0 / lipschitz
         self.learning_rate_ = (
             1.0 / lipschitz if isinstance(self.learning_rate, str) else float(self.learning_rate)

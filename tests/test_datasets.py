@@ -33,6 +33,7 @@ from softmax_core.datasets import (
     load_real,
     parse_csv,
     real_feature_names,
+    real_shape,
     to_csv,
 )
 
@@ -1048,3 +1049,10 @@ def test_holdout_works_on_iris_labels():
 def test_holdout_bad_arguments(y, fraction, random_state, match):
     with pytest.raises(ValueError, match=match):
         holdout_split(y, fraction, random_state)
+
+
+def test_the_real_data_sets_shapes_are_read_from_their_files():
+    assert real_shape("iris") == (150, 4, 3) == (*load_iris().data.shape, 3)
+    assert real_shape("wine") == (178, 13, 3) == (*load_wine().data.shape, 3)
+    with pytest.raises(ValueError, match="name must be one of iris, wine"):
+        real_shape("mnist")

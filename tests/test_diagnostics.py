@@ -4,6 +4,7 @@ seed note's learning rate measured against them, and the classification metrics 
 ``sklearn.metrics``, with their ``ValueError`` paths.
 """
 
+import math
 import re
 
 import numpy as np
@@ -21,6 +22,7 @@ from softmax_core import (
     accuracy,
     confusion_matrix,
     curvatures,
+    gradient_descent_pace,
     lipschitz_constant,
     local_curvature,
     make_noisy_blobs,
@@ -314,3 +316,28 @@ def test_confusion_matrix_rejects_bad_labels(labels, message):
 def test_confusion_matrix_names_predicted_labels_missing_from_labels():
     with pytest.raises(ValueError, match=re.escape("labels not in `labels`: ['9']")):
         confusion_matrix([0, 1], [0, 9], [0, 1])
+
+
+def test_the_pace_of_gradient_descent_is_what_its_steps_do_on_a_quadratic():
+    # Along a direction of curvature lam, a step of 1/L multiplies the error by 1 - lam/L:
+    # checked by stepping gradient descent on the quadratic 0.5 lam e^2 itself.
+    lam, L = 0.02, 1.5
+    pace = gradient_descent_pace(np.array([lam, 0.3, 1.0]), L)
+    assert not pace.flat
+    error, steps = 1.0, 0
+    while error > math.exp(-1):
+        error -= (1 / L) * lam * error
+        steps += 1
+    assert steps == math.ceil(pace.steps_per_efold)
+    assert pace.contraction == pytest.approx(1 - lam / L, rel=1e-15)
+    assert pace.steps_for(1e6) == pytest.approx(L / lam * math.log(1e6), rel=1e-15)
+
+
+def test_a_flat_direction_has_no_pace():
+    pace = gradient_descent_pace(np.array([1e-14, 0.5]), 1.0)
+    assert pace.flat and pace.steps_per_efold == math.inf
+    assert gradient_descent_pace(np.array([-1e-17, 0.5]), 1.0).flattest == 0.0
+    with pytest.raises(ValueError, match="must not be empty"):
+        gradient_descent_pace(np.array([]), 1.0)
+    with pytest.raises(ValueError, match="lipschitz"):
+        gradient_descent_pace(np.array([0.1]), 0.0)

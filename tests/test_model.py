@@ -252,6 +252,11 @@ def test_learning_rate_auto_is_one_over_l(seed_xy):
     model = SoftmaxRegression().partial_fit(X, y)
     assert model.learning_rate_ == pytest.approx(1 / lipschitz_constant(X), rel=1e-15)
     assert model.learning_rate_limit_ == pytest.approx(stable_learning_rate_limit(X), rel=1e-15)
+    # The model says what L is, so that no page derives it from the limit.
+    assert model.lipschitz_ == pytest.approx(lipschitz_constant(X), rel=1e-15)
+    assert SoftmaxRegression(C=0.5).partial_fit(X, y).lipschitz_ == pytest.approx(
+        lipschitz_constant(X, C=0.5), rel=1e-15
+    )
 
 
 # ------------------------------------------------------------------------- labels

@@ -46,6 +46,11 @@ def _plane(
     return services.compute_plane(_converged(data_key, C, _dataset), _dataset, C, kind)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def _spectrum(data_key: tuple, C: float, _dataset: Dataset) -> np.ndarray:
+    return services.compute_optimum_spectrum(_converged(data_key, C, _dataset), _dataset, C)
+
+
 class StreamlitServices:
     """:class:`~ui.services.Services` through ``st.cache_data``."""
 
@@ -63,3 +68,6 @@ class StreamlitServices:
 
     def plane(self, dataset: Dataset, C: float, kind: str) -> tuple[Directions, np.ndarray]:
         return _plane(dataset.key, C, kind, dataset)
+
+    def optimum_spectrum(self, dataset: Dataset, C: float) -> np.ndarray:
+        return _spectrum(dataset.key, C, dataset)

@@ -28,22 +28,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from softmax_core import Pace
+
 from .report import RunReport, format_number, format_penalty, format_rate, format_ratio
 from .settings import Settings
 
 # J - J* below this counts as "at the same optimum" (the objectives are about 0.1 to 2).
 OPTIMUM_GAP = 1e-8
-# A curvature below this share of L is rounding: the objective is flat that way, as on
-# separable data without a penalty, where the weights grow without end (no unique optimum).
-FLAT_CURVATURE = 1e-10
-
-
-def is_flat(curvature: float, lipschitz: float) -> bool:
-    """Whether a curvature is zero up to rounding, next to the bound L of all curvatures."""
-    return curvature <= FLAT_CURVATURE * lipschitz
-
-
+# The solvers' names in sentences, and on buttons, pins and labels.
 SOLVER_NAMES = {"gd": "gradient descent", "nesterov": "Nesterov", "newton": "Newton"}
+SOLVER_SHORT = {"gd": "GD", "nesterov": "Nesterov", "newton": "Newton"}
+# How many digits of the error "to the optimum" counts.
+DIGITS = 6
 
 
 @dataclass(frozen=True)
@@ -178,14 +174,24 @@ def differences(report: RunReport, *, two_dimensional: bool) -> list[Claim]:
         return claims + _reference_claims(report)
     behind = "" if gap is None else f" It is J − J* = {gap:.2e} above the optimum."
     if report.converged:
+        if gap is None:  # another objective: how far this run is from its own is not measured
+            after = (
+                " scikit-learn's default minimises another objective, so its optimum says "
+                "nothing about how far this run is from its own: choose *same objective* to "
+                "measure that."
+            )
+        else:
+            rate = "" if report.solver == "newton" else " at this rate"
+            after = (
+                f"{behind} For {SOLVER_NAMES[report.solver]}{rate} a small step is not yet "
+                "the optimum: lower tol, or *Run to the optimum*."
+            )
         claims.append(
             Claim(
                 "stopped-by-tol",
                 "info",
                 f"**Stopped by the tolerance.** The last step changed the loss by "
-                f"{abs(report.loss_change):.1e} < tol = {report.tol:g}.{behind} For "
-                f"{SOLVER_NAMES[report.solver]} at this rate a small step is not yet the "
-                "optimum: lower tol, or *Run to the optimum*.",
+                f"{abs(report.loss_change):.1e} < tol = {report.tol:g}.{after}",
             )
         )
     elif report.recent_rises and report.solver == "gd":
@@ -301,4 +307,57 @@ def local_step(
         f"step; but η = {format_rate(learning_rate)} is above 2/L = {format_rate(limit)}, "
         f"and a step that long reaches ground curved up to L = {format_rate(2 / limit)}, "
         f"where it overshoots.{trend}",
+    )
+
+
+def pace(pace: Pace) -> Claim:
+    """Math's sentence on how slowly gradient descent at 1/L closes in, from this data's
+    own flattest curvature at the optimum (never a figure that holds on other data only)."""
+    if pace.flat:
+        return Claim(
+            "pace-flat",
+            "info",
+            "Here the objective is flat in some direction (λ ≈ 0 where training heads): it has "
+            "no unique optimum, so no number of steps reaches one; on separable data the "
+            "weights grow without end. A penalty (a finite C) makes the optimum unique.",
+        )
+    steps = pace.steps_for(10.0**DIGITS)
+    return Claim(
+        "pace",
+        "info",
+        f"Near the optimum the flattest direction curves with λ = {pace.flattest:.3g}. At the "
+        f"stable rate η = 1/L, a step shrinks the error along it by 1 − λ/L = "
+        f"{pace.contraction:.6f}: a factor e every L/λ ≈ {pace.steps_per_efold:,.0f} steps, "
+        f"so plain gradient descent needs about {steps:,.0f} steps to gain {DIGITS} digits "
+        "here, where Newton's method, which divides by the curvature, needs a handful.",
+    )
+
+
+def iteration_counts(
+    report: RunReport, pace: Pace, newton_iterations: int, newton_tol: float
+) -> Claim:
+    """Compare's paragraph on why the solvers take such different numbers of iterations:
+    scikit-learn's L-BFGS, gradient descent at 1/L (from ``pace``) and Newton from zero
+    (``newton_iterations`` until a step changed J by less than ``newton_tol``)."""
+    reference = report.reference
+    if pace.flat:
+        slow = "Here the objective is flat in some direction: it has no unique optimum."
+    else:
+        slow = (
+            f"Plain gradient descent at the stable rate 1/L shrinks the error along the "
+            f"flattest direction by only 1 − λ/L = {pace.contraction:.6f} per step "
+            f"(λ = {pace.flattest:.3g}, L = {pace.lipschitz:.4g}): a factor e every "
+            f"{pace.steps_per_efold:,.0f} steps, about {pace.steps_for(10.0**DIGITS):,.0f} to "
+            f"gain {DIGITS} digits."
+        )
+    return Claim(
+        "iteration-counts",
+        "markdown",
+        f"**Why the iteration counts differ.** scikit-learn's L-BFGS took "
+        f"{reference.n_iter:,} iterations ({format_penalty(reference.C)}): it estimates the "
+        f"curvature from the gradients it has seen, so its steps adapt to each direction. "
+        f"{slow} Newton's method divides by the exact curvature in every direction: from "
+        f"zero it took {newton_iterations} iterations here to a step that changed J by less "
+        f"than {newton_tol:g}. This run is at iteration {report.n_iter:,} with "
+        f"{SOLVER_NAMES[report.solver]}.",
     )

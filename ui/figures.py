@@ -21,6 +21,7 @@ import PIL.Image
 from softmax_core.text import plain
 
 from . import escape
+from .settings import LAST_ITERATIONS
 
 # Okabe & Ito (2008), "Color Universal Design", then two of Paul Tol's muted colours.
 PALETTE = (
@@ -556,7 +557,7 @@ def loss_history(
     heldout: tuple[np.ndarray, np.ndarray] | None = None,
     log_y: bool = False,
     window: str = "all",
-    last: int = 50,
+    last: int = LAST_ITERATIONS,
     title: str = "Loss history",
     large: bool = False,
     height: int = 440,

@@ -35,7 +35,14 @@ from urllib.parse import urlencode
 
 import numpy as np
 
-from softmax_core import DivergenceWarning, SoftmaxRegression, TrainingData, TrainingSnapshot
+from softmax_core import (
+    DivergenceWarning,
+    Pace,
+    SoftmaxRegression,
+    TrainingData,
+    TrainingSnapshot,
+    gradient_descent_pace,
+)
 from softmax_core.datasets import CsvTable
 from softmax_core.text import plain
 
@@ -77,7 +84,6 @@ SLICE_SECONDS = 0.1
 # One-click learning rates, as multiples of the stable limit 2/L, and the seed's own.
 RATE_PRESETS = {"0.5×": 0.5, "0.99×": 0.99, "1.01×": 1.01, "2×": 2.0, "0.5 (seed)": None}
 SEED_RATE = 0.5
-SOLVER_SHORT = {"gd": "GD", "nesterov": "Nesterov", "newton": "Newton"}
 
 
 class SessionGoneError(Exception):
@@ -202,13 +208,19 @@ def new_model(settings: Settings) -> SoftmaxRegression:
     )
 
 
+def seed_note_ratio(services: Services) -> float:
+    """The seed note's learning rate as a multiple of its data's stable limit 2/L."""
+    training = training_data(services.dataset(SEED_NOTE, None))
+    return SEED_RATE / new_model(SEED_NOTE).step(training, n_steps=0).learning_rate_limit_
+
+
 def pin_label(spec: PinSpec) -> str:
     """A pin's name, short: solver, rate(s), penalty unless none, iterations."""
     rates = "→".join(
         "1/L" if lr is None else format_rate(lr)
         for lr in dict.fromkeys(r for r, _ in spec.schedule)
     )
-    parts = [SOLVER_SHORT[spec.solver]]
+    parts = [explain.SOLVER_SHORT[spec.solver]]
     if spec.solver != "newton" and rates:
         parts.append(rates)
     if not math.isinf(spec.C):
@@ -346,6 +358,14 @@ class Lab:
         """The landscape's directions and the optimum, for the view's plane."""
         return self.services.plane(self.dataset, self.settings.C, self.view.plane)
 
+    def optimum_spectrum(self) -> np.ndarray:
+        """The Hessian's curvatures at the optimum (zero-sum directions, ascending)."""
+        return self.services.optimum_spectrum(self.dataset, self.settings.C)
+
+    def pace(self) -> Pace:
+        """How fast gradient descent at 1/L closes in on the optimum here (the core's)."""
+        return gradient_descent_pace(self.optimum_spectrum(), self.model.lipschitz_)
+
     def report(self) -> RunReport:
         """The report of the run as it stands: built once per state of the run and view."""
         model = self.model
@@ -471,6 +491,7 @@ class Lab:
             "norm": f"{facts.norm:.2f}",
             "confidence": f"{float(np.mean(proba.max(axis=1))):.0%}",
             "accuracy": f"{facts.accuracy:.0%}",
+            "optimum_tol": f"{OPTIMUM_TOL:g}",
         }
 
     def data_description(self) -> str:

@@ -45,6 +45,7 @@ PLACEHOLDERS = {
     "norm": "||W||",
     "confidence": "the mean probability of the most probable class",
     "accuracy": "training accuracy",
+    "optimum_tol": "the change of J at which Run to the optimum stops",
 }
 
 _STABLE_SEED = Settings(learning_rate=None)
@@ -120,7 +121,7 @@ LESSONS: tuple[Lesson, ...] = (
             LessonStep(
                 "To the optimum",
                 "*Run to the optimum* went on with the same rate until a step changed the loss "
-                "by less than 1e-15: {n_iter} steps in all. Now **max |Δp|** is {gap}: the "
+                "by less than {optimum_tol}: {n_iter} steps in all. Now **max |Δp|** is {gap}: the "
                 "curves land on scikit-learn's.",
                 "Read *Why they differ* on the Compare page, or try Newton from scratch.",
                 settings=_STABLE_SEED,

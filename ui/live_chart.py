@@ -116,9 +116,15 @@ BUNDLED_TRACES = frozenset(
 )
 
 
-def _plotly_url() -> str:
-    base = st.get_option("server.baseUrlPath").strip("/")
+def plotly_js_url(base_path: str = "") -> str:
+    """Where the browser fetches the charts' plotly.js, under ``base_path`` (Streamlit's
+    ``server.baseUrlPath``): Streamlit serves ``static/`` at ``/app/static/``."""
+    base = base_path.strip("/")
     return "/".join(["", *([base] if base else []), "app", "static", PLOTLY_JS.name])
+
+
+def _plotly_url() -> str:
+    return plotly_js_url(st.get_option("server.baseUrlPath"))
 
 
 _component = st.components.v2.component(

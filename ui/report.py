@@ -18,6 +18,7 @@ from softmax_core import (
     ProbabilityGap,
     SoftmaxRegression,
     TrainingData,
+    accuracy,
     objective_gradient,
     probability_gap,
     symmetric_parameters,
@@ -100,6 +101,7 @@ class RunReport:
     learning_rate: float
     auto_rate: bool
     limit: float
+    lipschitz: float  # L, the curvature bound (limit = 2 / L)
     step_size: float
     n_restarts: int
     recent_steps: int
@@ -116,10 +118,6 @@ class RunReport:
     @property
     def loss_change(self) -> float | None:
         return None if self.previous_loss is None else self.loss - self.previous_loss
-
-    @property
-    def lipschitz(self) -> float:
-        return 2.0 / self.limit
 
     @property
     def ratio(self) -> float:
@@ -179,7 +177,7 @@ def build_report(
     heldout_accuracy = heldout_loss = None
     if heldout is not None and heldout[1].size:
         X_test, y_test = heldout
-        heldout_accuracy = float(np.mean(model.predict(X_test) == data.classes[y_test]))
+        heldout_accuracy = accuracy(data.classes[y_test], model.predict(X_test))
         heldout_loss = objective_gradient(model.coef_, model.intercept_, X_test, y_test)[0]
     return RunReport(
         n_iter=model.n_iter_,
@@ -194,13 +192,14 @@ def build_report(
         learning_rate=model.learning_rate_,
         auto_rate=auto_rate,
         limit=model.learning_rate_limit_,
+        lipschitz=model.lipschitz_,
         step_size=model.step_size_,
         n_restarts=model.n_restarts_,
         recent_steps=recent_steps,
         recent_rises=recent_rises,
         # The model's own prediction (argmax of the scores), as Compare counts it: on a tie
         # the probabilities' argmax can differ by rounding.
-        accuracy=float(np.mean(model.predict(data.X) == data.y)),
+        accuracy=accuracy(data.y, model.predict(data.X)),
         norm=float(np.linalg.norm(model.coef_)),
         reference=reference,
         gap=gap,

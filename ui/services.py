@@ -22,6 +22,7 @@ from sklearn.exceptions import ConvergenceWarning
 from softmax_core import (
     Directions,
     SoftmaxRegression,
+    curvatures,
     fit_sklearn,
     steepest_and_start,
     steepest_directions,
@@ -62,6 +63,10 @@ class Services(Protocol):
 
     def plane(self, dataset: Dataset, C: float, kind: str) -> tuple[Directions, np.ndarray]:
         """The landscape's directions at the optimum, and the optimum ``[W | b]``."""
+        ...
+
+    def optimum_spectrum(self, dataset: Dataset, C: float) -> np.ndarray:
+        """The Hessian's curvatures (zero-sum directions, ascending) at the optimum."""
         ...
 
 
@@ -113,6 +118,11 @@ def compute_plane(
     return directions, np.column_stack([optimum.coef_, optimum.intercept_])
 
 
+def compute_optimum_spectrum(optimum: SoftmaxRegression, dataset: Dataset, C: float):
+    """The Hessian's spectrum (zero-sum directions, ascending) at ``optimum``."""
+    return curvatures(optimum.coef_, optimum.intercept_, dataset.X_train, C)
+
+
 Value = TypeVar("Value")
 
 
@@ -147,6 +157,13 @@ class MemoryServices:
 
     def converged(self, dataset: Dataset, C: float) -> SoftmaxRegression:
         return self._cached("converged", (dataset.key, C), lambda: fit_converged(dataset, C))
+
+    def optimum_spectrum(self, dataset: Dataset, C: float) -> np.ndarray:
+        return self._cached(
+            "spectrum",
+            (dataset.key, C),
+            lambda: compute_optimum_spectrum(self.converged(dataset, C), dataset, C),
+        )
 
     def plane(self, dataset: Dataset, C: float, kind: str) -> tuple[Directions, np.ndarray]:
         return self._cached(

@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, field, replace
 
 from softmax_core import SOLVERS, iteration_cost
-from softmax_core.data import MAX_CLASSES, MAX_SAMPLES
+from softmax_core.data import MAX_CLASSES, MAX_SAMPLES, MAX_SEED, MIN_CLASSES
+from softmax_core.datasets import MAX_HOLDOUT, REAL_DATASETS, real_shape
 from softmax_core.solvers import SECONDS_PER_FLOP
 from softmax_core.text import PLAIN_LENGTH, plain
 
@@ -21,14 +22,14 @@ from . import escape
 
 KINDS = ("line", "blobs", "iris", "wine", "upload")
 GENERATED = ("line", "blobs")
-# The real data sets shipped with scikit-learn: points and feature columns (a test checks).
-REAL_SIZES = {"iris": 150, "wine": 178}
-REAL_FEATURE_COUNTS = {"iris": 4, "wine": 13}
-REAL_CLASS_COUNTS = {"iris": 3, "wine": 3}
-HOLDOUT_RANGE = (0.0, 0.5)
+# The real data sets shipped with scikit-learn: points, feature columns and classes, as the
+# core reads them from their files.
+REAL_SHAPES = {name: real_shape(name) for name in REAL_DATASETS}
+REAL_SIZES = {name: shape[0] for name, shape in REAL_SHAPES.items()}
+REAL_FEATURE_COUNTS = {name: shape[1] for name, shape in REAL_SHAPES.items()}
+HOLDOUT_RANGE = (0.0, MAX_HOLDOUT)
 MIN_SAMPLES = 10
 MAX_ITER = 100_000
-MAX_SEED = 2**32 - 1
 LR_RANGE = (1e-6, 1e6)
 C_RANGE = (1e-4, 1e4)
 TOL_RANGE = (0.0, 0.1)
@@ -136,7 +137,7 @@ class Settings:
     def n_classes_at_most(self) -> int:
         """How many classes the data set has, or at most (an upload's, unknown here)."""
         if self.kind in REAL_SIZES:
-            return REAL_CLASS_COUNTS[self.kind]
+            return REAL_SHAPES[self.kind][2]
         if self.kind == "upload":
             return MAX_CLASSES
         return self.n_classes
@@ -355,7 +356,7 @@ def _parse_c(raw: str) -> float:
 _PARSERS = {
     "kind": ("kind", lambda raw: _parse_choice(raw, KINDS)),
     "n": ("n_samples", lambda raw: _parse_int(raw, MIN_SAMPLES, MAX_SAMPLES)),
-    "k": ("n_classes", lambda raw: _parse_int(raw, 2, MAX_CLASSES)),
+    "k": ("n_classes", lambda raw: _parse_int(raw, MIN_CLASSES, MAX_CLASSES)),
     "noise": ("noise", lambda raw: _parse_float(raw, *NOISE_RANGE)),
     "seed": ("seed", lambda raw: _parse_int(raw, 0, MAX_SEED)),
     "lr": ("learning_rate", _parse_lr),

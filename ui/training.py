@@ -13,12 +13,11 @@ from . import escape, explain, figures, page, session, views
 from .escape import plain
 from .lab import OPTIMUM_TOL, Lab
 from .report import format_number, format_rate
-from .settings import LOSS_WINDOWS, LR_RANGE, MAX_ITER, SPEEDS
+from .settings import LAST_ITERATIONS, LOSS_WINDOWS, LR_RANGE, MAX_ITER, SPEEDS
 
 C_CHOICES = [math.inf, 100.0, 10.0, 1.0, 0.1, 0.01]
 TOL_CHOICES = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-8, 1e-10, 1e-12, 1e-15]
-SOLVER_LABELS = {"gd": "GD", "nesterov": "Nesterov", "newton": "Newton"}
-WINDOW_LABELS = {"all": "all", "last": "last 50", "logx": "log x"}
+WINDOW_LABELS = {"all": "all", "last": f"last {LAST_ITERATIONS}", "logx": "log x"}
 PANEL_LABELS = {"model": "Probabilities", "landscape": "Loss landscape", "simplex": "Simplex"}
 PLANE_LABELS = {"start": "steepest + start", "steepest": "two steepest"}
 
@@ -27,8 +26,8 @@ def learning_rate_controls(newton: bool) -> None:
     """Solver and learning rate: automatic, typed, or one click relative to the limit."""
     st.segmented_control(
         "Solver",
-        list(SOLVER_LABELS),
-        format_func=SOLVER_LABELS.get,
+        list(explain.SOLVER_SHORT),
+        format_func=explain.SOLVER_SHORT.get,
         required=True,
         **session.widget("w.train.solver"),
         help="GD: plain gradient descent (the seed's). Nesterov: momentum. Newton: uses the "

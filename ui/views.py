@@ -286,14 +286,11 @@ class StepSizeFacts:
     """Where the stable step size comes from, and what a step does, at the current point."""
 
     gram_top: float  # lambda_max([X | 1]^T [X | 1] / n) of the training points
-    lipschitz: float  # L = gram_top / 2 + 1 / (C n)
+    lipschitz: float  # L = gram_top / 2 + 1 / (C n), the model's
+    limit: float  # 2 / L, the model's
     learning_rate: float
     steepest: float  # lambda_max of the Hessian here (zero-sum directions)
     flattest: float  # lambda_min of the Hessian here
-
-    @property
-    def limit(self) -> float:
-        return 2.0 / self.lipschitz
 
     @property
     def steep_factor(self) -> float:
@@ -304,31 +301,18 @@ class StepSizeFacts:
     def flat_factor(self) -> float:
         return abs(1.0 - self.learning_rate * self.flattest)
 
-    @property
-    def steps_per_efold(self) -> float:
-        """1 / (lr lambda_min): steps for the error along the flattest direction to shrink
-        by a factor e (when that direction contracts)."""
-        product = self.learning_rate * self.flattest
-        return float("inf") if product <= 0 else 1.0 / product
-
 
 def step_size_facts(model: SoftmaxRegression, training: TrainingData) -> StepSizeFacts:
     """The core's numbers behind the step size, on the training points where the run stands."""
     spectrum = curvatures(model.coef_, model.intercept_, training.X, model.C)
     return StepSizeFacts(
         gram_top=2.0 * design_curvature(training.X, model.fit_intercept),
-        lipschitz=2.0 / model.learning_rate_limit_,
+        lipschitz=model.lipschitz_,
+        limit=model.learning_rate_limit_,
         learning_rate=model.learning_rate_,
         steepest=float(spectrum[-1]),
         flattest=float(spectrum[0]),
     )
-
-
-def optimum_curvatures(
-    optimum: SoftmaxRegression, dataset: datasets.Dataset, C: float
-) -> np.ndarray:
-    """The Hessian's spectrum (zero-sum directions) at ``optimum`` (the data's and C's)."""
-    return curvatures(optimum.coef_, optimum.intercept_, dataset.X_train, C)
 
 
 def latex_vector(values: np.ndarray) -> str:
