@@ -173,20 +173,39 @@ def step_size(report) -> None:
         + rf"\qquad \tfrac{{2}}{{L}} = {facts.limit:.4g}"
     )
     cols = st.columns(4)
-    cols[0].metric("η (in use)", f"{facts.learning_rate:.4g}")
-    cols[1].metric(
-        "λ max here", f"{facts.steepest:.4g}", help="Largest curvature at the current point."
-    )
-    cols[2].metric(
-        "|1 − ηλ max|",
-        f"{facts.steep_factor:.3f}",
-        help="Above 1, the error along the steepest direction grows at each step: it zigzags.",
-    )
-    cols[3].metric(
-        "|1 − ηλ min|",
-        f"{facts.flat_factor:.5f}",
-        help="How the error along the flattest direction shrinks per step.",
-    )
+    if report.solver == "newton":
+        # Newton takes no learning rate: its step is s H^+ ∇J, s from the line search.
+        cols[0].metric(
+            "s (line search)",
+            "–" if report.n_iter == 0 else f"{report.step_size:g}",
+            help="The length of Newton's last step along its direction (1: the full step).",
+        )
+        cols[1].metric(
+            "λ max here", f"{facts.steepest:.4g}", help="Largest curvature at the current point."
+        )
+        cols[2].metric(
+            "λ min here", f"{facts.flattest:.4g}", help="Smallest curvature at the current point."
+        )
+        cols[3].metric(
+            "λ max / λ min",
+            "∞" if facts.flattest <= 0 else f"{facts.steepest / facts.flattest:,.0f}",
+            help="How much the curvature differs by direction: Newton divides it out.",
+        )
+    else:
+        cols[0].metric("η (in use)", f"{facts.learning_rate:.4g}")
+        cols[1].metric(
+            "λ max here", f"{facts.steepest:.4g}", help="Largest curvature at the current point."
+        )
+        cols[2].metric(
+            "|1 − ηλ max|",
+            f"{facts.steep_factor:.3f}",
+            help="Above 1, the error along the steepest direction grows at each step: it zigzags.",
+        )
+        cols[3].metric(
+            "|1 − ηλ min|",
+            f"{facts.flat_factor:.5f}",
+            help="How the error along the flattest direction shrinks per step.",
+        )
     claim = explain.local_step(report, facts.steepest, facts.learning_rate, facts.limit)
     getattr(st, claim.level)(claim.text)
     st.markdown(explain.pace(lab.pace()).text)
@@ -197,10 +216,10 @@ def step_size(report) -> None:
             r"\theta_{t+1} = y - \eta \nabla J(y),\quad "
             rf"\beta_t = \frac{{m_t - 1}}{{m_{{t+1}}}} = {preview.beta:.4f}"
         )
-    if report.solver == "newton":
+    if report.solver == "newton" and report.n_iter:
         st.latex(
             r"\theta_{t+1} = \theta_t - s\,H^{+} \nabla J(\theta_t),\quad "
-            rf"s = {report.step_size:g} \text{{ (line search)}}"
+            rf"s = {report.step_size:g} \text{{ (the last step's line search)}}"
         )
 
 

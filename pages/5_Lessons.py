@@ -33,6 +33,7 @@ def lesson_step() -> None:
                 "Next",
                 key="w.lesson.next",
                 type="primary",
+                shortcut="N",
                 disabled=step_index == len(lesson.steps) - 1,
                 **session.action("open_lesson", lesson_index, step_index + 1),
             )
@@ -41,6 +42,8 @@ def lesson_step() -> None:
         base = str(st.context.url or "").split("?")[0]
         if base:
             slide = {"lesson": lesson_index + 1, "step": step_index + 1}
+            if lab.classroom:  # the presenter's slide opens on the projector's view
+                slide["classroom"] = 1
             st.caption(f"Link to this step, for a slide: {base}?{urlencode(slide)}")
 
 

@@ -378,3 +378,59 @@ def test_names_from_a_file_are_plain_text_on_every_chart(name):
     # Templates keep plotly's own fields, and no name adds one.
     assert not any("%{y}" in t and "P(" not in t and "=%{y" not in t for t in texts)
     assert "R&amp;D" in shown and "&lt;a href=" in shown
+
+
+def landscape(shadow: float | None, large: bool = False) -> dict:
+    a, b = np.linspace(-2, 2, 30), np.linspace(-1, 1, 20)
+    loss = 0.5 + np.add.outer(b**2, a**2)
+    path = np.array([[-1.5, 0.8], [-0.5, -0.3], [0.0, 0.0]])
+    return figures.loss_landscape(
+        a,
+        b,
+        loss,
+        path,
+        np.array([0.0, 0.0]),
+        x_title="steepest",
+        y_title="second",
+        title="Loss landscape",
+        optimum_off_plane=shadow,
+        large=large,
+    )
+
+
+def test_the_optimum_off_the_plane_is_drawn_as_its_shadow_with_its_distance():
+    # Reproduced: the star sat on "now" while the optimum was 8.32 off the plane.
+    on, off = landscape(None), landscape(8.32)
+    go.Figure(on), go.Figure(off)  # valid for plotly
+    star = next(t for t in on["data"] if t["name"] == "optimum")
+    shadow = next(t for t in off["data"] if t["name"].startswith("optimum's shadow"))
+    assert star["marker"]["symbol"] == "star"
+    assert shadow["marker"]["symbol"] == "star-open"
+    assert shadow["name"] == "optimum's shadow (8.32 off the plane)"
+    assert not any(t["name"] == "optimum" for t in off["data"])
+
+
+def test_the_landscape_has_a_colour_scale_of_j_in_its_own_values():
+    contour = landscape(None)["data"][0]
+    assert contour["showscale"] and contour["colorbar"]["title"]["text"] == "J"
+    values = [float(text) for text in contour["colorbar"]["ticktext"]]
+    np.testing.assert_allclose(np.log10(values), contour["colorbar"]["tickvals"], rtol=1e-12)
+    z = np.asarray(contour["z"], dtype=float)
+    assert all(z.min() <= tick <= z.max() for tick in contour["colorbar"]["tickvals"])
+
+
+def test_a_log_axis_is_labelled_at_powers_of_ten_only():
+    # Reproduced: the labels read "6 5 4 3 2 0.1 9 8 7", and J − J* = 0.054 was read as 6.
+    spec = figures.loss_history(LOSSES, reference=0.59, log_y=True)
+    assert spec["layout"]["yaxis"]["dtick"] == 1
+    assert spec["layout"]["yaxis"]["exponentformat"] == "power"
+
+
+def test_at_temperature_one_the_probabilities_are_drawn_once():
+    # Reproduced: the point panel drew two identical bar sets at T = 1.
+    p = proba_table(1)[0]
+    once = figures.probability_bars(p, p, NAMES, temperature=1.0, true_class=0, title="Point 3")
+    assert [t["name"] for t in once["data"]] == ["softmax(z)"]
+    assert once["layout"]["title"]["text"].startswith("Point 3")
+    twice = figures.probability_bars(p, p**2 / sum(p**2), NAMES, temperature=0.5, true_class=0)
+    assert [t["name"] for t in twice["data"]] == ["softmax(z)", "softmax(z / 0.5)"]

@@ -26,6 +26,7 @@ from hypothesis.stateful import (
 )
 from properties import examples
 
+import ui.explain
 import ui.settings
 from softmax_core import SoftmaxRegression
 from ui import views
@@ -427,3 +428,47 @@ def test_the_model_a_link_makes_is_the_one_the_settings_describe():
     assert isinstance(lab.model, SoftmaxRegression)
     np.testing.assert_array_equal(lab.model.coef_, expected.coef_)
     assert View() == lab.view
+
+
+def test_the_landscape_says_how_far_off_its_plane_the_optimum_is():
+    # Reproduced on /Train?classroom=1&panel=landscape&plane=steepest&lr=auto&iter=30: the
+    # star sat on "now" (J = 0.94 against J* = 0.561); the optimum is 8.32 off this plane.
+    lab = opened(
+        {"classroom": "1", "panel": "landscape", "plane": "steepest", "lr": "auto", "iter": "30"}
+    )
+    directions, optimum = lab.plane()
+    spec, offsets = views.landscape_figure(
+        lab.model,
+        lab.training,
+        directions,
+        optimum,
+        kind="steepest",
+        title="t",
+        large=True,
+        height=300,
+    )
+    gap = np.linalg.norm(optimum - np.column_stack([lab.model.coef_, lab.model.intercept_]))
+    assert offsets.optimum == pytest.approx(8.32, abs=0.005) and offsets.optimum <= gap
+    names = [trace["name"] for trace in spec["data"]]
+    assert "optimum's shadow (8.32 off the plane)" in names and "optimum" not in names
+    caption = ui.explain.landscape_caption(directions.eigenvalues[1], offsets)
+    assert "the optimum 8.32 off it: the open star is its shadow, not where it is" in caption
+
+
+def test_the_pins_table_says_where_each_pinned_run_ended():
+    lab = opened({"lr": "auto"})
+    lab.step(10)
+    lab.pin()
+    lab.update_settings(learning_rate=0.5)
+    lab.step(5)
+    lab.pin()
+    report = lab.report()
+    table = views.pins_table(lab.pins, report.reference_loss, report.C)
+    assert table["iterations"] == [10, 15]
+    assert table["rate"] == ["1/L", "1/L → 0.5"]
+    replayed = opened({"lr": "0.5", "iter": "15", "sched": "autox10,0.5x5"})
+    assert table["final J"] == [lab.pins[0].losses[10], replayed.model.loss_]
+    J_star = report.reference_loss
+    assert table["J − J*"] == [value - J_star for value in table["final J"]]
+    other = views.pins_table(lab.pins, None, report.C)
+    assert "J − J*" not in other  # a target with another objective: no J*

@@ -49,6 +49,17 @@ class Claim:
     text: str
 
 
+def times(count: int) -> str:
+    """``once``, ``twice``, ``3 times``: how a sentence counts."""
+    return {0: "0 times", 1: "once", 2: "twice"}.get(count, f"{count:,} times")
+
+
+def _restarts(count: int) -> str:
+    if count == 0:
+        return "the momentum has not restarted so far"
+    return f"the momentum restarted {times(count)} so far"
+
+
 def _trend(report: RunReport) -> str:
     if report.recent_steps == 0:
         return "No step taken at this rate yet."
@@ -77,12 +88,16 @@ def stability(report: RunReport) -> Claim:
     limit = f"the stable limit 2/L = {format_rate(report.limit)}"
     rate = f"lr = {format_rate(report.learning_rate)}"
     if report.solver == "newton":
+        last = (
+            "no step taken yet"
+            if report.n_iter == 0
+            else f"the last step's s = {report.step_size:g}"
+        )
         return Claim(
             "newton",
             "info",
             "**Newton's method** needs no learning rate: each step solves H d = ∇J with the "
-            "Hessian H, and a line search picks the step length "
-            f"(last step: s = {report.step_size:g}).",
+            f"Hessian H, and a line search picks the step length s ({last}).",
         )
     if report.solver == "nesterov":
         proven = report.learning_rate <= report.limit / 2
@@ -92,7 +107,7 @@ def stability(report: RunReport) -> Claim:
             f"**Nesterov**, {rate} = {format_ratio(report.ratio)} {limit}. Its convergence "
             f"is proven up to 1/L = 0.5× the limit; this rate is "
             f"{'within' if proven else 'above'} it. Momentum can make the loss rise now and "
-            f"then; the momentum restarted {report.n_restarts:,} times so far. " + _trend(report),
+            f"then; {_restarts(report.n_restarts)}. " + _trend(report),
         )
     if report.ratio <= 1:
         return Claim(
@@ -156,7 +171,8 @@ def differences(report: RunReport, *, two_dimensional: bool) -> list[Claim]:
             Claim(
                 "at-optimum",
                 "success",
-                f"**Same optimum.** The scratch loss is {gap:.1e} from scikit-learn's: "
+                f"**Same optimum.** |J − J*| = {abs(gap):.1e}, the scratch loss against "
+                f"scikit-learn's: "
                 f"what remains (max |Δp| = {report.gap.max_abs_diff:.1e}) is within the two "
                 "solvers' tolerances.",
             )
@@ -212,7 +228,7 @@ def differences(report: RunReport, *, two_dimensional: bool) -> list[Claim]:
                 "info",
                 f"**Still converging, with momentum.** The loss rose in {report.recent_rises} "
                 f"of the last {report.recent_steps} steps: Nesterov's momentum carries it past "
-                f"the minimum now and then (restarted {report.n_restarts:,} times).{behind}",
+                f"the minimum now and then (restarted {times(report.n_restarts)}).{behind}",
             )
         )
     elif report.at_max_iter:
@@ -361,3 +377,18 @@ def iteration_counts(
         f"than {newton_tol:g}. This run is at iteration {report.n_iter:,} with "
         f"{SOLVER_NAMES[report.solver]}.",
     )
+
+
+def landscape_caption(curvature: float, offsets) -> str:
+    """The caption under the loss landscape: what the plane is, and how far what it draws
+    lies off it (``offsets``: :class:`ui.views.Offsets`)."""
+    text = (
+        f"J on the plane through the current parameters (curvature along the second axis: "
+        f"{curvature:.3g}); the path lies on average {offsets.path:.2g} off this plane"
+    )
+    if offsets.optimum is not None:
+        text += (
+            f", the optimum {offsets.optimum:.3g} off it: the open star is its shadow, not "
+            "where it is"
+        )
+    return text + "."

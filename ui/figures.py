@@ -140,8 +140,16 @@ def _axis(title: str, large: bool, **extra) -> dict:
 _LEGENDS = {
     # Classes: a column right of the plot, under a "class" title.
     "right": {"orientation": "v", "yanchor": "top", "y": 1.0, "x": 1.01, "xanchor": "left"},
-    # A couple of series: one line in the title band, right-aligned.
-    "top": {"orientation": "h", "yanchor": "bottom", "y": 1.01, "x": 1.0, "xanchor": "right"},
+    # A couple of series: in rows under the plot, at the bottom of the figure (plotly makes
+    # room for it there). In the title band it ran over long titles.
+    "below": {
+        "orientation": "h",
+        "yref": "container",
+        "yanchor": "bottom",
+        "y": 0.0,
+        "x": 0.0,
+        "xanchor": "left",
+    },
 }
 
 
@@ -689,9 +697,11 @@ def loss_history(
             }
         )
     y_title = "J − J* (log)" if gap_mode else "objective J"
-    layout = _layout(title, "iteration", y_title, large=large, height=height, legend="top")
+    layout = _layout(title, "iteration", y_title, large=large, height=height, legend="below")
     if log_y:
-        layout["yaxis"]["type"] = "log"
+        # Ticks at the powers of ten only, written as powers: plotly's default labels the
+        # digits in between ("6 5 4 3 2 0.1 9 8"), and a student read J − J* = 6.
+        layout["yaxis"].update(type="log", dtick=1, exponentformat="power")
     if window == "logx":
         layout["xaxis"]["type"] = "log"
         layout["xaxis"]["title"]["text"] = "iteration (log scale)"
@@ -740,6 +750,7 @@ def loss_landscape(
     y_title: str,
     title: str,
     ghosts: Sequence[tuple[str, np.ndarray]] = (),
+    optimum_off_plane: float | None = None,
     large: bool = False,
     height: int = 440,
 ) -> dict:
@@ -755,6 +766,10 @@ def loss_landscape(
         The run's iterates projected onto the plane; the last is the current point (0, 0).
     optimum : ndarray of shape (2,)
         The optimum's projection.
+    optimum_off_plane : float or None
+        How far the optimum is from the plane, when it is off it: then it is drawn as its
+        shadow (an open star, named with that distance), never as if it lay where it does
+        not. None: it lies on the plane.
     ghosts : sequence of (label, ndarray of shape (m, 2))
         Pinned runs' paths, drawn faded.
     """
@@ -770,7 +785,8 @@ def loss_landscape(
             "reversescale": True,
             "ncontours": 24,
             "line": {"width": 0.5, "color": "rgba(27,31,36,0.35)"},
-            "showscale": False,
+            "showscale": True,
+            "colorbar": _landscape_colorbar(loss, large),
             "name": "J",
             "customdata": loss,
             "hovertemplate": "J = %{customdata:.5g}<extra></extra>",
@@ -828,24 +844,63 @@ def loss_landscape(
                 "line": {"color": INK, "width": 2},
             },
         },
-        {
-            "type": "scatter",
-            "x": [float(optimum[0])],
-            "y": [float(optimum[1])],
-            "mode": "markers",
-            "name": "optimum",
-            "marker": {
-                "size": 16 if large else 14,
-                "symbol": "star",
-                "color": PALETTE[6],
-                "line": {"color": INK, "width": 1.5},
-            },
-        },
+        _optimum_marker(optimum, optimum_off_plane, large),
     ]
-    layout = _layout(title, x_title, y_title, large=large, height=height, legend="top")
+    layout = _layout(title, x_title, y_title, large=large, height=height, legend="below")
     layout["xaxis"]["range"] = [float(a[0]), float(a[-1])]
     layout["yaxis"]["range"] = [float(b[0]), float(b[-1])]
     return {"data": traces, "layout": layout}
+
+
+def _landscape_colorbar(loss: np.ndarray, large: bool) -> dict:
+    """The colour scale of J, whose colours follow log10 J: ticks at round values of J."""
+    low, high = float(np.min(np.maximum(loss, 1e-300))), float(np.max(loss))
+    values = [v for v in _round_values(low, high) if low <= v <= high] or [low, high]
+    size = FONT_SIZE[large]
+    return {
+        "title": {"text": "J", "font": {"size": size, "color": INK}},
+        "tickvals": [float(np.log10(v)) for v in values],
+        "ticktext": [f"{v:.3g}" for v in values],
+        "tickfont": {"size": size - 2, "color": INK},
+        "thickness": 12 if not large else 16,
+        "len": 0.9,
+        "outlinewidth": 0,
+    }
+
+
+def _round_values(low: float, high: float) -> list[float]:
+    """1, 2 and 5 times the powers of ten from ``low`` to ``high``, at most about six."""
+    found = []
+    for exponent in range(int(np.floor(np.log10(low))), int(np.ceil(np.log10(high))) + 1):
+        found += [m * 10.0**exponent for m in (1, 2, 5)]
+    kept = [v for v in found if low <= v <= high]
+    step = max(1, len(kept) // 6)
+    return kept[::step]
+
+
+def _optimum_marker(optimum: np.ndarray, off_plane: float | None, large: bool) -> dict:
+    """The optimum's star: filled where it lies on the plane, open (its shadow) and named
+    with its distance where it lies off it."""
+    on_plane = off_plane is None
+    name = "optimum" if on_plane else f"optimum's shadow ({off_plane:.3g} off the plane)"
+    return {
+        "type": "scatter",
+        "x": [float(optimum[0])],
+        "y": [float(optimum[1])],
+        "mode": "markers",
+        "name": name,
+        "marker": {
+            "size": 16 if large else 14,
+            "symbol": "star" if on_plane else "star-open",
+            "color": PALETTE[6] if on_plane else INK,
+            "line": {"color": INK, "width": 1.5},
+        },
+        "hovertemplate": (
+            "optimum<extra></extra>"
+            if on_plane
+            else f"the optimum, {off_plane:.3g} off this plane: its shadow<extra></extra>"
+        ),
+    }
 
 
 def highlight(x: float, y: float, *, large: bool) -> dict:
@@ -934,6 +989,8 @@ def probability_simplex(
         "baxis": {**axis, "title": {"text": f"P({names[1]})", "font": {"size": size}}},
         "caxis": {**axis, "title": {"text": f"P({names[2]})", "font": {"size": size}}},
         "bgcolor": "white",
+        # Room above the top corner for its axis title, under the chart's title.
+        "domain": {"x": [0.0, 1.0], "y": [0.0, 0.9]},
     }
     return {"data": traces, "layout": layout}
 
@@ -945,37 +1002,52 @@ def probability_bars(
     *,
     temperature: float,
     true_class: int,
+    title: str | None = None,
     large: bool = False,
     height: int = 320,
 ) -> dict:
-    """One point's probabilities, softmax(z) and softmax(z / T), side by side per class."""
+    """One point's probabilities, softmax(z) and softmax(z / T), side by side per class; at
+    T = 1 the two are one and the same, drawn once."""
     names = _shown(names)
     labels = [f"{name}{' (true)' if i == true_class else ''}" for i, name in enumerate(names)]
-    traces = [
-        {
-            "type": "bar",
-            "x": labels,
-            "y": proba,
-            "name": "softmax(z)",
-            "marker": {"color": GRID, "line": {"color": INK, "width": 1}},
-            "hovertemplate": "%{y:.4f}<extra>T = 1</extra>",
-        },
-        {
-            "type": "bar",
-            "x": labels,
-            "y": tempered,
-            "name": f"softmax(z / {temperature:g})",
-            "marker": {"color": [class_colour(i) for i in range(len(names))]},
-            "hovertemplate": f"%{{y:.4f}}<extra>T = {temperature:g}</extra>",
-        },
-    ]
+    colours = [class_colour(i) for i in range(len(names))]
+    if temperature == 1:
+        traces = [
+            {
+                "type": "bar",
+                "x": labels,
+                "y": proba,
+                "name": "softmax(z)",
+                "marker": {"color": colours, "line": {"color": INK, "width": 1}},
+                "hovertemplate": "%{y:.4f}<extra></extra>",
+            }
+        ]
+    else:
+        traces = [
+            {
+                "type": "bar",
+                "x": labels,
+                "y": proba,
+                "name": "softmax(z)",
+                "marker": {"color": GRID, "line": {"color": INK, "width": 1}},
+                "hovertemplate": "%{y:.4f}<extra>T = 1</extra>",
+            },
+            {
+                "type": "bar",
+                "x": labels,
+                "y": tempered,
+                "name": f"softmax(z / {temperature:g})",
+                "marker": {"color": colours},
+                "hovertemplate": f"%{{y:.4f}}<extra>T = {temperature:g}</extra>",
+            },
+        ]
     layout = _layout(
-        f"Temperature T = {temperature:g}",
+        f"Temperature T = {temperature:g}" if title is None else title,
         "class",
         "probability",
         large=large,
         height=height,
-        legend="top",
+        legend="below",
     )
     layout["yaxis"]["range"] = [0, 1.05]
     layout["xaxis"]["type"] = "category"  # class names like "1" are names, not numbers

@@ -55,8 +55,28 @@ const CONFIG = {displayModeBar: false, responsive: true};
 
 const draw = async (gd, figure, data) => {
   const Plotly = await load(data.plotly);
-  await Plotly.react(gd, {data: figure.data, layout: figure.layout,
-                          frames: figure.frames || [], config: CONFIG});
+  const animated = Boolean(figure.frames && figure.frames.length);
+  if (gd.labAnimating) {
+    // A smooth Play tick's frames may still be playing: stop them, or they would go on
+    // drawing over this figure (a paused chart showed the tick's data and axes).
+    try {
+      await Plotly.animate(gd, [], {mode: 'immediate', frame: {duration: 0, redraw: false},
+                                    transition: {duration: 0}});
+    } catch (interrupted) { /* the frames it stopped */ }
+    gd.labAnimating = false;
+  }
+  const figureNow = {data: figure.data, layout: figure.layout, frames: figure.frames || [],
+                     config: CONFIG};
+  if (gd.labWasAnimated && !animated) {
+    // From an animation to a still figure: drawn anew, so that nothing of the animation's
+    // state is left (Plotly.react diffs against the data the frames changed in place).
+    Plotly.purge(gd);
+    gd.labClicks = false;
+    await Plotly.newPlot(gd, figureNow);
+  } else {
+    await Plotly.react(gd, figureNow);
+  }
+  gd.labWasAnimated = animated;
   if (!gd.labResize) {  // the column can change width without the window doing so
     gd.labResize = new ResizeObserver(() => Plotly.Plots.resize(gd));
     gd.labResize.observe(gd.parentElement);
@@ -74,8 +94,11 @@ const draw = async (gd, figure, data) => {
   const play = figure.layout.meta && figure.layout.meta.autoplay;
   if (play && gd.labPlayed !== play.token) {
     gd.labPlayed = play.token;
+    gd.labAnimating = play.token;
     Plotly.animate(gd, null, {frame: {duration: play.frame_ms, redraw: play.redraw},
-                              transition: {duration: 0}, mode: 'immediate'});
+                              transition: {duration: 0}, mode: 'immediate'})
+      .catch(() => {})  // interrupted by the next figure
+      .finally(() => { if (gd.labAnimating === play.token) gd.labAnimating = false; });
   }
 };
 
@@ -83,10 +106,19 @@ export default function ({ data, parentElement, setTriggerValue }) {
   const gd = parentElement.querySelector('.lab-chart');
   gd.labSetTrigger = setTriggerValue;
   const figure = JSON.parse(data.figure);
-  // Figures are drawn in the order they arrive, each after the one before has been drawn.
+  // Figures are drawn in the order they arrive, each after the one before has been drawn;
+  // data-lab-pending counts those not drawn yet (what a test waits on, and a screen reader's
+  // aria-busy).
+  const pending = (delta) => {
+    gd.labPending = (gd.labPending || 0) + delta;
+    gd.dataset.labPending = String(gd.labPending);
+    gd.setAttribute('aria-busy', gd.labPending > 0 ? 'true' : 'false');
+  };
+  pending(+1);
   gd.labDrawn = (gd.labDrawn || Promise.resolve())
     .then(() => draw(gd, figure, data))
-    .catch((error) => { gd.textContent = 'This chart could not be drawn: ' + error.message; });
+    .catch((error) => { gd.textContent = 'This chart could not be drawn: ' + error.message; })
+    .finally(() => pending(-1));
 }
 """
 _CSS = ".lab-chart { width: 100%; }"

@@ -50,7 +50,8 @@ _COMPACT_CSS = """
 # that the frontend holds it and sends it when a new session starts: a reconnect after a
 # restart or a replica's death rebuilds the same run); Streamlit records each change with
 # ``history.pushState``, which would make a hundred Steps a hundred Back presses. A change of
-# the query on the same page replaces the entry instead; a new page still pushes one.
+# the query on the same page replaces the entry instead; a new page still pushes one. The
+# script also maps the arrow keys (see below).
 _HISTORY_SHIM = """
 <script>
 if (!window.labHistoryShim) {
@@ -62,6 +63,19 @@ if (!window.labHistoryShim) {
     const samePage = target !== null && target.pathname === window.location.pathname;
     return (samePage ? replace : push)(state, title, url);
   };
+  // The arrow keys do what the presenter's remote keys do (Step's PageDown, Back's PageUp:
+  // the buttons' own shortcuts), except where a control uses them (a slider, a box).
+  const ARROWS = {ArrowRight: '.st-key-w-train-step', ArrowLeft: '.st-key-w-train-back'};
+  document.addEventListener('keydown', (event) => {
+    const target = event.target;
+    const editing = target.closest && target.closest(
+      'input, textarea, select, [role="slider"], [role="radiogroup"], [contenteditable]');
+    if (!(event.key in ARROWS) || editing || event.altKey || event.ctrlKey || event.metaKey) {
+      return;
+    }
+    const button = document.querySelector(ARROWS[event.key] + ' button:not([disabled])');
+    if (button) { event.preventDefault(); button.click(); }
+  });
 }
 </script>
 """
@@ -78,6 +92,12 @@ _CLASSROOM_CSS = """
 [data-testid="stAlert"] [data-testid="stMarkdownContainer"] p { font-size: 1.05rem !important; }
 [data-testid="stVerticalBlock"] { gap: 0.45rem; }
 .stApp h1 { font-size: 2.2rem !important; }
+/* One 720-pixel screen: less room above, and the action row's buttons on one line. */
+.block-container { padding-top: 2.6rem !important; }
+[data-testid="stButton"] button { padding: 0.2rem 0.6rem !important; min-height: 2.2rem; }
+.st-key-train-actions [data-testid="stButton"] button p { font-size: 1.08rem !important; }
+/* The learning-rate box as large as the other controls (it was 14 px). */
+[data-testid="stNumberInput"] input { font-size: 1.2rem !important; }
 </style>
 """
 

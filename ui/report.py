@@ -210,6 +210,17 @@ def build_report(
     )
 
 
+def format_change(change: float | None, loss: float) -> str:
+    """A step's change of the loss, as the metric shows it: a change that is rounding (below
+    ``RISE_TOLERANCE`` of the loss, the rule that counts rises) is shown as about zero, not
+    as a rise or a fall."""
+    if change is None:
+        return "–"
+    if abs(change) <= RISE_TOLERANCE * max(abs(loss), 1.0):
+        return "≈ 0 (rounding)"
+    return f"{change:+.2e}"
+
+
 def format_number(value: float, digits: int = 6) -> str:
     """A number that fits a metric: fixed point up to 10^5, scientific beyond or below."""
     if not math.isfinite(value):

@@ -12,7 +12,7 @@ import streamlit as st
 from . import escape, explain, figures, page, session, views
 from .escape import plain
 from .lab import OPTIMUM_TOL, Lab
-from .report import format_number, format_rate
+from .report import format_change, format_number, format_rate
 from .settings import LAST_ITERATIONS, LOSS_WINDOWS, LR_RANGE, MAX_ITER, SPEEDS
 
 C_CHOICES = [math.inf, 100.0, 10.0, 1.0, 0.1, 0.01]
@@ -63,15 +63,6 @@ def learning_rate_controls(newton: bool) -> None:
 def more_settings() -> None:
     """The settings a lecture rarely changes, in a popover."""
     with st.popover("More", icon=":material/tune:", help="Penalty, tolerance, limits, speed"):
-        st.button(
-            "Run to the optimum",
-            key="w.train.optimum",
-            **session.action("run_to_optimum"),
-            type="primary",
-            help=f"Go on with this solver and rate until a step changes the loss by less than "
-            f"{OPTIMUM_TOL:g} (past tol and max_iter, which stay as they are). Gradient descent "
-            "at a stable rate lands on scikit-learn's curves, after tens of thousands of steps.",
-        )
         current = session.lab().settings  # a linked value outside the usual choices is offered
         st.selectbox(
             "L2 penalty C",
@@ -106,27 +97,54 @@ def more_settings() -> None:
         )
 
 
+# A presenter's remote sends PageDown and PageUp; the arrow keys do the same (ui.page).
+STEP_KEY, BACK_KEY, PLAY_KEY = "PageDown", "PageUp", "P"
+
+
 def buttons(report, page_title: str) -> None:
-    st.button("Step", key="w.train.step", type="primary", **session.action("step", 1))
+    st.button(
+        "Step",
+        key="w.train.step",
+        type="primary",
+        shortcut=STEP_KEY,
+        help="One iteration (keys: PageDown or →, as a presenter's remote sends).",
+        **session.action("step", 1),
+    )
     st.button("Step ×10", key="w.train.step10", **session.action("step", 10))
     st.button(
         "Run to convergence",
         key="w.train.run",
         **session.action("run_to_convergence"),
-        help="Until a step changes the loss by less than tol, or max_iter.",
+        help="Until a step changes the loss by less than tol, or max_iter; it says where it "
+        "stopped and how far it is from the target.",
+    )
+    st.button(
+        "Land on scikit-learn",
+        key="w.train.optimum",
+        **session.action("run_to_optimum"),
+        help=f"Go on with this solver and rate until a step changes the loss by less than "
+        f"{OPTIMUM_TOL:g}, past tol and max_iter (which stay as they are): gradient descent "
+        "at a stable rate lands on scikit-learn's curves, after tens of thousands of steps.",
     )
     # Two buttons with fixed effects: the browser may deliver a click's trigger twice (in a
     # timer rerun and in its own), and a toggle would then undo itself.
     if session.lab().playing:
-        st.button("Pause", key="w.train.pause", **session.action("pause"))
+        st.button("Pause", key="w.train.pause", shortcut=PLAY_KEY, **session.action("pause"))
     else:
         st.button(
             "Play",
             key="w.train.play",
+            shortcut=PLAY_KEY,
             disabled=report.diverged or report.at_max_iter,
             **session.action("play", page_title),
         )
-    st.button("Back", key="w.train.back", help="Undo the last action.", **session.action("back"))
+    st.button(
+        "Back",
+        key="w.train.back",
+        shortcut=BACK_KEY,
+        help="Undo the last action (keys: PageUp or ←).",
+        **session.action("back"),
+    )
     st.button("Reset", key="w.train.reset", help="Back to iteration 0.", **session.action("reset"))
 
 
@@ -140,8 +158,9 @@ def metrics(report) -> None:
     )
     st.metric(
         "Last step ΔJ",
-        "–" if change is None else f"{change:+.2e}",
-        help="How much the last step changed the loss (negative: it fell).",
+        format_change(change, report.loss),
+        help="How much the last step changed the loss (negative: it fell; ≈ 0: by less than "
+        "rounding).",
     )
     st.metric(
         "max |Δp| to target",
@@ -184,7 +203,7 @@ def fix_button(report, claim) -> None:
 
 
 def charts(report, large: bool) -> None:
-    height = 370 if large else 360
+    height = 380 if large else 360
     left, right = st.columns([1, 1] if large else [1.1, 1])
     with left:
         model_panel(report, large, height)
@@ -235,7 +254,7 @@ def model_panel(report, large: bool, height: int) -> None:
         return
     if panel == "landscape":
         directions, optimum = lab.plane()
-        spec, off_plane = views.landscape_figure(
+        spec, offsets = views.landscape_figure(
             lab.model,
             lab.training,
             directions,
@@ -247,11 +266,7 @@ def model_panel(report, large: bool, height: int) -> None:
             height=height - 45,
         )
         page.chart(spec, key="w.train.landscape")
-        curvature = directions.eigenvalues[1]
-        st.caption(
-            f"J on the plane through the current parameters (curvature along the second "
-            f"axis: {curvature:.3g}); the path lies on average {off_plane:.2g} off this plane."
-        )
+        st.caption(explain.landscape_caption(directions.eigenvalues[1], offsets))
         return
     page.chart(
         views.model_chart(
@@ -306,13 +321,25 @@ def loss_panel(report, large: bool, height: int) -> None:
         ),
         key="w.train.loss_chart",
     )
-    pinned_runs(lab)
+    pinned_runs(lab, report)
 
 
-def pinned_runs(lab: Lab) -> None:
-    """The key to the dotted ghosts: each pin's colour and name, and a way to clear them."""
+def pinned_runs(lab: Lab, report) -> None:
+    """The key to the dotted ghosts: each pin's colour and name, a table of where each run
+    ended (against the target, with the same objective), and a way to clear them."""
     if not lab.pins:
         return
+    st.dataframe(
+        pyarrow.table(
+            views.pins_table(
+                lab.pins,
+                report.reference_loss if report.same_objective else None,
+                report.C,
+            )
+        ),
+        hide_index=True,
+        key="w.train.pins_table",
+    )
     with st.container(horizontal=True, vertical_alignment="center", key="train-pins"):
         chips = " ".join(
             f'<span style="color:{figures.ghost_colour(i)};font-weight:600">┈ '
@@ -375,6 +402,7 @@ def point_panel(report, large: bool) -> None:
             names,
             temperature=1.0,
             true_class=point.label,
+            title=f"Point {point_index}'s probabilities",
             large=large,
             height=260,
         ),

@@ -416,6 +416,16 @@ def next_step_table(
 
 # grid_size^2 * n_samples * n_classes of one landscape: about 60 ms on this machine.
 LANDSCAPE_WORK = 30_000_000
+# Off the landscape's plane by more than this share of its width: drawn as a shadow.
+OFF_PLANE = 1e-3
+
+
+@dataclass(frozen=True)
+class Offsets:
+    """How far what the landscape draws lies off its plane (Euclidean, in parameter space)."""
+
+    path: float  # the path's iterates, on average
+    optimum: float | None  # the optimum, whose shadow is drawn (None: it is on the plane)
 
 
 def landscape_figure(
@@ -435,10 +445,13 @@ def landscape_figure(
     _, thetas = model.path()
     center = thetas[-1]
     path = project_path(thetas, center, directions)
-    optimum_xy = project_path(optimum[None], center, directions).coords[0]
+    projected = project_path(optimum[None], center, directions)
+    optimum_xy, optimum_off = projected.coords[0], float(projected.off_plane[0])
     ghost_paths = [(label, project_path(g, center, directions).coords) for label, g in ghosts]
     every = np.vstack([path.coords, *(g for _, g in ghost_paths)])
     extent = extent_for(every, optimum_xy, margin=0.15, minimum=0.5)
+    # The optimum lies on the plane (up to rounding) or off it, where only its shadow is.
+    shadow = optimum_off > OFF_PLANE * max(extent[1] - extent[0], extent[3] - extent[2])
     grid = grid_size_for(training.n_samples, training.classes.size, LANDSCAPE_WORK)
     surface = loss_surface(
         model.coef_,
@@ -459,6 +472,7 @@ def landscape_figure(
         surface.loss,
         path.coords,
         optimum_xy,
+        optimum_off_plane=optimum_off if shadow else None,
         x_title=f"steepest direction, λ = {steepest:.3g}",
         y_title=y_title,
         title=title,
@@ -466,7 +480,7 @@ def landscape_figure(
         large=large,
         height=height,
     )
-    return spec, float(np.mean(path.off_plane))
+    return spec, Offsets(float(np.mean(path.off_plane)), optimum_off if shadow else None)
 
 
 @dataclass(frozen=True)
@@ -505,3 +519,30 @@ def trace_point(model: SoftmaxRegression, dataset: datasets.Dataset, index: int)
         grad_coef=grad_coef,
         grad_intercept=grad_intercept,
     )
+
+
+def pins_table(pins, reference_loss: float | None, C: float | None) -> dict[str, list]:
+    """Where each pinned run ended: its solver, rate(s), iterations, final J and J − J*,
+    where ``reference_loss`` is J* of the penalty ``C`` (None: the target has another
+    objective): pins of another penalty minimise another objective, and get none."""
+    table: dict[str, list] = {
+        "pin": [pin.label for pin in pins],
+        "solver": [pin.spec.solver for pin in pins],
+        "rate": [
+            "–"
+            if pin.spec.solver == "newton"
+            else " → ".join(
+                "1/L" if lr is None else f"{lr:.4g}"
+                for lr in dict.fromkeys(rate for rate, _ in pin.spec.schedule)
+            )
+            or "–"
+            for pin in pins
+        ],
+        "iterations": [pin.spec.n_iter for pin in pins],
+        "final J": [pin.final_loss for pin in pins],
+    }
+    if reference_loss is not None:
+        table["J − J*"] = [
+            pin.final_loss - reference_loss if pin.spec.C == C else None for pin in pins
+        ]
+    return table

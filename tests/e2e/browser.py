@@ -19,14 +19,50 @@ def key_selector(key: str) -> str:
     return ".st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key)
 
 
+# Counts the script runs that start in a page (the app's attribute flips to "running"),
+# installed before the page's own scripts: what "the click's rerun has finished" waits on.
+_COUNT_RUNS = """
+window.labRuns = 0;
+new MutationObserver((records) => {
+  for (const record of records) {
+    const target = record.target;
+    if (target.getAttribute && target.getAttribute('data-testid') === 'stApp'
+        && target.getAttribute('data-test-script-state') === 'running') window.labRuns += 1;
+  }
+}).observe(document, {subtree: true, attributes: true,
+                      attributeFilter: ['data-test-script-state']});
+"""
+_IDLE_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && document.querySelector('h1') !== null;
+}"""
+# Every chart has drawn the last figure it was given (ui.live_chart's data-lab-pending).
+_CHARTS_DRAWN = """() => [...document.querySelectorAll('.lab-chart')]
+  .every((gd) => gd.dataset.labPending === '0' && gd._fullLayout)"""
+
+
 def wait_until_idle(page, timeout: float = 30_000) -> None:
-    """Wait until the app has rendered and its script is not running."""
+    """Wait until the app has rendered, its script is not running and every chart has
+    drawn its last figure."""
     page.wait_for_selector(IDLE, timeout=timeout)
     page.wait_for_selector("h1", timeout=timeout)
+    wait_for_charts(page, timeout)
+
+
+def wait_for_charts(page, timeout: float = 30_000) -> None:
+    """Wait until every chart on the page has drawn the last figure it was sent."""
+    page.wait_for_function(_CHARTS_DRAWN, timeout=timeout)
+
+
+def runs(page) -> int:
+    """How many script runs have started in the page since it was opened."""
+    return page.evaluate("() => window.labRuns || 0")
 
 
 def open_page(context, url: str):
     page = context.new_page()
+    page.add_init_script(_COUNT_RUNS)
     page.goto(url)
     wait_until_idle(page)
     return page
@@ -41,15 +77,25 @@ def button(page, key: str):
     return page.locator(f"{key_selector(key)} button:visible").first
 
 
-def settle(page, pause: float = 0.15) -> None:
-    """Let a rerun that an interaction started begin, then wait for it to finish."""
-    time.sleep(pause)
-    wait_until_idle(page)
+def settle(page, since: int, timeout: float = 30_000) -> None:
+    """Wait until a script run that started after ``since`` runs (see :func:`runs`) has
+    finished and its charts are drawn: the rerun an interaction started."""
+    page.wait_for_function(
+        f"() => (window.labRuns || 0) > {since} && ({_IDLE_JS})()", timeout=timeout
+    )
+    wait_for_charts(page, timeout)
+
+
+def act(page, action) -> None:
+    """Do ``action`` (a click, a key press: anything that reruns the app) and wait until
+    its rerun has finished and the charts are drawn."""
+    before = runs(page)
+    action()
+    settle(page, before)
 
 
 def click(page, key: str) -> None:
-    button(page, key).click()
-    settle(page)
+    act(page, lambda: button(page, key).click())
 
 
 def metric(page, label: str) -> str:
@@ -75,6 +121,19 @@ def wait_for_iteration(page, expected: int, timeout: float = 20.0) -> None:
             pass
         time.sleep(0.05)
     assert iteration(page) == expected
+
+
+def wait_for_iteration_at_least(page, least: int, timeout: float = 30.0) -> None:
+    """Wait until the Iteration metric shows ``least`` or more (while Play runs)."""
+    page.wait_for_function(
+        """least => [...document.querySelectorAll('[data-testid="stMetric"]')].some(card => {
+             const label = card.querySelector('[data-testid="stMetricLabel"]');
+             const value = card.querySelector('[data-testid="stMetricValue"]');
+             return label && value && label.innerText.trim().startsWith('Iteration')
+               && Number(value.innerText.replace(/,/g, '')) >= least; })""",
+        arg=least,
+        timeout=timeout * 1000,
+    )
 
 
 def query(page) -> dict[str, str]:
@@ -138,8 +197,8 @@ def segmented_choice(page, key: str) -> str | None:
 
 def choose(page, key: str, option: str) -> None:
     """Click the option of a segmented control."""
-    page.locator(f"{key_selector(key)} [role=radio]").filter(has_text=option).first.click()
-    settle(page)
+    option_button = page.locator(f"{key_selector(key)} [role=radio]").filter(has_text=option)
+    act(page, lambda: option_button.first.click())
 
 
 def go_to(page, label: str, heading: str) -> None:
@@ -229,6 +288,9 @@ def wait_for_new_toast(
 def upload(page, name: str, data: bytes) -> None:
     """Give the file uploader on the page a file, as a person picking it does."""
     chooser = page.locator('[data-testid="stFileUploader"] input[type=file]').first
-    chooser.set_input_files(files=[{"name": name, "mimeType": "text/csv", "buffer": data}])
-    page.locator('[data-testid="stFileUploader"]', has_text=name).first.wait_for()
-    settle(page, 0.4)
+    act(
+        page,
+        lambda: chooser.set_input_files(
+            files=[{"name": name, "mimeType": "text/csv", "buffer": data}]
+        ),
+    )

@@ -95,6 +95,8 @@ def start_server(
         f"--server.port={port}",
         "--server.address=127.0.0.1",
         "--browser.gatherUsageStats=false",
+        # Edits of the working tree while tests run must not reload the app under them.
+        "--server.fileWatcherType=none",
         *extra_args,
     ]
     with log.open("w") as log_file:

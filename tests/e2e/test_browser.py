@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 import re
 import shutil
-import time
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from .browser import (
+    act,
     button,
     chart_traces,
     click,
@@ -24,10 +25,12 @@ from .browser import (
     no_exception,
     open_page,
     query,
+    runs,
     segmented_choice,
-    settle,
     toggle_on,
+    wait_for_charts,
     wait_for_iteration,
+    wait_for_iteration_at_least,
     wait_until_idle,
 )
 from .conftest import OUTPUT, ROOT
@@ -52,7 +55,7 @@ def test_every_page_by_deep_link_on_a_fresh_server(fresh_server, browser):
             page = open_page(context, f"{fresh_server.url}/{path}")
             assert page.locator("h1").first.inner_text().strip() == title
             page.wait_for_selector(".js-plotly-plot, .katex", timeout=20_000)
-            time.sleep(0.5)  # let plotly finish drawing before the screenshot
+            wait_for_charts(page)  # drawn before the screenshot
             no_exception(page)
             page.screenshot(path=str(SCREENSHOTS / f"{path or 'Home'}.png"))
         finally:
@@ -63,8 +66,7 @@ def test_generate_data_with_other_settings(app_server, context):
     page = open_page(context, f"{app_server.url}/Data")
     box = page.locator(f"{key_selector('w.data.n_samples')} input")
     box.fill("240")
-    box.press("Enter")
-    settle(page)
+    act(page, lambda: box.press("Enter"))
     page.wait_for_function("() => location.search.includes('n=240')")
     assert sum(len(t["x"]) for t in chart_traces(page, "w.data.chart")) == 240
     page.get_by_text("2-D blobs").click()
@@ -120,13 +122,14 @@ def test_play_then_pause(app_server, context):
     page = open_page(context, f"{app_server.url}/Train?lr=auto")
     button(page, "w.train.play").click()
     button(page, "w.train.pause").wait_for(timeout=10_000)
-    time.sleep(2.0)
-    button(page, "w.train.pause").click()
+    wait_for_iteration_at_least(page, 5)
+    act(page, lambda: button(page, "w.train.pause").click())
     button(page, "w.train.play").wait_for(timeout=10_000)
-    wait_until_idle(page)
     stopped_at = iteration(page)
-    assert stopped_at >= 5  # "fast" is ten steps a second
-    time.sleep(1.0)
+    # Paused: a second more brings no rerun and no step ("fast" asks for 12 a second).
+    before = runs(page)
+    with pytest.raises(PlaywrightTimeout):
+        page.wait_for_function(f"() => window.labRuns > {before}", timeout=1_000)
     assert iteration(page) == stopped_at
     no_exception(page)
 
@@ -142,17 +145,16 @@ def test_play_on_a_long_run_stays_responsive(app_server, context):
     assert len(losses["x"]) <= 2_000 and losses["x"][-1] == 40_000
     button(page, "w.train.play").click()
     button(page, "w.train.pause").wait_for(timeout=10_000)
-    time.sleep(2.0)
-    button(page, "w.train.pause").click()
+    wait_for_iteration_at_least(page, 40_003)
+    act(page, lambda: button(page, "w.train.pause").click())
     button(page, "w.train.play").wait_for(timeout=10_000)
-    wait_until_idle(page)
     assert iteration(page) > 40_000
     no_exception(page)
 
 
-def test_the_lecture_story_in_four_actions(app_server, browser):
+def test_the_lecture_story_in_three_actions(app_server, browser):
     """The seed's lr 0.5 oscillates (Step x10), the stable rate fixes it (Fix), and gradient
-    descent at that rate lands on scikit-learn's curves (More, Run to the optimum); on one
+    descent at that rate lands on scikit-learn's curves (Land on scikit-learn); on one
     1280x720 screen, with no page switch. The README's screenshot comes from here."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     try:
@@ -160,19 +162,11 @@ def test_the_lecture_story_in_four_actions(app_server, browser):
         click(page, "w.train.step10")  # 1
         assert "rose in" in page.locator('[data-testid="stAlert"]').first.inner_text()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        time.sleep(0.5)
         page.screenshot(path=str(SCREENSHOTS / "lecture-1-oscillating.png"))
         click(page, "w.train.fix_lr")  # 2
         assert toggle_on(page, "w.train.lr_auto")
         assert segmented_choice(page, "w.train.rate_preset") == "0.5×"
-        page.locator(".st-key-w-train-more, [data-testid='stPopover']").first.locator(
-            "button"
-        ).first.click()  # 3
-        button(page, "w.train.optimum").wait_for()
-        button(page, "w.train.optimum").click()  # 4
-        settle(page)
-        page.keyboard.press("Escape")
-        wait_until_idle(page)
+        act(page, lambda: button(page, "w.train.optimum").click())  # 3, in the main row
         assert float(metric(page, "max |Δp| to target")) < 1e-5
         traces = chart_traces(page, "w.train.model_chart")
         solid = [t for t in traces if t["dash"] == "solid" and len(t["y"]) > 100]
@@ -180,7 +174,6 @@ def test_the_lecture_story_in_four_actions(app_server, browser):
         assert len(solid) == len(dashed) == 3
         for mine, theirs in zip(solid, dashed, strict=True):
             assert max(abs(a - b) for a, b in zip(mine["y"], theirs["y"], strict=True)) < 1e-5
-        time.sleep(0.5)
         page.screenshot(path=str(SCREENSHOTS / "lecture-2-landed.png"))
         shutil.copy(SCREENSHOTS / "lecture-1-oscillating.png", ROOT / "docs" / "train.png")
         no_exception(page)
@@ -198,8 +191,7 @@ def test_shared_link_reproduces_the_run(app_server, browser):
         wait_for_iteration(page, 3)
         box = page.locator(f"{key_selector('w.train.lr')} input")
         box.fill("0.05")
-        box.press("Enter")
-        settle(page)
+        act(page, lambda: box.press("Enter"))
         click(page, "w.train.step10")
         wait_for_iteration(page, 13)
         page.wait_for_function("() => location.search.includes('iter=13')")

@@ -15,6 +15,7 @@ import time
 import pytest
 
 from .browser import (
+    act,
     button,
     choose,
     click,
@@ -22,6 +23,7 @@ from .browser import (
     input_value,
     metric,
     open_page,
+    runs,
     segmented_choice,
     settle,
     snapshot,
@@ -115,11 +117,10 @@ def test_every_display_agrees_after_every_action(app_server, context):
     button(page, "w.train.play").click()
     button(page, "w.train.pause").wait_for(timeout=10_000)
     for _ in range(5):  # while playing, each tick is a fragment rerun only
-        time.sleep(0.3)
+        settle(page, runs(page))
         assert_consistent(page, timeout=3.0, url=False)
-    button(page, "w.train.pause").click()
+    act(page, lambda: button(page, "w.train.pause").click())
     button(page, "w.train.play").wait_for(timeout=10_000)
-    settle(page)
     assert_consistent(page)
     assert int(metric(page, "Iteration")) > 31
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import re
 import shutil
-import time
 
 import numpy as np
 import pytest
@@ -19,6 +18,7 @@ import pytest
 from ui.lessons import LESSONS
 
 from .browser import (
+    act,
     chart_title,
     chart_traces,
     choose,
@@ -29,11 +29,11 @@ from .browser import (
     no_exception,
     open_page,
     query,
-    settle,
     sidebar_summary,
     toasts,
     toggle_on,
     upload,
+    wait_for_charts,
     wait_for_iteration,
     wait_for_new_toast,
     wait_for_toast,
@@ -120,7 +120,7 @@ def test_loss_landscape_zigzags_at_the_seed_rate(app_server, browser):
         wait_until_idle(page)
         plot(page, "w.train.landscape")
         page.get_by_role("heading", name="Train").wait_for()
-        time.sleep(0.8)  # plotly draws after the rerun
+        wait_for_charts(page)
         assert iteration(page) == shown
         page.screenshot(path=str(SCREENSHOTS / "landscape.png"))
         shutil.copy(SCREENSHOTS / "landscape.png", ROOT / "docs" / "landscape.png")
@@ -408,14 +408,12 @@ def test_click_a_point_to_follow_it(app_server, context):
     page = open_page(context, f"{app_server.url}/Train?iter=10")
     chart = plot(page, "w.train.model_chart")
     chart.scroll_into_view_if_needed()
-    time.sleep(0.5)  # plotly draws after the rerun
+    wait_for_charts(page)
     data_traces = [t["name"] for t in chart_traces(page, "w.train.model_chart")]
     assert "data: 1" in data_traces, data_traces
     target = chart.evaluate(_POINT, "data: 1")
     page.mouse.move(target["left"], target["top"])
-    time.sleep(0.2)
-    page.mouse.click(target["left"], target["top"])
-    settle(page, 0.5)
+    act(page, lambda: page.mouse.click(target["left"], target["top"]))
     row = target["row"]
     wait_for_query(page, "point", str(row))
     panel = page.locator(".st-key-train-more")
@@ -440,8 +438,7 @@ def test_temperature_at_its_limits_keeps_every_number_finite(app_server, context
     slider = page.locator(f"{key_selector('w.view.temperature')} input[type=range]").first
     for key, value, shown in (("End", "20.0", "20.00"), ("Home", "0.05", "0.05")):
         slider.focus()
-        page.keyboard.press(key)
-        settle(page, 0.4)
+        act(page, lambda key=key: page.keyboard.press(key))
         wait_for_query(page, "temp", value)
         thumb = page.locator(
             f"{key_selector('w.view.temperature')} [data-testid=stSliderThumbValue]"

@@ -7,13 +7,17 @@ the charts, text cut off, what lies above the fold, and what the phone shows fir
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from ui import live_chart
 
-from .browser import button, click, open_page, wait_until_idle
+from .browser import (
+    button,
+    click,
+    open_page,
+    wait_for_charts,
+    wait_until_idle,
+)
 from .conftest import OUTPUT
 
 pytestmark = pytest.mark.e2e
@@ -58,8 +62,7 @@ _LINE_WIDTHS = """() => [...document.querySelectorAll('.js-plotly-plot .scatterl
 
 def settled(page) -> None:
     page.wait_for_selector(".js-plotly-plot, .katex", timeout=20_000)
-    time.sleep(0.6)  # plotly draws after the rerun
-    wait_until_idle(page)
+    wait_until_idle(page)  # the script has run and every chart is drawn
 
 
 def open_sidebar(page) -> None:
@@ -68,7 +71,8 @@ def open_sidebar(page) -> None:
     )
     if expand.count():
         expand.first.click()
-        time.sleep(0.6)
+        page.locator('[data-testid="stSidebar"][aria-expanded="true"]').wait_for()
+        wait_for_charts(page)  # the charts follow their columns' new width
 
 
 def overlapping(a: dict, b: dict, margin: float = 2.0) -> bool:

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import math
-import time
 
 import pytest
 
-from .browser import button, chart_title, chart_traces, iteration, open_page, query
+from .browser import (
+    act,
+    button,
+    chart_title,
+    chart_traces,
+    iteration,
+    open_page,
+    query,
+    wait_for_iteration_at_least,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -39,10 +47,11 @@ def test_smooth_play_animates_and_lands_on_the_run(app_server, browser, data):
         page.evaluate(_COUNT_FRAMES, "w-train-model_chart")
         button(page, "w.train.play").click()
         button(page, "w.train.pause").wait_for(timeout=10_000)
-        time.sleep(3.0)
-        button(page, "w.train.pause").click()
+        # A whole tick animated (60 steps over 1.8 s, about 30 frames a second), and more.
+        page.wait_for_function("() => window.labFrames >= 30", timeout=20_000)
+        wait_for_iteration_at_least(page, 60)
+        act(page, lambda: button(page, "w.train.pause").click())
         button(page, "w.train.play").wait_for(timeout=10_000)
-        time.sleep(2.5)  # the last animation plays to its end (at most two seconds)
         frames = page.evaluate("window.labFrames")
         stopped_at = iteration(page)
         assert stopped_at >= 60 and frames >= 30, (stopped_at, frames)
