@@ -513,14 +513,17 @@ def parameters_shown(at: AppTest) -> dict[str, np.ndarray]:
 
 
 def run_state(at: AppTest) -> dict:
-    """Where the run stands, as the Train page shows it (to compare after Back): the link's
-    run, the parameter table and the loss chart's line."""
+    """Where the run stands, as the Train page shows it (to compare after Back, or with
+    another session): the link's run, the summary, the metrics, the loss chart's line and
+    the parameter table (none in classroom mode)."""
     x, y = loss_line(chart_data(at, "w.train.loss_chart"))
+    tables = [d for d in at.dataframe if d.value.columns[0] == "class"]
     return {
         "run": expected(at).run_query,
-        "parameters": parameters_shown(at),
-        "losses": (x.copy(), y.copy()),
         "summary": summary(at),
+        "metrics": {m.label: m.value for m in at.metric},
+        "losses": (x.copy(), y.copy()),
+        "parameters": parameters_shown(at) if tables else {},
     }
 
 
@@ -528,11 +531,12 @@ def assert_same_run_state(at: AppTest, before: dict) -> None:
     now = run_state(at)
     assert now["run"] == before["run"]
     assert now["summary"] == before["summary"]
+    assert now["metrics"] == before["metrics"]
+    np.testing.assert_array_equal(now["losses"][0], before["losses"][0])
+    np.testing.assert_array_equal(now["losses"][1], before["losses"][1])
     assert now["parameters"].keys() == before["parameters"].keys()
     for name, values in before["parameters"].items():
         np.testing.assert_array_equal(now["parameters"][name], values, err_msg=name)
-    np.testing.assert_array_equal(now["losses"][0], before["losses"][0])
-    np.testing.assert_array_equal(now["losses"][1], before["losses"][1])
 
 
 def objective_at(theta: np.ndarray, X: np.ndarray, y: np.ndarray, C: float) -> float:
@@ -1134,9 +1138,9 @@ def _check_train(at: AppTest, state: Expected) -> None:
     else:
         np.testing.assert_array_equal(y, values[x.astype(int)])
     targets = [t for t in loss_figure["data"] if t.get("name") == "J* (target)"]
-    if view.show_target and not gap_mode:
-        assert targets[0]["y"][0] == pytest.approx(state.j_star, rel=1e-12)
-    elif not view.show_target:
+    if view.show_target and not gap_mode and x.size:
+        assert targets[0]["y"] == [state.j_star, state.j_star]
+    else:  # none without the target, on the gap scale, or with no point drawn
         assert targets == []
     held_traces = [t for t in loss_figure["data"] if t.get("name") == "held out (CE)"]
     if data.test.size and not gap_mode and x.size:
