@@ -661,12 +661,21 @@ def page_alerts(at: AppTest) -> list[tuple[str, str]]:
     return [(level, text) for level, text in alerts(at) if not text.startswith(NOTICE)]
 
 
+MARKUP = "\\`*_{}[]()#+-.!|<>~$:=^\"'&%@/"  # what markdown may read as markup
 _ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~$:=^\"'&%@/])")
 
 
 def plain(text: str) -> str:
-    """Markdown escaped as ``ui.settings.escape_markdown`` does it, as the reader sees it."""
+    """Markdown with its markup characters backslash-escaped, as the reader sees it."""
     return _ESCAPED.sub(r"\1", text)
+
+
+def plain_text_of(markdown: str) -> str:
+    """What a reader sees of ``markdown`` that the page meant as plain text: every markup
+    character in it is backslash-escaped (checked here), so none is read as markup."""
+    unescaped = _ESCAPED.sub("", markdown)
+    assert not set(unescaped) & set(MARKUP), markdown
+    return plain(markdown)
 
 
 def toasts(at: AppTest) -> list[str]:

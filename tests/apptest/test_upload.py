@@ -11,8 +11,6 @@ checked against the run replayed here on those columns.
 import numpy as np
 import pytest
 
-from ui.settings import escape_markdown
-
 from .conftest import (
     BACK,
     COMPARE,
@@ -35,6 +33,7 @@ from .conftest import (
     iteration,
     notice,
     open_app,
+    plain_text_of,
     record_upload,
     set_widget,
     summary,
@@ -382,7 +381,7 @@ def test_a_files_name_and_content_are_shown_as_plain_text():
     name = "**a** ![x](http://h.example/x.gif).csv"  # 38 characters: not cut
     upload(at, name, with_cell("*a*"))
     [raw] = texts(at, "toast")
-    assert raw == escape_markdown(
+    assert plain_text_of(raw) == (
         f"Could not learn from {name} with label column label: column 'x' has the "
         "non-numeric value '*a*' on line 6. Choose its columns on the Data page; the data set "
         "in use stays."
