@@ -264,6 +264,18 @@ def test_next_and_back_rebuild_each_step():
     check_consistency(at)
 
 
+def test_a_step_reached_by_back_shows_its_own_view_whole():
+    """Lesson 2, step 2 shows the loss on a log axis; Back to step 1, whose view does not
+    name log y, shows it as step 1 does by its own link (linear), not as step 2 left it."""
+    at = open_app({"lesson": "2", "step": "2"}, LESSONS_PAGE)
+    assert at.toggle(key="w.view.log_y").value and url(at)["logy"] == "1"
+    click(at, "w.lesson.back")
+    by_link = open_app({"lesson": "2", "step": "1"}, LESSONS_PAGE)
+    assert not at.toggle(key="w.view.log_y").value and "logy" not in url(at)
+    assert url(at) == url(by_link)
+    check_consistency(at)
+
+
 def test_choosing_a_lesson_opens_its_first_step():
     at = open_app(page=LESSONS_PAGE)
     assert expected(at).view.lesson is None

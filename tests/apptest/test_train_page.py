@@ -24,6 +24,7 @@ from .conftest import (
     STEP,
     STEP10,
     TRAIN,
+    assert_same_run_state,
     chart_data,
     chart_subtitle,
     check_consistency,
@@ -42,6 +43,7 @@ from .conftest import (
     open_app,
     page_alerts,
     parameters_shown,
+    run_state,
     set_widget,
     stability_key,
     summary,
@@ -103,6 +105,18 @@ def test_back_with_nothing_to_undo_says_so(train_app):
     click(train_app, BACK)
     assert "Nothing to undo" in toast(train_app)
     assert iteration(train_app) == 0
+    check_consistency(train_app)
+
+
+def test_reset_at_iteration_zero_does_nothing_and_leaves_nothing_to_undo(train_app):
+    click(train_app, STEP)
+    click(train_app, BACK)
+    before = run_state(train_app)
+    click(train_app, RESET)
+    assert toast(train_app) == "Nothing to reset: the run is at iteration 0."
+    assert_same_run_state(train_app, before)
+    click(train_app, BACK)  # nothing new to undo: Back undoes the step before, as it did
+    assert "Nothing to undo" in toast(train_app)
     check_consistency(train_app)
 
 
