@@ -6,14 +6,21 @@ read back from the element protos: ``json.loads(proto.spec)`` is the plotly figu
 numpy arrays base64-encoded as ``{"dtype": ..., "bdata": ..., "shape": ...}``;
 :func:`decode` turns those back into arrays.
 
-What the app wrote into the address bar is ``at.query_params`` (:func:`url`): the app writes
-it through ``st.query_params``, and AppTest reads it back after every run.
+The tests read the app through its public surface only: the elements on the page (by key
+and text) and the address bar. What the app wrote into the address bar is
+``at.query_params`` (:func:`url`): the app writes it through ``st.query_params``, and
+AppTest reads it back after every run. The link is the run (the app's contract): the state a
+session must show is that link read by ``ui.settings.from_query`` and replayed here with the
+core alone, on data made here (:func:`expected`); an uploaded file, which no link carries, is
+known from the test's own record of what it uploaded (:func:`record_upload`).
 
 :func:`check_consistency` is the one checker of the issue "Truth on screen": after every
-action, every display of the run's state agrees with the model (and with each other).
+action, every display of the run's state agrees with the run the link describes (and with
+each other).
 
 Reference numbers are computed here, independently of ``ui/``: the data set from the core's
-generators, scikit-learn's loaders or the uploaded bytes (:func:`expected_data`), and J, its
+generators, scikit-learn's loaders or the uploaded bytes (:func:`expected_data`), the run by
+the core's ``SoftmaxRegression`` (:func:`replay`), scikit-learn's reference fit, and J, its
 gradient, its Hessian, Böhning's bound, gradient descent and Newton's optimum from their
 formulas with numpy and scipy (:func:`objective_at` and the functions after it).
 """
@@ -22,11 +29,17 @@ from __future__ import annotations
 
 import base64
 import csv
+import functools
+import hashlib
 import html
 import io
+import itertools
 import json
 import math
 import re
+import warnings
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -42,16 +55,17 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from softmax_core import (
+    SoftmaxRegression,
+    TrainingData,
     make_noisy_blobs,
     make_noisy_classes,
     objective_gradient,
     symmetric_parameters,
 )
 from softmax_core.datasets import holdout_split
-from ui import explain
 from ui.lessons import LESSONS
-from ui.report import format_number, format_rate, format_ratio
-from ui.settings import escape_markdown, from_query
+from ui.services import fit_reference
+from ui.settings import PinSpec, Settings, View, from_query
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 TIMEOUT = 120
@@ -91,9 +105,6 @@ STEP, STEP10, RUN, PLAY, PAUSE, BACK, RESET, FIX, RESTART, OPTIMUM = (
 )
 NOTICE = "Some of the link's settings were not valid:"
 GUARD = "Something here could not be computed"
-# Which banner (explain.stability's claim key) offers which way out.
-FIX_KEYS = ("unstable-rising", "unstable-falling", "nesterov-unproven")
-
 
 # --------------------------------------------------------------------- driving
 
@@ -147,34 +158,12 @@ def has_button(at: AppTest, key: str) -> bool:
     return any(button.key == key for button in at.button)
 
 
-# ---------------------------------------------------------------------- state
-
-
-def run_of(at: AppTest):
-    """The session's ``ui.state.Run`` (model, history, schedule, event)."""
-    return at.session_state["lab.run"]
-
-
-def model_of(at: AppTest):
-    return run_of(at).model
-
-
-def settings_of(at: AppTest):
-    return at.session_state["lab.settings"]
-
-
-def view_of(at: AppTest):
-    return at.session_state["lab.view"]
-
-
-def classroom_of(at: AppTest) -> bool:
-    return at.session_state["lab.classroom"]
-
-
-def report_of(at: AppTest):
-    """The report the page was drawn from (``ui.state.report``'s cache)."""
-    return at.session_state["lab.report"][1]
-
+# ------------------------------------------------------------ what the link says
+#
+# A session's state is read from its public surface only: the address bar (``url``, the
+# app's contract: ``from_query`` of it reopens the run) and what the test itself uploaded.
+# The model is the link replayed here with the core alone, on data made here; a session that
+# shows anything else disagrees with its own link.
 
 # The default features of the real data sets (issue 11: iris petal length; wine flavanoids,
 # softmax_core.datasets' documented choice), as column indices of scikit-learn's tables.
@@ -185,7 +174,42 @@ UPLOAD_NOTICE = (
     "this link was made with an uploaded file, which never leaves the session that "
     "uploaded it: upload it again on the Data page (showing the seed's data meanwhile)"
 )
-UPLOAD_FIELDS = {"upload": None, "upload_columns": (), "upload_label": "", "upload_rows": 0}
+# The last steps whose trend the banner and the lessons quote (at the rate in use), and the
+# share of the loss below which a change is rounding, not a rise.
+RECENT_STEPS = 20
+RISE_TOLERANCE = 1e-12
+SOLVER_NAMES = {"gd": "gradient descent", "nesterov": "Nesterov", "newton": "Newton"}
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    """A CSV file a test handed to the Data page, and the columns it learns from there (what
+    the test chose, or the page proposed and the test checked): a link says kind=upload but
+    cannot carry the file, so the test keeps this record of it."""
+
+    name: str
+    raw: bytes
+    columns: tuple[str, ...]
+    label: str
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.raw).hexdigest()
+
+    @property
+    def rows(self) -> int:
+        lines = [row for row in csv.reader(io.StringIO(self.raw.decode("utf-8-sig"))) if row]
+        return len(lines) - 1
+
+
+# The file each session learns from, by its AppTest (filled by the tests' upload helpers).
+UPLOADS: weakref.WeakKeyDictionary[AppTest, Uploaded] = weakref.WeakKeyDictionary()
+
+
+def record_upload(at: AppTest, uploaded: Uploaded) -> None:
+    """Say which file (and which of its columns) the session ``at`` learns from when its
+    link says kind=upload."""
+    UPLOADS[at] = uploaded
 
 
 @dataclass(frozen=True)
@@ -206,7 +230,7 @@ class ExpectedData:
     def scaled(self, X: np.ndarray) -> np.ndarray:
         return (X - self.mean) / self.scale
 
-    @property
+    @functools.cached_property
     def X_train(self) -> np.ndarray:
         return self.scaled(self.X[self.train])
 
@@ -214,7 +238,7 @@ class ExpectedData:
     def y_train(self) -> np.ndarray:
         return self.y[self.train]
 
-    @property
+    @functools.cached_property
     def X_test(self) -> np.ndarray:
         return self.scaled(self.X[self.test])
 
@@ -242,8 +266,18 @@ def csv_columns(raw: bytes, columns: tuple[str, ...], label: str):
     return X, y, tuple(classes), tuple(columns)
 
 
-def expected_data(settings, raw_upload: bytes | None = None) -> ExpectedData:
-    """The data set of ``settings``, made here (an upload's data from its ``raw_upload``)."""
+def _data_only(settings: Settings) -> Settings:
+    """``settings`` with the trainer's fields at their defaults: one key per data set."""
+    return replace(settings, learning_rate=None, C=math.inf, solver="gd", tol=1e-6, max_iter=1000)
+
+
+def expected_data(settings: Settings, upload: Uploaded | None = None) -> ExpectedData:
+    """The data set of ``settings``, made here (an upload's data from its bytes)."""
+    return _expected_data(_data_only(settings), upload if settings.kind == "upload" else None)
+
+
+@functools.lru_cache(maxsize=16)
+def _expected_data(settings: Settings, upload: Uploaded | None) -> ExpectedData:
     if settings.kind in ("line", "blobs"):
         make = make_noisy_blobs if settings.kind == "blobs" else make_noisy_classes
         X, y = make(
@@ -258,10 +292,8 @@ def expected_data(settings, raw_upload: bytes | None = None) -> ExpectedData:
         names = tuple(str(name) for name in bunch.target_names)
         features = tuple(bunch.feature_names[j].replace("_", " ") for j in columns)
     else:
-        assert settings.kind == "upload" and raw_upload is not None
-        X, y, names, features = csv_columns(
-            raw_upload, settings.upload_columns, settings.upload_label
-        )
+        assert settings.kind == "upload" and upload is not None, "no upload recorded"
+        X, y, names, features = csv_columns(upload.raw, upload.columns, upload.label)
     train, test = holdout_split(y, settings.holdout, settings.holdout_seed)
     mean, scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
     if settings.standardise:
@@ -270,57 +302,241 @@ def expected_data(settings, raw_upload: bytes | None = None) -> ExpectedData:
     return ExpectedData(X, y, names, features, train, test, mean, scale)
 
 
-def data_set(at: AppTest) -> ExpectedData:
-    """The session's data set, made here from its settings (and its uploaded file)."""
-    upload = at.session_state.get("lab.upload")
-    return expected_data(settings_of(at), None if upload is None else upload.raw)
+def training_points(data: ExpectedData) -> TrainingData:
+    return TrainingData(data.X_train, data.y_train, classes=np.arange(len(data.class_names)))
 
 
-def data_of(settings) -> tuple[np.ndarray, np.ndarray]:
+def _rate(learning_rate: float | None) -> float | str:
+    return "auto" if learning_rate is None else learning_rate
+
+
+@functools.lru_cache(maxsize=16)
+def replay(settings: Settings, schedule: tuple, upload: Uploaded | None) -> SoftmaxRegression:
+    """The run a link describes, replayed with the core alone: a model with the link's
+    solver, penalty, tol and max_iter, each segment of its schedule stepped at its rate, and
+    the link's rate in use at the end (as the app replays a link: bit for bit the same)."""
+    training = training_points(expected_data(settings, upload))
+    model = SoftmaxRegression(
+        learning_rate=_rate(settings.learning_rate),
+        max_iter=settings.max_iter,
+        tol=settings.tol,
+        C=settings.C,
+        solver=settings.solver,
+    ).step(training, n_steps=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a divergence shows in the model's own flag
+        for learning_rate, count in schedule:
+            model.set_params(learning_rate=_rate(learning_rate))
+            model.step(training, count)
+    model.set_params(learning_rate=_rate(settings.learning_rate))
+    return model.step(training, n_steps=0)
+
+
+@functools.lru_cache(maxsize=16)
+def pin_losses(settings: Settings, pin: PinSpec, upload: Uploaded | None) -> np.ndarray:
+    """A pinned run's loss at every iterate: its schedule replayed from zero, with the core,
+    on the data of ``settings``."""
+    training = training_points(expected_data(settings, upload))
+    model = SoftmaxRegression(solver=pin.solver, C=pin.C).step(training, n_steps=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for learning_rate, count in pin.schedule:
+            model.set_params(learning_rate=_rate(learning_rate))
+            model.step(training, count)
+    return model.loss_history()
+
+
+@functools.lru_cache(maxsize=16)
+def _reference(settings: Settings, upload: Uploaded | None, C: float, objective: str):
+    return fit_reference(expected_data(settings, upload), C, objective).model
+
+
+def link_schedule(query: dict[str, str], learning_rate: float | None) -> list:
+    """The learning-rate schedule a link holds (read here, uncut by the replay budget): its
+    ``sched`` (segments like ``0.5x10,autox20``), or ``iter`` steps at its ``lr``."""
+    n_iter = int(query.get("iter", "0"))
+    if "sched" not in query:
+        return [(learning_rate, n_iter)] if n_iter else []
+    schedule = []
+    for segment in query["sched"].split(","):
+        rate, _, count = segment.partition("x")
+        schedule.append((None if rate == "auto" else float(rate), int(count)))
+    assert sum(count for _, count in schedule) == n_iter, query
+    return schedule
+
+
+class Expected:
+    """What a session must show, from its link (and the file it uploaded): the settings,
+    view, classroom mode and pins by ``ui.settings.from_query`` (the URL's contract), the
+    data made here, and the run replayed here with the core."""
+
+    def __init__(self, query: dict[str, str], upload: Uploaded | None) -> None:
+        self.query = dict(query)
+        restored = from_query(self.query)
+        self.problems = restored.problems
+        settings = restored.settings
+        self.upload = upload if self.query.get("kind") == "upload" else None
+        if self.query.get("kind") == "upload":
+            assert upload is not None, "the link says kind=upload: record_upload the file"
+            settings = replace(
+                settings,
+                kind="upload",
+                upload=upload.digest,
+                upload_columns=upload.columns,
+                upload_label=upload.label,
+                upload_rows=upload.rows,
+                features=(),
+            )
+        self.settings: Settings = settings
+        self.view: View = restored.view
+        self.classroom: bool = restored.classroom
+        self.pins: tuple[PinSpec, ...] = restored.pins
+        self.schedule: list = link_schedule(self.query, settings.learning_rate)
+        self.n_iter: int = sum(count for _, count in self.schedule)
+
+    @functools.cached_property
+    def data(self) -> ExpectedData:
+        return expected_data(self.settings, self.upload)
+
+    @functools.cached_property
+    def model(self) -> SoftmaxRegression:
+        """The run replayed here (shared between equal links: never step it)."""
+        return replay(self.settings, tuple(self.schedule), self.upload)
+
+    @property
+    def history(self) -> np.ndarray:
+        return self.model.loss_history()
+
+    @property
+    def loss_change(self) -> float | None:
+        history = self.history
+        return None if history.size < 2 else float(history[-1] - history[-2])
+
+    @property
+    def state_word(self) -> str:
+        """What the run is: "diverged", "converged" (the last step changed J by less than
+        the link's tol) or "training"."""
+        if self.model.diverged_:
+            return "diverged"
+        change = self.loss_change
+        return "converged" if change is not None and abs(change) < self.settings.tol else "training"
+
+    @property
+    def reference(self):
+        """scikit-learn's fit the view compares with (``ui.services.fit_reference``, on the
+        data made here): the scratch objective, or LogisticRegression()'s own."""
+        return _reference(
+            _data_only(self.settings), self.upload, self.settings.C, self.view.reference
+        )
+
+    @property
+    def j_star(self) -> float:
+        """The reference's parameters scored by the scratch objective (the core's)."""
+        coef, intercept = symmetric_parameters(self.reference)
+        data = self.data
+        return objective_gradient(coef, intercept, data.X_train, data.y_train, self.settings.C)[0]
+
+    @property
+    def gap(self) -> float:
+        """max |Δp| between the model and the reference on the training points."""
+        X = self.data.X_train
+        return float(np.max(np.abs(self.model.predict_proba(X) - self.reference.predict_proba(X))))
+
+    @property
+    def trend(self) -> tuple[int, int]:
+        """The last steps at the rate in use (at most RECENT_STEPS), and how many raised J."""
+        schedule, rate = self.schedule, self.settings.learning_rate
+        at_rate = schedule[-1][1] if schedule and schedule[-1][0] == rate else 0
+        history = self.history
+        window = min(RECENT_STEPS, at_rate, history.size - 1)
+        if window <= 0:
+            return 0, 0
+        recent = history[-(window + 1) :]
+        rises = np.diff(recent) > RISE_TOLERANCE * np.maximum(np.abs(recent[:-1]), 1.0)
+        return window, int(np.count_nonzero(rises))
+
+    def pin_losses(self, pin: PinSpec) -> np.ndarray:
+        return pin_losses(_data_only(self.settings), pin, self.upload)
+
+    @property
+    def run_query(self) -> dict[str, str]:
+        """The link's run: its settings and schedule, not how it is shown."""
+        return {name: value for name, value in self.query.items() if name in RUN_PARAMETERS}
+
+
+# The query parameters of a run (the rest are the view, lessons, pins, classroom mode).
+RUN_PARAMETERS = (
+    *("kind", "n", "k", "noise", "seed", "lr", "C", "solver", "tol", "max_iter", "iter"),
+    *("sched", "features", "std", "holdout", "hseed"),
+)
+_EXPECTED: OrderedDict[tuple, Expected] = OrderedDict()
+
+
+def expected(at: AppTest) -> Expected:
+    """What the session ``at`` must show: its link (the address bar) read and replayed here,
+    with the file the test uploaded to it."""
+    query, upload = url(at), UPLOADS.get(at)
+    key = (tuple(sorted(query.items())), upload if query.get("kind") == "upload" else None)
+    if key not in _EXPECTED:
+        _EXPECTED[key] = Expected(query, key[1])
+        while len(_EXPECTED) > 32:
+            _EXPECTED.popitem(last=False)
+    _EXPECTED.move_to_end(key)
+    return _EXPECTED[key]
+
+
+def data_of(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
     """The training points of ``settings`` as the model sees them, and their labels, made
     here (not through the app); the whole data set unless some are held out."""
     data = expected_data(settings)
     return data.X_train, data.y_train
 
 
-def run_state(at: AppTest) -> dict:
-    """Everything that defines where a run stands, copied (to compare after Back)."""
-    model = model_of(at)
-    return {
-        "settings": settings_of(at),
-        "n_iter": model.n_iter_,
-        "coef": model.coef_.copy(),
-        "intercept": model.intercept_.copy(),
-        "history": model.loss_history().copy(),
-        "schedule": list(run_of(at).schedule),
-    }
-
-
-def assert_same_run_state(at: AppTest, expected: dict) -> None:
-    now = run_state(at)
-    assert now["settings"] == expected["settings"]
-    assert now["n_iter"] == expected["n_iter"]
-    assert now["schedule"] == expected["schedule"]
-    np.testing.assert_array_equal(now["coef"], expected["coef"])
-    np.testing.assert_array_equal(now["intercept"], expected["intercept"])
-    np.testing.assert_array_equal(now["history"], expected["history"])
-
-
 def j_star(at: AppTest) -> float:
-    """The objective of scikit-learn's fit (the page's reference), by the scratch model's
-    objective, computed here."""
-    data = data_set(at)
-    coef, intercept = symmetric_parameters(report_of(at).reference.model)
-    return objective_gradient(coef, intercept, data.X_train, data.y_train, settings_of(at).C)[0]
+    return expected(at).j_star
 
 
 def gradient_now(at: AppTest) -> tuple[np.ndarray, np.ndarray]:
-    """The gradient of the objective at the model's current parameters, computed here."""
-    model, data = model_of(at), data_set(at)
+    """The gradient of the objective at the run's current parameters, computed here."""
+    state = expected(at)
+    model, data = state.model, state.data
     _, grad_coef, grad_intercept = objective_gradient(
-        model.coef_, model.intercept_, data.X_train, data.y_train, settings_of(at).C
+        model.coef_, model.intercept_, data.X_train, data.y_train, state.settings.C
     )
     return grad_coef, grad_intercept
+
+
+def parameters_shown(at: AppTest) -> dict[str, np.ndarray]:
+    """The Train page's parameter table: W, b and the gradient, column by column."""
+    table = dataframe(at)
+    return {name: np.asarray(table[name]) for name in table.columns if name != "class"}
+
+
+def run_state(at: AppTest) -> dict:
+    """Where the run stands, as the Train page shows it (to compare after Back, or with
+    another session): the link's run, the summary, the metrics, the loss chart's line and
+    the parameter table (none in classroom mode)."""
+    x, y = loss_line(chart_data(at, "w.train.loss_chart"))
+    tables = [d for d in at.dataframe if d.value.columns[0] == "class"]
+    return {
+        "run": expected(at).run_query,
+        "summary": summary(at),
+        "metrics": {m.label: m.value for m in at.metric},
+        "losses": (x.copy(), y.copy()),
+        "parameters": parameters_shown(at) if tables else {},
+    }
+
+
+def assert_same_run_state(at: AppTest, before: dict) -> None:
+    now = run_state(at)
+    assert now["run"] == before["run"]
+    assert now["summary"] == before["summary"]
+    assert now["metrics"] == before["metrics"]
+    np.testing.assert_array_equal(now["losses"][0], before["losses"][0])
+    np.testing.assert_array_equal(now["losses"][1], before["losses"][1])
+    assert now["parameters"].keys() == before["parameters"].keys()
+    for name, values in before["parameters"].items():
+        np.testing.assert_array_equal(now["parameters"][name], values, err_msg=name)
 
 
 def objective_at(theta: np.ndarray, X: np.ndarray, y: np.ndarray, C: float) -> float:
@@ -445,12 +661,21 @@ def page_alerts(at: AppTest) -> list[tuple[str, str]]:
     return [(level, text) for level, text in alerts(at) if not text.startswith(NOTICE)]
 
 
+MARKUP = "\\`*_{}[]()#+-.!|<>~$:=^\"'&%@/"  # what markdown may read as markup
 _ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~$:=^\"'&%@/])")
 
 
 def plain(text: str) -> str:
-    """Markdown escaped as ``ui.settings.escape_markdown`` does it, as the reader sees it."""
+    """Markdown with its markup characters backslash-escaped, as the reader sees it."""
     return _ESCAPED.sub(r"\1", text)
+
+
+def plain_text_of(markdown: str) -> str:
+    """What a reader sees of ``markdown`` that the page meant as plain text: every markup
+    character in it is backslash-escaped (checked here), so none is read as markup."""
+    unescaped = _ESCAPED.sub("", markdown)
+    assert not set(unescaped) & set(MARKUP), markdown
+    return plain(markdown)
 
 
 def toasts(at: AppTest) -> list[str]:
@@ -599,117 +824,190 @@ def reversals(at: AppTest, last: int | None = None) -> float:
     return float(np.mean(steps[1:] * steps[:-1] < 0))
 
 
-# --------------------------------------------------------------- consistency
+def loss_line(figure: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The loss chart's "from scratch" line, whole: two traces of that name, the line and
+    its tail that a smooth Play tick lengthens (empty but for such a tick's figure, whose
+    first trace then ends where the tail begins)."""
+    found = [t for t in figure["data"] if t.get("name") == "from scratch"]
+    assert len(found) == 2, [t.get("name") for t in figure["data"]]
+    head, tail = found
+    head_x, head_y = np.asarray(head["x"]), np.asarray(head["y"])
+    tail_x, tail_y = np.asarray(tail["x"]), np.asarray(tail["y"])
+    assert tail.get("showlegend") is False
+    if not tail_x.size:
+        return head_x, head_y
+    assert (head_x[-1], head_y[-1]) == (tail_x[0], tail_y[0])
+    return np.append(head_x[:-1], tail_x), np.append(head_y[:-1], tail_y)
 
 
-def expected_preset(settings, model) -> str | None:
-    """The one-click rate the settings' learning rate is, computed from the model."""
-    rate = settings.learning_rate
-    if rate is None:
-        return "0.5×"
-    if rate == 0.5:
-        return "0.5 (seed)"
-    limit = model.learning_rate_limit_
-    return next((f"{f:g}×" for f in (0.99, 1.01, 2.0) if rate == f * limit), None)
+_NUMBER = re.compile(r"[-+]?[0-9][0-9,]*(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?")
 
 
-def per_iteration(schedule) -> list:
-    """The learning rate of each iteration of a schedule."""
-    return [rate for rate, count in schedule for _ in range(count)]
-
-
-def _state_word(model) -> str:
-    return "diverged" if model.diverged_ else ("converged" if model.converged_ else "training")
-
-
-def link_settings(current):
-    """The settings a link to ``current`` reopens: an uploaded file never travels in a link,
-    so a link made on one shows the seed's data (with a notice) instead."""
-    linked = replace(current, **UPLOAD_FIELDS)
-    return replace(linked, kind="line") if current.kind == "upload" else linked
-
-
-def _check_url(at: AppTest) -> None:
-    model, current, written = model_of(at), settings_of(at), url(at)
-    restored = from_query(written)
-    assert restored.problems == ([UPLOAD_NOTICE] if current.kind == "upload" else [])
-    assert restored.settings == link_settings(current)
-    assert restored.view == view_of(at)
-    assert restored.classroom == classroom_of(at)
-    assert written["iter"] == str(model.n_iter_)
-    assert restored.n_iter == model.n_iter_
-    assert written["lr"] == (
-        "auto" if current.learning_rate is None else repr(float(current.learning_rate))
-    )
-    schedule = run_of(at).schedule
-    assert per_iteration(restored.schedule) == per_iteration(schedule)
-    assert ("sched" in written) == any(rate != current.learning_rate for rate, _ in schedule)
-    assert [pin.spec for pin in at.session_state["lab.pins"]] == list(restored.pins)
-    assert history_shim_installed(at)
-
-
-def _check_banner(at: AppTest, report) -> None:
-    """The stability banner is the one ``explain.stability`` chooses, and its numbers are
-    the model's; nothing else on the page is a banner."""
-    model = model_of(at)
-    claim = explain.stability(report)
-    assert page_alerts(at) == [(claim.level, claim.text)]
-    if model.diverged_:
-        assert claim.key == "diverged"
-        assert f"Diverged at iteration {model.n_iter_:,}" in claim.text
-    if model.solver != "newton":
-        assert format_rate(model.learning_rate_) in claim.text
-        assert format_ratio(model.learning_rate_ / model.learning_rate_limit_) in claim.text
-        assert format_rate(model.learning_rate_limit_) in claim.text
-    assert has_button(at, RESTART) == (claim.key == "diverged")
-    assert has_button(at, FIX) == (claim.key in FIX_KEYS)
-    if has_button(at, FIX):
-        assert (
-            at.button(key=FIX).label == f"Fix: 1/L = {format_rate(model.learning_rate_limit_ / 2)}"
-        )
-
-
-def _check_report(at: AppTest) -> None:
-    """The report every display was drawn from is the model's state now."""
-    model, report = model_of(at), report_of(at)
-    assert (report.n_iter, report.loss, report.converged, report.diverged) == (
-        model.n_iter_,
-        model.loss_,
-        model.converged_,
-        model.diverged_,
-    )
-    assert (report.learning_rate, report.limit, report.solver, report.C, report.tol) == (
-        model.learning_rate_,
-        model.learning_rate_limit_,
-        model.solver,
-        settings_of(at).C,
-        settings_of(at).tol,
-    )
-
-
-def _check_converged_flag(at: AppTest) -> None:
-    """Converged means what the page says it means: the last step changed the loss by less
-    than the tol in force (not the tol of when the step was taken)."""
-    model, tol = model_of(at), settings_of(at).tol
-    history = model.loss_history()
-    if model.n_iter_ and not model.diverged_:
-        change = abs(history[-1] - history[-2])
-        assert model.converged_ == (change < tol), (
-            f"converged_={model.converged_} but the last step changed J by {change:.3g}, "
-            f"tol = {tol:g}"
-        )
-    else:
-        assert not model.converged_
-
-
-def latex_row(values) -> str:
-    """A row of numbers as the pages write it in LaTeX (four decimals)."""
-    return r"\begin{pmatrix}" + " & ".join(f"{v:.4f}" for v in values) + r"\end{pmatrix}"
+def rounds_to(shown: str, value: float) -> bool:
+    """Whether the number written ``shown`` (fixed or scientific, with thousands commas) is
+    ``value`` rounded to the digits shown."""
+    text = shown.strip().replace(",", "")
+    assert _NUMBER.fullmatch(text), shown
+    mantissa, _, exponent = text.partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    unit = 10.0 ** (int(exponent or 0) - decimals)
+    return abs(float(text) - value) <= 0.5 * unit * (1 + 1e-9) + 1e-300
 
 
 def latex_lines(at: AppTest) -> list[str]:
     """The page's LaTeX, without the ``$$`` delimiters Streamlit adds."""
     return [element.value.removeprefix("$$\n").removesuffix("\n$$") for element in at.latex]
+
+
+_PMATRIX = re.compile(r"\\begin\{pmatrix\}(.*?)\\end\{pmatrix\}")
+
+
+def latex_numbers(line: str) -> np.ndarray:
+    """The numbers of the first vector or matrix (``pmatrix``) in a line of LaTeX, as the
+    reader sees them (a matrix row by row)."""
+    found = _PMATRIX.search(line)
+    assert found, line
+    rows = [[float(cell) for cell in row.split("&")] for row in found.group(1).split(r"\\")]
+    return np.array(rows[0] if len(rows) == 1 else rows)
+
+
+def assert_shows(line: str, values, decimals: int = 4) -> None:
+    """The line's vector (or matrix) is ``values`` rounded to ``decimals`` decimals."""
+    shown, values = latex_numbers(line), np.asarray(values, dtype=float)
+    assert shown.shape == values.shape, (line, values)
+    assert np.all(np.abs(shown - values) <= 0.5 * 10.0**-decimals * (1 + 1e-9)), (line, values)
+
+
+def line_starting(lines: list[str], prefix: str) -> str:
+    found = [line for line in lines if line.startswith(prefix)]
+    assert len(found) == 1, (prefix, lines)
+    return found[0]
+
+
+# --------------------------------------------------------------- consistency
+
+# The one-click rates: what each preset's button means, as a multiple of 2/L (None: the
+# automatic rate 1/L, "seed": the note's 0.5).
+PRESET_FACTORS = {"0.5×": None, "0.99×": 0.99, "1.01×": 1.01, "2×": 2.0, "0.5 (seed)": "seed"}
+# J - J* within this counts as "at the same optimum" on Compare.
+OPTIMUM_GAP = 1e-8
+
+
+def _check_url(at: AppTest, state: Expected) -> None:
+    """The link the app wrote is a valid one (only an uploaded file cannot travel in it),
+    its schedule adds up, and the page keeps query changes out of the history."""
+    written = url(at)
+    assert state.problems == ([UPLOAD_NOTICE] if state.settings.kind == "upload" else [])
+    assert written["iter"] == str(state.n_iter)
+    schedule = state.schedule
+    assert all(count > 0 for _, count in schedule)
+    assert all(a[0] != b[0] for a, b in itertools.pairwise(schedule))  # merged segments
+    rate = state.settings.learning_rate
+    assert ("sched" in written) == any(r != rate for r, _ in schedule)
+    assert history_shim_installed(at)
+
+
+_SUMMARY = re.compile(
+    r"\*\*Run:\*\* (?P<source>.+), (?P<points>[0-9,]+) points"
+    r"(?: \((?P<held>[0-9,]+) held out\))?, (?P<k>[0-9]+) classes(?P<std>, standardised)? · "
+    r"iteration (?P<n_iter>[0-9,]+) · loss (?P<loss>\S+) · (?P<state>training|converged|diverged)"
+)
+GENERATED_SOURCES = {"line": "1-D line", "blobs": "2-D blobs"}
+
+
+def _check_summary(at: AppTest, state: Expected) -> None:
+    """The sidebar's run summary: the data made here and the replayed run, fact by fact."""
+    found = _SUMMARY.fullmatch(summary(at))
+    assert found, summary(at)
+    data, kind = state.data, state.settings.kind
+    if kind in GENERATED_SOURCES:
+        assert found["source"] == GENERATED_SOURCES[kind]
+    else:
+        name = state.upload.name if kind == "upload" else kind
+        assert plain(found["source"]) == f"{name} ({', '.join(data.feature_names)})"
+    assert int(found["points"].replace(",", "")) == data.X.shape[0]
+    assert found["held"] == (f"{data.test.size:,}" if data.test.size else None)
+    assert int(found["k"]) == len(data.class_names)
+    assert bool(found["std"]) == data.standardised
+    assert found["n_iter"] == f"{state.n_iter:,}"
+    assert rounds_to(found["loss"], state.model.loss_), (found["loss"], state.model.loss_)
+    assert found["state"] == state.state_word
+
+
+def stability_key(state: Expected) -> str:
+    """Which banner the run's numbers call for (the facts of ``ui.explain``'s keys): the
+    divergence; Newton's line search; Nesterov within or above its proven rate 1/L; gradient
+    descent within 2/L (stable), or above it with or without a rise among its last steps."""
+    model = state.model
+    if model.diverged_:
+        return "diverged"
+    if model.solver == "newton":
+        return "newton"
+    if model.solver == "nesterov":
+        proven = model.learning_rate_ <= model.learning_rate_limit_ / 2
+        return "nesterov-proven" if proven else "nesterov-unproven"
+    if model.learning_rate_ / model.learning_rate_limit_ <= 1:
+        return "stable"
+    return "unstable-rising" if state.trend[1] else "unstable-falling"
+
+
+BANNERS = {
+    "diverged": ("error", "**Diverged at iteration "),
+    "newton": ("info", "**Newton's method**"),
+    "nesterov-proven": ("info", "**Nesterov**"),
+    "nesterov-unproven": ("warning", "**Nesterov**"),
+    "stable": ("success", "**Stable learning rate.**"),
+    "unstable-rising": ("warning", "**Unstable learning rate.**"),
+    "unstable-falling": ("warning", "**Above the stable limit.**"),
+}
+# Which banners offer "Fix: 1/L" (the run goes on at the automatic rate).
+FIX_KEYS = ("unstable-rising", "unstable-falling", "nesterov-unproven")
+
+
+def assert_ratio(text: str, ratio: float) -> None:
+    """The text's multiple of 2/L ("4.28× the stable limit") is ``ratio`` rounded, and on
+    the same side of 1 (never "1.00×" for a rate above the limit)."""
+    found = re.search(r"([0-9]+\.[0-9]+)× the stable limit", text)
+    assert found, text
+    shown = float(found.group(1))
+    assert rounds_to(found.group(1), ratio), (found.group(1), ratio)
+    assert (shown > 1) == (ratio > 1) and (shown < 1) == (ratio < 1), (shown, ratio)
+
+
+def trend_sentence(state: Expected) -> str:
+    steps, rises = state.trend
+    if steps == 0:
+        return "No step taken at this rate yet."
+    if steps == 1:
+        return f"Measured: the last step {'raised' if rises else 'lowered'} it."
+    return f"Measured: the loss rose in {rises} of the last {steps} steps."
+
+
+def _check_banner(at: AppTest, state: Expected) -> None:
+    """The stability banner is the one the run's numbers call for, with the run's numbers;
+    nothing else on the page is a banner; its way out is offered."""
+    model, key = state.model, stability_key(state)
+    found = page_alerts(at)
+    assert len(found) == 1, found
+    level, text = found[0]
+    assert (level, text[: len(BANNERS[key][1])]) == BANNERS[key], (key, level, text)
+    if key == "diverged":
+        assert text.startswith(f"**Diverged at iteration {model.n_iter_:,}:** the loss reached ")
+        assert f"the loss reached {metric(at, 'Loss J')}." in text
+    elif key == "newton":
+        assert f"(last step: s = {model.step_size_:g})." in text
+    else:
+        assert text.endswith(trend_sentence(state)), (text, state.trend)
+    if key.startswith("nesterov"):
+        assert f"the momentum restarted {model.n_restarts_:,} times" in text
+    if key != "newton":
+        assert f"{model.learning_rate_:.4g} is " in text or f"{model.learning_rate_:.4g} = " in text
+        assert f"the stable limit 2/L = {model.learning_rate_limit_:.4g}" in text
+        assert_ratio(text, model.learning_rate_ / model.learning_rate_limit_)
+    assert has_button(at, RESTART) == (key == "diverged")
+    assert has_button(at, FIX) == (key in FIX_KEYS)
+    if has_button(at, FIX):
+        assert at.button(key=FIX).label == f"Fix: 1/L = {model.learning_rate_limit_ / 2:.4g}"
 
 
 @dataclass(frozen=True)
@@ -727,7 +1025,8 @@ class PointNumbers:
 
 
 def point_numbers(at: AppTest, index: int) -> PointNumbers:
-    model, data = model_of(at), data_set(at)
+    state = expected(at)
+    model, data = state.model, state.data
     x = data.X[index]
     x_model = data.scaled(x[None])[0]
     label = int(data.y[index])
@@ -737,13 +1036,13 @@ def point_numbers(at: AppTest, index: int) -> PointNumbers:
     return PointNumbers(x, x_model, label, scores, proba, float(-np.log(proba[label])), error)
 
 
-def _check_point_panel(at: AppTest) -> None:
+def _check_point_panel(at: AppTest, state: Expected) -> None:
     """The followed point's panel on Train: its numbers are the model's for that point."""
-    chosen, data = view_of(at).point, data_set(at)
+    chosen, data = state.view.point, state.data
     if chosen is None or chosen >= data.X.shape[0]:
         assert "w.train.point_bars" not in charts(at)
         hint = any(c.value.startswith("Click a data point") for c in at.caption)
-        assert hint == (view_of(at).panel != "landscape")  # the landscape has no points
+        assert hint == (state.view.panel != "landscape")  # the landscape has no points
         return
     point = point_numbers(at, chosen)
     bars = chart_data(at, "w.train.point_bars")
@@ -752,44 +1051,74 @@ def _check_point_panel(at: AppTest) -> None:
     share = "held out" if chosen in data.test else "training"
     name = data.class_names[point.label]
     heading = f"**Point {chosen}** ({share}), class **{html.escape(name)}**, at iteration "
-    assert any(m.value.startswith(heading) for m in at.markdown)
+    assert any(m.value == heading + f"{state.n_iter:,}" for m in at.markdown)
     lines = latex_lines(at)
-    assert r"\mathbf{x} = " + latex_row(point.x) in lines
-    assert r"\mathbf{z} = W\mathbf{x} + \mathbf{b} = " + latex_row(point.scores) in lines
-    p_y = point.proba[point.label]
-    assert rf"\ell = -\log p_{{y}} = -\log {p_y:.4f} = {point.loss:.4f}" in lines
+    assert_shows(line_starting(lines, r"\mathbf{x} = "), point.x)
+    assert_shows(line_starting(lines, r"\mathbf{z} = W\mathbf{x} + \mathbf{b} = "), point.scores)
+    loss = line_starting(lines, r"\ell = -\log p_{y} = -\log ")
+    shown_p, shown_loss = loss.removeprefix(r"\ell = -\log p_{y} = -\log ").split(" = ")
+    assert rounds_to(shown_p, point.proba[point.label]) and rounds_to(shown_loss, point.loss)
+    if data.standardised:
+        assert_shows(line_starting(lines, r"\tilde{\mathbf{x}} = "), point.x_model)
+    gradient = [line for line in lines if r"\tfrac{1}{n}" in line]
     if share == "training":
-        share_of_gradient = latex_row(point.error / data.train.size)
-        assert any(line.endswith(share_of_gradient) and r"\tfrac{1}{n}" in line for line in lines)
+        [line] = gradient
+        assert_shows(line, point.error / data.train.size)
     else:  # never learnt from: no share of the gradient
-        assert not [line for line in lines if r"\tfrac{1}{n}" in line]
+        assert gradient == []
 
 
-def _check_train(at: AppTest) -> None:
-    model, current, view = model_of(at), settings_of(at), view_of(at)
-    report, data = report_of(at), data_set(at)
-    n_iter, history = model.n_iter_, model.loss_history()
+def _check_rate_widgets(at: AppTest, state: Expected) -> None:
+    """The learning-rate box shows the rate in use (1/L while auto), the toggle says whether
+    it is automatic, and the preset shown, if any, is the rate in use."""
+    model, rate = state.model, state.settings.learning_rate
+    assert at.number_input(key="w.train.lr").value == model.learning_rate_
+    assert at.toggle(key="w.train.lr_auto").value == (rate is None)
+    meaning = {
+        name: None
+        if factor is None
+        else 0.5
+        if factor == "seed"
+        else factor * model.learning_rate_limit_
+        for name, factor in PRESET_FACTORS.items()
+    }
+    shown = at.segmented_control(key="w.train.rate_preset").value
+    if shown is None:
+        assert rate not in meaning.values(), (rate, meaning)
+    else:
+        assert meaning[shown] == rate, (shown, meaning[shown], rate)
+
+
+def _check_train(at: AppTest, state: Expected) -> None:
+    model, current, view, data = state.model, state.settings, state.view, state.data
+    n_iter, history = model.n_iter_, state.history
     shown = {m.label: m.value for m in at.metric}
+    helps = {m.label: m.proto.help for m in at.metric}
     assert shown["Iteration"] == f"{n_iter:,}"
-    assert shown["Loss J"] == format_number(model.loss_)
-    assert shown["Last step ΔJ"] == ("–" if n_iter == 0 else f"{history[-1] - history[-2]:+.2e}")
+    assert rounds_to(shown["Loss J"], model.loss_), (shown["Loss J"], model.loss_)
+    assert f"· loss {shown['Loss J']} ·" in summary(at)  # the same number, the same way
+    change = state.loss_change
+    assert shown["Last step ΔJ"] == ("–" if change is None else f"{change:+.2e}")
+    assert shown["max |Δp| to target"] == f"{state.gap:.1e}"
     assert shown["Accuracy"] == f"{accuracy_score(data.y_train, model.predict(data.X_train)):.1%}"
     assert shown["Converged"] == {"diverged": "diverged", "converged": "yes"}.get(
-        _state_word(model), "no"
+        state.state_word, "no"
     )
-    helps = {m.label: m.proto.help for m in at.metric}
     if data.test.size:
         held = accuracy_score(data.y_test, model.predict(data.X_test))
         assert shown["Held out"] == f"{held:.1%}"
         heldout_loss = cross_entropy_here(model, data.X_test, data.y_test)
-        assert f"(their cross-entropy: {heldout_loss:.4f})" in helps["Held out"]
+        found = re.search(r"\(their cross-entropy: ([0-9.]+)\)", helps["Held out"])
+        assert found and rounds_to(found.group(1), heldout_loss), helps["Held out"]
     else:
         assert "Held out" not in shown
     assert f"tol = {current.tol:g}" in helps["Converged"]
-    if report.reference is not None:
-        assert report.reference.label in helps["max |Δp| to target"]
-    _check_banner(at, report)
-    # The charts' titles and the loss chart's last point.
+    named = re.search(r"those of (.+), on the training points", helps["max |Δp| to target"])
+    assert named, helps["max |Δp| to target"]
+    label = named.group(1)
+    assert ("same objective" in label) == (view.reference == "same")
+    _check_banner(at, state)
+    # The charts' titles, and the loss chart's line: every point drawn is the run's.
     figures = charts(at)
     panel = view.panel if view.panel != "simplex" or len(data.class_names) == 3 else "model"
     panel_key, panel_title = {
@@ -797,28 +1126,48 @@ def _check_train(at: AppTest) -> None:
         "landscape": ("w.train.landscape", f"Loss landscape, iteration {n_iter:,}"),
         "simplex": ("w.train.simplex", f"Every point's probabilities, iteration {n_iter:,}"),
     }[panel]
-    assert chart_title(figures[panel_key]) == panel_title
+    assert chart_title(figures[panel_key]).startswith(panel_title)
     assert at.segmented_control(key="w.view.panel").value == panel  # the one drawn
+    if panel == "model":
+        subtitle = chart_subtitle(figures[panel_key])
+        assert (label in subtitle) == view.show_target, (label, subtitle)
     loss_figure = figures["w.train.loss_chart"]
     assert chart_title(loss_figure) == f"Loss, iteration {n_iter:,}"
-    curve = trace(loss_figure, "from scratch")
-    if view.loss_window != "logx" or n_iter:
-        assert curve["x"][-1] == n_iter
-        last = history[-1]
-        if view.log_y and view.show_target:
-            last = max(last - report.reference_loss, 1e-16)
-        assert curve["y"][-1] == pytest.approx(last, rel=1e-12)
+    x, y = loss_line(loss_figure)
+    gap_mode = view.log_y and view.show_target
+    values = np.maximum(history - state.j_star, 1e-16) if gap_mode else history
+    first = {"all": 0, "last": max(0, n_iter - 50), "logx": 1}[view.loss_window]
+    if n_iter >= first:
+        assert (x[0], x[-1]) == (first, n_iter)
+    else:  # a log x axis starts at iteration 1
+        assert x.size == 0
+    assert np.all(np.diff(x) > 0)
+    if gap_mode:
+        np.testing.assert_allclose(y, values[x.astype(int)], rtol=1e-12)
+    else:
+        np.testing.assert_array_equal(y, values[x.astype(int)])
+    targets = [t for t in loss_figure["data"] if t.get("name") == "J* (target)"]
+    if view.show_target and not gap_mode and x.size:
+        assert targets[0]["y"] == [state.j_star, state.j_star]
+    else:  # none without the target, on the gap scale, or with no point drawn
+        assert targets == []
     held_traces = [t for t in loss_figure["data"] if t.get("name") == "held out (CE)"]
-    drawn = np.asarray(curve["x"]).size  # none at iteration 0 on a log x axis
-    if data.test.size and not (view.log_y and view.show_target) and drawn:
+    if data.test.size and not gap_mode and x.size:
         assert held_traces[0]["x"][-1] == n_iter
         assert held_traces[0]["y"][-1] == pytest.approx(heldout_loss, rel=1e-9, abs=1e-12)
     elif not data.test.size:
         assert held_traces == []
-    # The widgets show the settings, and the learning rate in use.
-    assert at.number_input(key="w.train.lr").value == model.learning_rate_
-    assert at.toggle(key="w.train.lr_auto").value == (current.learning_rate is None)
-    assert at.segmented_control(key="w.train.rate_preset").value == expected_preset(current, model)
+    # The pins' ghosts: one per pin of the link, each the pinned run replayed here.
+    ghosts = [t for t in loss_figure["data"] if t.get("line", {}).get("dash") == "dot"]
+    assert len(ghosts) == len(state.pins)
+    for pin, ghost in zip(state.pins, ghosts, strict=True):
+        losses = state.pin_losses(pin)
+        ghost_values = np.maximum(losses - state.j_star, 1e-16) if gap_mode else losses
+        drawn = np.asarray(ghost["x"]).astype(int)
+        assert drawn.size == 0 or drawn[-1] == losses.size - 1
+        np.testing.assert_allclose(ghost["y"], ghost_values[drawn], rtol=1e-12)
+    # The widgets show the link's settings, and the learning rate in use.
+    _check_rate_widgets(at, state)
     assert at.segmented_control(key="w.train.solver").value == current.solver
     assert at.selectbox(key="w.train.C").value == current.C
     assert at.select_slider(key="w.train.tol").value == current.tol
@@ -827,18 +1176,22 @@ def _check_train(at: AppTest) -> None:
     assert at.toggle(key="w.view.target").value == view.show_target
     assert at.toggle(key="w.view.log_y").value == view.log_y
     assert at.segmented_control(key="w.view.window").value == view.loss_window
-    # Play or Pause, as the session plays.
-    playing = at.session_state["lab.playing"]
-    assert has_button(at, PAUSE) == playing
-    assert has_button(at, PLAY) == (not playing)
-    if not playing:
+    # Play or Pause, never both; Play is offered while the run can go on.
+    assert has_button(at, PAUSE) != has_button(at, PLAY)
+    if has_button(at, PLAY):
         assert at.button(key=PLAY).disabled == (model.diverged_ or n_iter >= current.max_iter)
-    _check_point_panel(at)
+    _check_point_panel(at, state)
     # The parameter table (hidden in classroom mode): W, b and the gradient where W is.
-    if not classroom_of(at):
-        table = dataframe(at)
+    if not state.classroom:
+        table = parameters_shown(at)
+        assert list(dataframe(at)["class"]) == list(data.class_names)
+        for j in range(model.coef_.shape[1]):
+            np.testing.assert_array_equal(table[f"w{j + 1}"], model.coef_[:, j])
+            np.testing.assert_array_equal(table[f"∂J/∂w{j + 1}"], model.grad_coef_[:, j])
         np.testing.assert_array_equal(table["b"], model.intercept_)
         np.testing.assert_array_equal(table["∂J/∂b"], model.grad_intercept_)
+    else:
+        assert not [d for d in at.dataframe if d.value.columns[0] == "class"]
 
 
 def cross_entropy_here(fitted, X: np.ndarray, y: np.ndarray) -> float:
@@ -857,8 +1210,8 @@ def cross_entropy_here(fitted, X: np.ndarray, y: np.ndarray) -> float:
 def check_generalisation(at: AppTest) -> None:
     """Compare's table and confusion matrix: both models' accuracy and mean cross-entropy on
     the training and held-out points, by scikit-learn's metrics on the data made here."""
-    model, data = model_of(at), data_set(at)
-    reference = report_of(at).reference.model
+    state = expected(at)
+    model, data, reference = state.model, state.data, state.reference
     labels = list(range(len(data.class_names)))
     table = next(d.value for d in at.dataframe if d.value.columns[0] == "model")
     sets = [("training", data.X_train, data.y_train)]
@@ -886,35 +1239,92 @@ def check_generalisation(at: AppTest) -> None:
     assert list(confusion["true class"]) == list(data.class_names)
     counts = np.column_stack([confusion[f"predicted {name}"] for name in data.class_names])
     predicted = model.predict(X)
-    expected = np.array([[np.sum((y == i) & (predicted == j)) for j in labels] for i in labels])
-    np.testing.assert_array_equal(counts, expected)
-
-
-def expected_summary(at: AppTest) -> str:
-    """The sidebar's run summary, from the data made here and the model."""
-    model, current, data = model_of(at), settings_of(at), data_set(at)
-    if current.kind == "upload":
-        source = escape_markdown(at.session_state["lab.upload"].name)
-    else:
-        source = {"line": "1-D line", "blobs": "2-D blobs"}.get(current.kind, current.kind)
-    if current.kind not in ("line", "blobs"):
-        source += f" ({escape_markdown(', '.join(data.feature_names))})"
-    points = f"{data.X.shape[0]:,} points"
-    if data.test.size:
-        points += f" ({data.test.size:,} held out)"
-    scaled = ", standardised" if data.standardised else ""
-    return (
-        f"**Run:** {source}, {points}, {len(data.class_names)} classes{scaled} · "
-        f"iteration {model.n_iter_:,} · loss {format_number(model.loss_)} · {_state_word(model)}"
+    expected_counts = np.array(
+        [[np.sum((y == i) & (predicted == j)) for j in labels] for i in labels]
     )
+    np.testing.assert_array_equal(counts, expected_counts)
+
+
+def compare_claims(state: Expected) -> list[tuple[str, str, list[str]]]:
+    """The claims the Compare page must make about where the run stands against the
+    reference, from the numbers computed here: ``(key, level, what the text says)``, the
+    first of which its text starts with (the facts of ``ui.explain.differences``' keys)."""
+    model, data, current = state.model, state.data, state.settings
+    if model.diverged_:
+        return [("diverged", "error", [f"**Diverged at iteration {model.n_iter_:,}:**"])]
+    claims = []
+    two_dimensional = data.X.shape[1] == 2
+    same = state.view.reference == "same"
+    if not same:
+        ours = np.linalg.norm(model.coef_)
+        theirs = np.linalg.norm(symmetric_parameters(state.reference)[0])
+        flatter = "reference" if theirs < ours else "scratch"
+        name = "scikit-learn" if flatter == "reference" else "from-scratch"
+        shape = "decision regions" if two_dimensional else "probability curves"
+        claims.append(
+            (
+                f"objectives-differ flatter-{flatter}",
+                "info",
+                [
+                    "**Different objectives.**",
+                    f"‖W‖ = {theirs:.3g} for scikit-learn and {ours:.3g} from scratch",
+                    f"so the {name} {shape} change more gradually",
+                ],
+            )
+        )
+    gap = model.loss_ - state.j_star if same else None
+    behind = "" if gap is None else f" It is J − J* = {gap:.2e} above the optimum."
+    change, (steps, rises) = state.loss_change, state.trend
+    if model.n_iter_ == 0:
+        claims.append(("not-trained", "info", ["**Not trained yet.**"]))
+    elif gap is not None and abs(gap) <= OPTIMUM_GAP:
+        said = [f"The scratch loss is {gap:.1e} from", f"max |Δp| = {state.gap:.1e}"]
+        claims.append(("at-optimum", "success", ["**Same optimum.**", *said]))
+    elif gap is not None and gap < 0:
+        said = [f"The scratch loss is {-gap:.2e} below scikit-learn's"]
+        claims.append(("below-reference", "info", ["**Lower than scikit-learn.**", *said]))
+    elif state.state_word == "converged":
+        said = [f"changed the loss by {abs(change):.1e} < tol = {current.tol:g}.{behind}"]
+        claims.append(("stopped-by-tol", "info", ["**Stopped by the tolerance.**", *said]))
+    elif rises and model.solver == "gd":
+        said = [f"The loss rose in {rises} of the last {steps} steps", f"{behind}"]
+        claims.append(("oscillating", "warning", ["**Oscillating.**", *said]))
+    elif rises:
+        said = [f"The loss rose in {rises} of the last {steps} steps", f"{behind}"]
+        claims.append(("momentum", "info", ["**Still converging, with momentum.**", *said]))
+    elif model.n_iter_ >= current.max_iter:
+        claims.append(("max-iter", "info", [f"**Stopped at max_iter = {current.max_iter:,}.**"]))
+    else:
+        said = [f"changed the loss by {abs(change):.1e} (tol = {current.tol:g}).{behind}"]
+        claims.append(("converging", "info", ["**Still converging.**", *said]))
+    reference = state.reference
+    if np.max(reference.n_iter_) >= reference.max_iter:
+        said = [f"max_iter = {reference.max_iter:,}"]
+        claims.append(
+            ("reference-stopped-early", "warning", ["**scikit-learn stopped early.**", *said])
+        )
+    return claims
+
+
+def check_compare_claims(at: AppTest) -> set[str]:
+    """The Compare page makes exactly the claims its run calls for, each with its numbers;
+    returns their keys."""
+    claims = compare_claims(expected(at))
+    found = page_alerts(at)
+    assert [level for level, _ in found] == [level for _, level, _ in claims], (found, claims)
+    for (_, text), (key, _, said) in zip(found, claims, strict=True):
+        assert text.startswith(said[0]), (key, text)
+        for part in said[1:]:
+            assert part in text, (key, part, text)
+    return {key for key, _, _ in claims for key in key.split()}
 
 
 PLACEHOLDER = re.compile(r"\{[A-Za-z_]\w*\}")
 
 
-def _check_lesson(at: AppTest) -> None:
+def _check_lesson(at: AppTest, state: Expected) -> None:
     """The open lesson's step: its heading, and every number of its text filled in."""
-    view = view_of(at)
+    view = state.view
     for element in at.markdown:
         assert not PLACEHOLDER.search(element.value), element.value
     if view.lesson is None:
@@ -929,47 +1339,40 @@ def _check_lesson(at: AppTest) -> None:
 
 
 def check_consistency(at: AppTest) -> None:
-    """What every action must keep: the model, its history, every display and the URL agree.
+    """What every action must keep: every display agrees with the run the link describes.
 
-    On every page: the model's own invariants, the sidebar summary, and the URL (the query
-    the app wrote, and the script that wrote it). On Train (and Lessons, which shows the
-    same training area): the metrics, the banner and its buttons, the chart titles, the
-    widgets (the learning-rate box shows the rate in use, 1/L while auto), Play/Pause, the
-    followed point and the parameter table. On Compare: the gap's claims and the
+    The link (the address bar) is read with ``from_query`` and its run replayed here with the
+    core on data made here (:class:`Expected`). On every page: the URL itself, the sidebar
+    summary. On Train (and Lessons, which shows the same training area): the metrics, the
+    banner and its buttons, the chart titles and the loss chart's points, the pins' ghosts,
+    the widgets (the learning-rate box shows the rate in use, 1/L while auto), Play/Pause,
+    the followed point and the parameter table. On Compare: the claims and the
     generalisation table against scikit-learn's metrics. On Math and Home: the iteration
-    they name. The data set is made here, independently of the app's data layer.
+    they name.
     """
     assert_ok(at)
     assert_charts_finite(at)
-    model, current_run = model_of(at), run_of(at)
-    assert len(model.loss_curve_) == model.n_iter_
-    assert np.all(np.isfinite(model.loss_history()))
-    assert np.all(np.isfinite(model.coef_)) and np.all(np.isfinite(model.intercept_))
-    assert sum(count for _, count in current_run.schedule) == model.n_iter_
-    assert all(count > 0 for _, count in current_run.schedule)
-    data = data_set(at)
-    assert current_run.data.n_samples == data.train.size
-    np.testing.assert_allclose(current_run.data.X, data.X_train, rtol=1e-12, atol=1e-12)
-    assert summary(at) == expected_summary(at)
-    _check_url(at)
-    _check_report(at)
-    _check_converged_flag(at)
+    state = expected(at)
+    model = state.model
+    assert model.n_iter_ == state.n_iter  # the link replays to its own iteration
+    assert model.converged_ == (state.state_word == "converged")
+    _check_url(at, state)
+    _check_summary(at, state)
     page = title(at)
-    n_iter = f"iteration {model.n_iter_:,}"
+    n_iter = f"iteration {state.n_iter:,}"
     if page in (TITLES[TRAIN], TITLES[LESSONS_PAGE]):
-        _check_train(at)
+        _check_train(at, state)
     if page == TITLES[LESSONS_PAGE]:
-        _check_lesson(at)
+        _check_lesson(at, state)
     elif page == TITLES[COMPARE]:
-        report = report_of(at)
         figure = chart_data(at, "w.compare.chart")
         assert chart_title(figure).startswith(f"From scratch, {n_iter}")
-        assert report.reference.label in chart_title(figure) + chart_subtitle(figure)
-        solver = explain.SOLVER_NAMES[model.solver]
+        named = chart_title(figure) + chart_subtitle(figure)
+        assert ("same objective" in named) == (state.view.reference == "same"), named
+        solver = SOLVER_NAMES[model.solver]
         speeds = [m.value for m in at.markdown if m.value.startswith("**Why the iteration")]
         assert len(speeds) == 1 and speeds[0].endswith(f"This run is at {n_iter} with {solver}.")
-        claims = explain.differences(report, two_dimensional=data.X.shape[1] == 2)
-        assert page_alerts(at) == [(claim.level, claim.text) for claim in claims]
+        check_compare_claims(at)
         check_generalisation(at)
     elif page == TITLES[MATH]:
         assert [s.value for s in at.subheader] == [

@@ -8,57 +8,55 @@ import numpy as np
 import pytest
 
 from softmax_core import symmetric_parameters
-from ui import explain
 
 from .conftest import (
     COMPARE,
     FIX,
+    OPTIMUM_GAP,
     RUN,
     STEP10,
     TRAIN,
     chart_data,
     chart_subtitle,
     chart_title,
+    check_compare_claims,
     check_consistency,
     choose,
     click,
+    compare_claims,
     dashed,
     data_of,
-    data_set,
+    expected,
     go,
     j_star,
+    loss_line,
     metric,
-    model_of,
     open_app,
     page_alerts,
-    report_of,
     set_widget,
-    settings_of,
     toasts,
     trace,
+    url,
 )
 
 
 def claim_keys(at) -> set[str]:
-    """The keys of the claims on the page (the page shows exactly ``explain.differences``'s
-    claims for the session's report: checked here)."""
-    two_dimensional = data_set(at).X.shape[1] == 2
-    claims = explain.differences(report_of(at), two_dimensional=two_dimensional)
-    assert page_alerts(at) == [(claim.level, claim.text) for claim in claims]
-    return {key for claim in claims for key in claim.key.split()}
+    """The keys of the claims on the page (the page shows exactly the claims the run's
+    numbers, computed here, call for: checked here)."""
+    return check_compare_claims(at)
 
 
 def reference_parameters(at):
-    return symmetric_parameters(report_of(at).reference.model)
+    return symmetric_parameters(expected(at).reference)
 
 
 def test_gap_metrics_are_measured_against_the_reference():
     at = open_app(page=TRAIN)
     click(at, STEP10)
     go(at, COMPARE)
-    model = model_of(at)
-    X, _ = data_of(settings_of(at))
-    theirs = report_of(at).reference.model.predict_proba(X)
+    model = expected(at).model
+    X, _ = data_of(expected(at).settings)
+    theirs = expected(at).reference.predict_proba(X)
     ours = model.predict_proba(X)
     assert metric(at, "max |Δp|") == f"{np.max(np.abs(ours - theirs)):.2e}"
     agreement = np.mean(ours.argmax(axis=1) == theirs.argmax(axis=1))
@@ -88,12 +86,12 @@ def test_reference_choice_is_a_view_and_keeps_the_run():
     at = open_app(page=TRAIN)
     click(at, STEP10)
     go(at, COMPARE)
-    coef = model_of(at).coef_.copy()
+    coef = expected(at).model.coef_.copy()
     choose(at, "w.view.reference", "default")
     assert "J (scratch objective)" in [m.label for m in at.metric]
-    assert metric(at, "J (scratch objective)") == f"{model_of(at).loss_:.6f}"
-    assert model_of(at).n_iter_ == 10
-    np.testing.assert_array_equal(model_of(at).coef_, coef)
+    assert metric(at, "J (scratch objective)") == f"{expected(at).model.loss_:.6f}"
+    assert expected(at).model.n_iter_ == 10
+    np.testing.assert_array_equal(expected(at).model.coef_, coef)
     assert not toasts(at)
     check_consistency(at)
     go(at, TRAIN)  # the Train page's target follows the choice
@@ -123,8 +121,8 @@ RUNS = {
 def test_4_run_to_convergence_toast_metric_and_compare_agree_with_the_model(query):
     at = open_app(query, TRAIN)
     click(at, RUN)
-    converged = model_of(at).converged_
-    assert toasts(at)[0].startswith("Converged after " if converged else "Not converged after ")
+    converged = expected(at).model.converged_
+    assert toasts(at)[0].startswith("Converged after " if converged else "Stopped at max_iter")
     assert metric(at, "Converged") == ("yes" if converged else "no")
     check_consistency(at)
     go(at, COMPARE)
@@ -146,13 +144,13 @@ def test_6_default_reference_names_the_flatter_model_by_its_norm(kind, trained):
         click(at, RUN)
     go(at, COMPARE)
     choose(at, "w.view.reference", "default")
-    scratch = np.linalg.norm(model_of(at).coef_)
+    scratch = np.linalg.norm(expected(at).model.coef_)
     theirs = np.linalg.norm(reference_parameters(at)[0])
     flatter = "reference" if theirs < scratch else "scratch"
-    claims = explain.differences(report_of(at), two_dimensional=kind == "blobs")
-    assert claims[0].key == f"objectives-differ flatter-{flatter}"
+    assert f"objectives-differ flatter-{flatter}" == compare_claims(expected(at))[0][0]
+    assert {"objectives-differ", f"flatter-{flatter}"} <= check_compare_claims(at)
     text = page_alerts(at)[0][1]
-    assert text == claims[0].text
+    assert text.startswith("**Different objectives.**")
     assert f"‖W‖ = {theirs:.3g} for scikit-learn and {scratch:.3g} from scratch" in text
     name = "scikit-learn" if flatter == "reference" else "from-scratch"
     shape = "decision regions" if kind == "blobs" else "probability curves"
@@ -167,10 +165,10 @@ def test_6_stopped_by_the_tolerance_shows_the_gap_to_the_optimum(train_app):
     click(train_app, FIX)
     set_widget(train_app, "number_input", "w.train.max_iter", 100_000)
     click(train_app, RUN)
-    assert model_of(train_app).converged_
+    assert expected(train_app).model.converged_
     go(train_app, COMPARE)
-    gap = model_of(train_app).loss_ - j_star(train_app)
-    assert gap > explain.OPTIMUM_GAP
+    gap = expected(train_app).model.loss_ - j_star(train_app)
+    assert gap > OPTIMUM_GAP
     assert claim_keys(train_app) == {"stopped-by-tol"}
     text = page_alerts(train_app)[0][1]
     assert text.startswith("**Stopped by the tolerance.**")
@@ -185,9 +183,12 @@ def test_run_to_the_optimum_closes_the_gap_with_the_same_objective():
     assert float(metric(at, "max |Δp|")) < 1e-5
     assert metric(at, "prediction agreement") == "100.0%"
     assert claim_keys(at) == {"at-optimum"}
-    assert settings_of(at).tol == 1e-15
+    # An action, not a setting: tol and max_iter stay as the link had them.
+    assert (url(at)["tol"], url(at)["max_iter"]) == ("1e-06", "1000")
+    assert int(url(at)["iter"]) > 1000
+    assert metric(at, "J − J*") == f"{expected(at).model.loss_ - j_star(at):.2e}"
     figure = chart_data(at, "w.compare.loss_chart")
-    losses, line = trace(figure, "from scratch")["y"], trace(figure, "J* (target)")["y"]
+    losses, line = loss_line(figure)[1], trace(figure, "J* (target)")["y"]
     assert losses[-1] == pytest.approx(line[0], abs=1e-8)
     check_consistency(at)
 

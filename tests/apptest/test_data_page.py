@@ -17,11 +17,10 @@ from .conftest import (
     check_consistency,
     choose,
     click,
+    expected,
     go,
     open_app,
-    run_of,
     set_widget,
-    settings_of,
     summary,
     toast,
     toasts,
@@ -57,7 +56,7 @@ def test_default_data_is_the_seed_note(data_app):
         np.testing.assert_array_equal(data["x"], X[y == k, 0])
         np.testing.assert_array_equal(data["y"], np.full((y == k).sum(), k))
     assert class_counts(data_app) == {"0": 32, "1": 35, "2": 33}
-    assert run_of(data_app).n_iter == 10  # visiting the page changes nothing
+    assert expected(data_app).n_iter == 10  # visiting the page changes nothing
     check_consistency(data_app)
 
 
@@ -74,14 +73,14 @@ CONTROLS = [
 def test_each_control_regenerates_the_data_and_restarts(data_app, kind, key, value, field, name):
     before = scatter_points(data_app)
     set_widget(data_app, kind, key, value)
-    current = settings_of(data_app)
+    current = expected(data_app).settings
     assert getattr(current, field) == value
     after = scatter_points(data_app)
     assert before.shape != after.shape or not np.array_equal(before, after)
     counts = class_counts(data_app)
     assert sum(counts.values()) == current.n_samples
     assert len(counts) == current.n_classes
-    assert run_of(data_app).n_iter == 0
+    assert expected(data_app).n_iter == 0
     assert toasts(data_app) == ["Training restarted from iteration 0 because the data changed."]
     assert url(data_app)[name] == str(value)
     check_consistency(data_app)
@@ -122,11 +121,11 @@ def test_blobs_plot_the_plane(data_app):
 def test_new_random_data_changes_the_seed(data_app):
     before = scatter_points(data_app)
     click(data_app, "w.data.new_seed")
-    seed = settings_of(data_app).seed
+    seed = expected(data_app).settings.seed
     assert seed != 0
     assert data_app.number_input(key="w.data.seed").value == seed
     assert url(data_app)["seed"] == str(seed)
-    assert run_of(data_app).n_iter == 0
+    assert expected(data_app).n_iter == 0
     assert not np.array_equal(before, scatter_points(data_app))
     check_consistency(data_app)
 
@@ -149,10 +148,10 @@ def test_data_that_cannot_be_made_keep_the_previous_data_set(data_app, monkeypat
         "Those settings cannot make a data set: n_samples=130 points leave a class of the "
         "line without points. The previous one stays."
     )
-    assert settings_of(data_app).n_samples == 100
+    assert expected(data_app).settings.n_samples == 100
     assert data_app.number_input(key="w.data.n_samples").value == 100
     np.testing.assert_array_equal(scatter_points(data_app), before)
-    assert run_of(data_app).n_iter == 10  # and the run goes on
+    assert expected(data_app).n_iter == 10  # and the run goes on
     check_consistency(data_app)
 
 
@@ -166,7 +165,7 @@ def test_a_link_whose_data_cannot_be_made_opens_the_seed(monkeypatch):
 
     monkeypatch.setattr(ui.data, "make_noisy_classes", refusing)
     at = open_app({"n": "131", "iter": "5"}, TRAIN)
-    assert settings_of(at).n_samples == 100
+    assert expected(at).settings.n_samples == 100
     notices = [w.value for w in at.warning if "could not be made" in w.value]
     assert len(notices) == 1
     check_consistency(at)
@@ -175,7 +174,7 @@ def test_a_link_whose_data_cannot_be_made_opens_the_seed(monkeypatch):
 def test_ten_points_two_classes_half_noise_keeps_both_classes():
     at = open_app({"n": "10", "k": "2", "noise": "0.5", "seed": "91"}, TRAIN)
     click(at, STEP10)
-    assert run_of(at).n_iter == 10
+    assert expected(at).n_iter == 10
     assert "10 points, 2 classes" in summary(at)
     check_consistency(at)
     go(at, DATA)

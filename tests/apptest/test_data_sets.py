@@ -17,20 +17,20 @@ from .conftest import (
     MATH,
     STEP10,
     TRAIN,
+    assert_ratio,
     chart_data,
     check_consistency,
     check_generalisation,
     choose,
     click,
     curvature_bound,
-    data_set,
+    expected,
     go,
+    loss_line,
     metric,
-    model_of,
     open_app,
     page_alerts,
     set_widget,
-    settings_of,
     summary,
     toasts,
     url,
@@ -74,7 +74,7 @@ def drawn_points(figure) -> dict[int, tuple[float, float, str]]:
 def check_data_chart(at) -> None:
     """The Data page draws every point where the data made here put it, in its class's
     trace, held-out points in their own; the table counts the classes."""
-    data = data_set(at)
+    data = expected(at).data
     points = drawn_points(chart_data(at, "w.data.chart"))
     assert sorted(points) == list(range(data.X.shape[0]))
     held = set(data.test.tolist())
@@ -97,7 +97,7 @@ def check_data_chart(at) -> None:
 @pytest.mark.parametrize("query", LINKS.values(), ids=LINKS.keys())
 def test_each_data_set_by_link_renders_every_page_consistently(query):
     at = open_app(query, DATA)
-    assert settings_of(at).kind == query.get("kind", "line")
+    assert expected(at).settings.kind == query.get("kind", "line")
     assert not [w for w in at.warning if w.value.startswith("Some of the link")]
     check_data_chart(at)
     check_consistency(at)
@@ -132,9 +132,9 @@ def test_the_real_data_sets_are_sklearns_with_the_issues_default_features():
 def test_choosing_features_on_the_data_page_redraws_and_restarts():
     at = open_app({"kind": "iris", "iter": "5"}, DATA)
     set_widget(at, "multiselect", "w.data.features", [3, 2])
-    assert settings_of(at).features == (2, 3)  # sorted, as the link writes them
+    assert expected(at).settings.features == (2, 3)  # sorted, as the link writes them
     assert url(at)["features"] == "2,3"
-    assert model_of(at).n_iter_ == 0
+    assert expected(at).n_iter == 0
     assert toasts(at) == ["Training restarted from iteration 0 because the data changed."]
     check_data_chart(at)
     check_consistency(at)
@@ -144,7 +144,7 @@ def test_choosing_features_on_the_data_page_redraws_and_restarts():
 def test_the_source_control_reaches_every_data_set(kind):
     at = open_app({"kind": "blobs" if kind == "line" else "line"}, DATA)
     choose(at, "w.data.kind", kind)
-    assert settings_of(at).kind == kind and url(at)["kind"] == kind
+    assert expected(at).settings.kind == kind and url(at)["kind"] == kind
     check_data_chart(at)
     check_consistency(at)
 
@@ -155,10 +155,10 @@ def test_the_source_control_goes_from_any_real_data_set_to_any_other():
     (the link could not carry them)."""
     at = open_app({"kind": "wine", "features": "10,12"}, DATA)
     choose(at, "w.data.kind", "iris")
-    assert settings_of(at).kind == "iris", toasts(at)
+    assert expected(at).settings.kind == "iris", toasts(at)
     check_consistency(at)
     choose(at, "w.data.kind", "line")
-    assert settings_of(at).features == ()
+    assert expected(at).settings.features == ()
     check_consistency(at)
 
 
@@ -166,7 +166,7 @@ def test_upload_without_a_file_asks_for_one_and_keeps_the_data():
     at = open_app({"iter": "3"}, DATA)
     choose(at, "w.data.kind", "upload")
     assert toasts(at) == ["Upload a CSV file first (below)."]
-    assert settings_of(at).kind == "line" and model_of(at).n_iter_ == 3
+    assert expected(at).settings.kind == "line" and expected(at).n_iter == 3
     assert at.segmented_control(key="w.data.kind").value == "line"
     check_consistency(at)
 
@@ -185,13 +185,14 @@ def test_upload_without_a_file_asks_for_one_and_keeps_the_data():
 )
 def test_held_out_numbers_are_sklearns_metrics_on_the_held_out_points(query):
     at = open_app(query, COMPARE)
-    model, data = model_of(at), data_set(at)
-    assert model.n_iter_ == int(query["iter"])
+    model, data = expected(at).model, expected(at).data
+    assert url(at)["iter"] == query["iter"]  # the whole link replayed
     # The split is stratified: each class gives its share, rounded half up.
     fraction = float(query["holdout"])
     counts = np.bincount(data.y)
-    expected = np.minimum(np.floor(fraction * counts + 0.5), counts - 1)
-    np.testing.assert_array_equal(np.bincount(data.y_test, minlength=counts.size), expected)
+    shares = np.minimum(np.floor(fraction * counts + 0.5), counts - 1)
+    np.testing.assert_array_equal(np.bincount(data.y_test, minlength=counts.size), shares)
+    assert f"({int(shares.sum()):,} held out)" in summary(at)
     table = next(d.value for d in at.dataframe if d.value.columns[0] == "model")
     assert table["accuracy, held out"][0] == pytest.approx(
         accuracy_score(data.y_test, model.predict(data.X_test)), abs=1e-15
@@ -211,11 +212,11 @@ def test_held_out_numbers_are_sklearns_metrics_on_the_held_out_points(query):
 
 def test_the_held_out_loss_is_drawn_along_the_whole_path():
     at = open_app({"holdout": "0.3", "lr": "auto", "iter": "25"}, TRAIN)
-    data = data_set(at)
+    data = expected(at).data
     figure = chart_data(at, "w.train.loss_chart")
     held = next(t for t in figure["data"] if t["name"] == "held out (CE)")
     np.testing.assert_array_equal(held["x"], np.arange(26))
-    model = model_of(at)
+    model = expected(at).model
     # The last point is the model now; the first, all probabilities 1/3.
     assert held["y"][-1] == pytest.approx(
         log_loss(data.y_test, model.predict_proba(data.X_test), labels=[0, 1, 2]), rel=1e-9
@@ -233,8 +234,8 @@ def test_without_a_split_compare_says_how_to_get_one():
 def test_holding_out_on_the_data_page_splits_and_restarts():
     at = open_app({"iter": "10"}, DATA)
     set_widget(at, "slider", "w.data.holdout", 0.2)
-    data = data_set(at)
-    assert data.test.size == 20 and model_of(at).n_iter_ == 0
+    data = expected(at).data
+    assert data.test.size == 20 and expected(at).n_iter == 0
     assert any(c.value == "80 training points, 20 held out." for c in at.caption)
     set_widget(at, "number_input", "w.data.holdout_seed", 9)
     assert url(at)["hseed"] == "9"
@@ -251,15 +252,18 @@ def test_standardising_makes_the_seeds_rate_stable_and_keeps_the_axes():
     """Issue 10: L shrinks and lr 0.5 becomes a stable rate; charts keep the original x."""
     at = open_app({"iter": "0"}, DATA)
     set_widget(at, "toggle", "w.data.standardise", True)
-    data = data_set(at)
+    data = expected(at).data
     limit_raw = 2 / curvature_bound(data.X, float("inf"))
     limit = 2 / curvature_bound(data.X_train, float("inf"))
     assert limit > 0.5 > limit_raw
     go(at, TRAIN)
-    assert model_of(at).learning_rate_limit_ == pytest.approx(limit, rel=1e-12)
+    assert f"the stable limit 2/L = {limit:.4g}" in page_alerts(at)[0][1]
     click(at, STEP10)
-    assert page_alerts(at)[0][0] == "success"  # "Stable learning rate."
-    assert np.all(np.diff(model_of(at).loss_history()) < 0)
+    level, text = page_alerts(at)[0]
+    assert (level, text.split("**")[1]) == ("success", "Stable learning rate.")
+    assert "lr = 0.5 is " in text and f"the stable limit 2/L = {limit:.4g}" in text
+    assert_ratio(text, 0.5 / limit)
+    assert np.all(np.diff(loss_line(chart_data(at, "w.train.loss_chart"))[1]) < 0)
     curves = chart_data(at, "w.train.model_chart")
     points = [t for t in curves["data"] if t.get("customdata") is not None]
     assert min(float(np.min(t["x"])) for t in points) == data.X[:, 0].min()

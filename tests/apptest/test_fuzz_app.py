@@ -7,6 +7,7 @@ tests/test_settings.py covers the parsing of any query without the app.
 
 import math
 import os
+import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,16 +29,19 @@ from .conftest import (
     STEP,
     STEP10,
     TRAIN,
+    assert_ok,
     check_consistency,
     choose,
     click,
+    expected,
     go,
     has_button,
-    model_of,
+    iteration,
+    notice,
     open_app,
-    run_of,
     set_widget,
-    settings_of,
+    toast,
+    toasts,
     url,
 )
 
@@ -98,12 +102,10 @@ QUERY = st.fixed_dictionaries(
 @FUZZ
 @given(QUERY)
 def test_any_link_opens_every_page_consistently(query):
-    expected = from_query(query)
+    asked = from_query(query)
     at = open_app(query, TRAIN)
-    assert settings_of(at) == expected.settings or any(
-        "could not be made" in problem for problem in at.session_state["lab.notices"]
-    )
-    assert model_of(at).n_iter_ <= expected.n_iter
+    assert expected(at).settings == asked.settings or "could not be made" in notice(at)
+    assert iteration(at) <= asked.n_iter
     check_consistency(at)
     for page in (COMPARE, MATH, DATA, HOME):
         go(at, page)
@@ -156,29 +158,43 @@ SEGMENTED = {
 KEEP_THE_RUN = ("lr", "auto", "preset", "tol", "max_iter", "window", "log_y", "target", "panel")
 
 
-def act(at, action) -> None:
-    """Do ``action`` on the Train page, checking what it promises on the way."""
-    before = model_of(at).n_iter_
-    run_id = run_of(at).run_id
+RESTARTED = "Training restarted from iteration 0 because "
+BACK_TO = re.compile(r"Back to (?:iteration|the previous run, at iteration) ([0-9,]+)\.")
+
+
+def act(at, action, seen: list[dict]) -> None:
+    """Do ``action`` on the Train page, checking what it promises on the way; ``seen`` holds
+    every run the session has shown (its link's run), which Back must return to."""
+    before = iteration(at)
+    playing = has_button(at, PAUSE)
     if action == "tick":
         at.run()
+        assert_ok(at)
     elif action == "pin":
         click(at, "w.train.pin")
-        assert model_of(at).n_iter_ == before
+        assert toast(at).startswith("Pinned: ")
+        if not playing:  # a rerun while playing is also a tick
+            assert iteration(at) == before
     elif isinstance(action, str):
         if not has_button(at, action) or at.button(key=action).disabled:
             return
-        history = list(run_of(at).history)
         click(at, action)
-        after = model_of(at).n_iter_
-        if action in (RESET, RESTART):
-            assert after == 0 and run_of(at).run_id != run_id
-        elif action == BACK and history:
-            assert after == history[-1].snapshot.n_iter
+        after, said = iteration(at), toasts(at)
+        if action == RESTART or (action == RESET and before):
+            assert after == 0 and said[0].startswith(RESTARTED), said
+        elif action == RESET:
+            assert after == 0 and said == ["Nothing to reset: the run is at iteration 0."]
+        elif action == BACK:
+            back_to = BACK_TO.fullmatch(said[0])
+            if back_to:  # to where the run stood before the last action: a run shown before
+                assert int(back_to.group(1).replace(",", "")) == after
+                assert expected(at).run_query in seen, said
+            else:
+                assert said[0].startswith("Nothing to undo") and after == before, said
         elif action in (STEP, STEP10):
             assert before <= after <= before + (1 if action == STEP else 10)
         elif action == FIX:
-            assert after == before and settings_of(at).learning_rate is None
+            assert after == before and url(at)["lr"] == "auto"
     else:
         name, value = action
         if name in DATA_WIDGETS:
@@ -187,6 +203,7 @@ def act(at, action) -> None:
             if any(widget.key == key for widget in getattr(at, kind)):  # shown for this data
                 set_widget(at, kind, key, value)
                 check_consistency(at)
+                seen.append(expected(at).run_query)
             go(at, TRAIN)
             return
         if name == "panel" and value not in at.segmented_control(key=SEGMENTED[name]).options:
@@ -200,8 +217,9 @@ def act(at, action) -> None:
             if getattr(at, kind)(key=key).disabled:
                 return
             set_widget(at, kind, key, value)
-        if name in KEEP_THE_RUN and not at.session_state["lab.playing"]:
-            assert (run_of(at).run_id, model_of(at).n_iter_) == (run_id, before)
+        if name in KEEP_THE_RUN and not (playing or has_button(at, PAUSE)):
+            assert iteration(at) == before
+            assert not [text for text in toasts(at) if text.startswith(RESTARTED)]
 
 
 @FUZZ
@@ -217,6 +235,8 @@ def act(at, action) -> None:
 )
 def test_any_sequence_of_actions_keeps_every_display_consistent(query, actions):
     at = open_app(query, TRAIN)
+    seen = [expected(at).run_query]
     for action in actions:
-        act(at, action)
+        act(at, action, seen)
         check_consistency(at)
+        seen.append(expected(at).run_query)

@@ -5,7 +5,9 @@ the optimum by scikit-learn, the Hessian and its eigenvectors from their formula
 J from the definition (scipy's log-softmax) and the runs by gradient descent written here.
 """
 
+import html
 import math
+import re
 
 import numpy as np
 import pytest
@@ -21,22 +23,22 @@ from .conftest import (
     check_consistency,
     choose,
     click,
-    data_set,
+    expected,
     go,
     gradient_descent_path,
-    model_of,
+    has_button,
+    iteration,
+    loss_line,
     newton_optimum,
     objective_at,
     objective_hessian,
     open_app,
     reversals,
     set_widget,
-    settings_of,
     sign_fixed,
     toast,
     trace,
     url,
-    view_of,
     zero_sum_spectrum,
 )
 
@@ -45,15 +47,17 @@ PIN = "w.train.pin"
 
 def optimum_here(at) -> np.ndarray:
     """The optimum of the session's objective, by Newton's method written here."""
-    data = data_set(at)
-    return newton_optimum(data.X_train, data.y_train, len(data.class_names), settings_of(at).C)
+    data = expected(at).data
+    return newton_optimum(
+        data.X_train, data.y_train, len(data.class_names), expected(at).settings.C
+    )
 
 
 def plane_here(at, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The landscape's two directions (unit, as rows) and the curvature along each: the
     steepest eigenvector of the Hessian at the optimum, and the part of the way back to the
     start orthogonal to it ("start") or the second steepest eigenvector ("steepest")."""
-    data, C = data_set(at), settings_of(at).C
+    data, C = expected(at).data, expected(at).settings.C
     optimum = optimum_here(at)
     H = objective_hessian(optimum, data.X_train, C)
     _, vectors = zero_sum_spectrum(H, optimum.shape[0])
@@ -84,7 +88,7 @@ LANDSCAPES = {
 @pytest.mark.parametrize(("query", "kind"), LANDSCAPES.values(), ids=LANDSCAPES.keys())
 def test_the_landscape_is_j_on_the_plane_through_the_current_point(query, kind):
     at = open_app({**query, "panel": "landscape"}, TRAIN)
-    model, data, C = model_of(at), data_set(at), settings_of(at).C
+    model, data, C = expected(at).model, expected(at).data, expected(at).settings.C
     figure = chart_data(at, "w.train.landscape")
     directions, curvature, optimum = plane_here(at, kind)
     center = np.column_stack([model.coef_, model.intercept_])
@@ -103,8 +107,8 @@ def test_the_landscape_is_j_on_the_plane_through_the_current_point(query, kind):
     for j in np.linspace(0, b.size - 1, 5).astype(int):
         for i in np.linspace(0, a.size - 1, 5).astype(int):
             theta = center + (a[i] * directions[0] + b[j] * directions[1]).reshape(center.shape)
-            expected = objective_at(theta, data.X_train, data.y_train, C)
-            assert loss[j, i] == pytest.approx(expected, rel=1e-7), (i, j)
+            value = objective_at(theta, data.X_train, data.y_train, C)
+            assert loss[j, i] == pytest.approx(value, rel=1e-7), (i, j)
     # Its centre, (0, 0) on the chart, is the current point: J there is the model's loss.
     assert a[0] < 0 < a[-1] and b[0] < 0 < b[-1]
     assert objective_at(center, data.X_train, data.y_train, C) == pytest.approx(
@@ -115,7 +119,7 @@ def test_the_landscape_is_j_on_the_plane_through_the_current_point(query, kind):
     spread = corners.max() - corners.min()
     assert abs(np.mean(corners) - model.loss_) <= spread + 1e-9  # what the eye reads there
     # The path: every iterate projected, from the start to the current point at (0, 0).
-    settings = settings_of(at)
+    settings = expected(at).settings
     thetas = gradient_descent_path(
         data.X_train,
         data.y_train,
@@ -154,8 +158,9 @@ def test_the_landscape_follows_each_step_and_keeps_its_plane():
     assert figure["layout"]["xaxis"]["title"]["text"] == before  # fixed for the run
     assert trace(figure, "this run")["x"].size == 11
     choose(at, "w.view.plane", "steepest")
-    assert view_of(at).plane == "steepest" and url(at)["plane"] == "steepest"
-    assert model_of(at).n_iter_ == 10  # a view: the run goes on
+    assert at.segmented_control(key="w.view.plane").value == "steepest"
+    assert url(at)["plane"] == "steepest"
+    assert iteration(at) == 10  # a view: the run goes on
     check_consistency(at)
 
 
@@ -182,14 +187,27 @@ def test_the_simplex_needs_three_classes_and_the_control_shows_what_is_drawn():
 # ---------------------------------------------------------------------------- pins
 
 
+def pinned_chips(at) -> list[str]:
+    """The names of the pinned runs, as the key under the loss chart lists them."""
+    found = [
+        e.proto.body
+        for e in at.get("html")
+        if e.proto.body.startswith("<div") and "Pinned: " in e.proto.body
+    ]
+    assert len(found) <= 1
+    return (
+        [html.unescape(name) for name in re.findall(r"┈ ([^<]*)</span>", found[0])] if found else []
+    )
+
+
 def ghost_traces(figure) -> dict[str, dict]:
     """The pinned runs' ghosts on a chart: dotted, faded traces, by label."""
     return {t["name"]: t for t in figure["data"] if t.get("line", {}).get("dash") == "dot"}
 
 
 def losses_here(at, schedule) -> np.ndarray:
-    data = data_set(at)
-    k, C = len(data.class_names), settings_of(at).C
+    data = expected(at).data
+    k, C = len(data.class_names), expected(at).settings.C
     path = gradient_descent_path(data.X_train, data.y_train, k, C, schedule)
     return np.array([objective_at(theta, data.X_train, data.y_train, C) for theta in path])
 
@@ -207,34 +225,35 @@ def test_a_pinned_run_stays_as_a_dotted_ghost_and_travels_in_the_link():
     click(at, RESET)  # the same data: the pins stay
     click(at, STEP10)
     check_consistency(at)
-    expected = {
+    pinned = {
         "GD 0.5, 10 it.": [(0.5, 10)],
         "GD 0.5→1/L, 20 it.": [(0.5, 10), (None, 10)],
     }
     ghosts = ghost_traces(chart_data(at, "w.train.loss_chart"))
-    assert set(ghosts) == set(expected)
-    for label, schedule in expected.items():
+    assert set(ghosts) == set(pinned)
+    for label, schedule in pinned.items():
         n_iter = sum(count for _, count in schedule)
         np.testing.assert_array_equal(ghosts[label]["x"], np.arange(n_iter + 1))
         np.testing.assert_allclose(ghosts[label]["y"], losses_here(at, schedule), rtol=1e-10)
-    assert [p.label for p in at.session_state["lab.pins"]] == list(expected)
+    assert list(ghosts) == list(pinned)  # in the order they were pinned
+    assert pinned_chips(at) == list(pinned)
     # The link replays them: the same ghosts, to the last bit.
     reopened = open_app(url(at), TRAIN)
     again = ghost_traces(chart_data(reopened, "w.train.loss_chart"))
-    assert set(again) == set(expected)
-    for label in expected:
+    assert set(again) == set(pinned)
+    for label in pinned:
         np.testing.assert_array_equal(again[label]["y"], ghosts[label]["y"])
     check_consistency(reopened)
     # And the landscape draws their paths, projected onto the plane through this run.
     choose(reopened, "w.view.panel", "landscape")
     figure = chart_data(reopened, "w.train.landscape")
     paths = ghost_traces(figure)
-    assert set(paths) == set(expected)
+    assert set(paths) == set(pinned)
     directions, _, _ = plane_here(reopened, "start")
-    model = model_of(reopened)
+    model = expected(reopened).model
     center = np.column_stack([model.coef_, model.intercept_])
-    data = data_set(reopened)
-    for label, schedule in expected.items():
+    data = expected(reopened).data
+    for label, schedule in pinned.items():
         thetas = gradient_descent_path(data.X_train, data.y_train, 3, math.inf, schedule)
         projected = coordinates(thetas, center, directions)
         np.testing.assert_allclose(paths[label]["x"], projected[:, 0], atol=1e-6)
@@ -252,15 +271,17 @@ def test_pins_keep_the_four_newest_and_go_with_the_data_set():
     for _ in range(5):
         click(at, STEP10)
         click(at, PIN)
-    labels = [p.label for p in at.session_state["lab.pins"]]
+    labels = list(ghost_traces(chart_data(at, "w.train.loss_chart")))
     assert labels == [f"GD 1/L, {n} it." for n in (20, 30, 40, 50)]
+    assert pinned_chips(at) == labels
     assert url(at)["pins"] == ";".join(f"gd~none~autox{n}" for n in (20, 30, 40, 50))
     check_consistency(at)
     go(at, DATA)
     set_widget(at, "number_input", "w.data.seed", 3)
-    assert at.session_state["lab.pins"] == [] and "pins" not in url(at)
+    assert "pins" not in url(at)
     go(at, TRAIN)
     assert ghost_traces(chart_data(at, "w.train.loss_chart")) == {}
+    assert pinned_chips(at) == [] and not has_button(at, "w.train.unpin")
     check_consistency(at)
 
 
@@ -269,9 +290,10 @@ def test_a_run_pinned_at_iteration_zero_round_trips_through_its_link():
     click(at, PIN)
     assert url(at)["pins"] == "newton~none~"
     reopened = open_app(url(at), TRAIN)
-    assert [p.spec for p in reopened.session_state["lab.pins"]] == [
-        p.spec for p in at.session_state["lab.pins"]
-    ]
+    assert url(reopened)["pins"] == "newton~none~"
+    assert pinned_chips(reopened) == pinned_chips(at) == ["Newton, 0 it."]
+    [ghost] = ghost_traces(chart_data(reopened, "w.train.loss_chart")).values()
+    np.testing.assert_array_equal(ghost["x"], [0])
     check_consistency(reopened)
 
 
@@ -281,11 +303,12 @@ def test_a_pinned_penalised_newton_run_is_named_and_replayed():
     click(at, "w.train.step")
     click(at, PIN)
     assert "Newton C=1, 2 it." in toast(at)
+    _, pinned_losses = loss_line(chart_data(at, "w.train.loss_chart"))
     reopened = open_app(url(at), TRAIN)
-    [pin] = reopened.session_state["lab.pins"]
-    np.testing.assert_array_equal(pin.losses, model_of(at).loss_history())
+    assert url(reopened)["pins"] == "newton~1.0~0.5x2"  # the rate in force, unused by Newton
     ghosts = ghost_traces(chart_data(reopened, "w.train.loss_chart"))
-    np.testing.assert_array_equal(ghosts["Newton C=1, 2 it."]["y"], pin.losses)
+    assert list(ghosts) == ["Newton C=1, 2 it."]
+    np.testing.assert_array_equal(ghosts["Newton C=1, 2 it."]["y"], pinned_losses)
     check_consistency(reopened)
 
 

@@ -10,7 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 import ui.settings
 from softmax_core import SoftmaxRegression, make_noisy_classes
-from ui.settings import QUOTE_LENGTH, Settings, escape_markdown, from_query, to_query
+from softmax_core.solvers import SECONDS_PER_FLOP
+from ui.settings import QUOTE_LENGTH, Settings, from_query
 
 from .conftest import (
     APP,
@@ -25,22 +26,22 @@ from .conftest import (
     STEP10,
     TIMEOUT,
     TRAIN,
+    assert_same_run_state,
     check_consistency,
     choose,
-    classroom_of,
     click,
+    expected,
     go,
     history_shim_installed,
     iteration,
     metric,
-    model_of,
     open_app,
-    run_of,
+    parameters_shown,
+    plain_text_of,
+    run_state,
     set_widget,
-    settings_of,
     summary,
     url,
-    view_of,
 )
 
 LINK = {
@@ -63,7 +64,19 @@ def test_the_page_writes_its_run_into_streamlits_query_params(page):
     at = open_app(page=TRAIN)
     click(at, STEP10)
     go(at, page)
-    assert url(at) == to_query(settings_of(at), 10, run_of(at).schedule)
+    assert url(at) == {  # the seed note, 10 steps on
+        "kind": "line",
+        "n": "100",
+        "k": "3",
+        "noise": "0.1",
+        "seed": "0",
+        "lr": "0.5",
+        "C": "none",
+        "solver": "gd",
+        "tol": "1e-06",
+        "max_iter": "1000",
+        "iter": "10",
+    }
     assert history_shim_installed(at)
     if page == TRAIN:
         click(at, STEP)
@@ -74,13 +87,14 @@ def test_the_page_writes_its_run_into_streamlits_query_params(page):
 
 def test_link_reproduces_settings_and_run():
     at = open_app(LINK, TRAIN)
-    assert settings_of(at) == Settings(
+    assert expected(at).settings == Settings(
         n_samples=50, n_classes=4, noise=0.2, seed=7, learning_rate=0.05, C=1.0, solver="nesterov"
     )
     reference = SoftmaxRegression(learning_rate=0.05, C=1.0, solver="nesterov")
     reference.advance(*make_noisy_classes(50, 4, 0.2, random_state=7), n_steps=12)
-    np.testing.assert_array_equal(model_of(at).coef_, reference.coef_)
-    np.testing.assert_array_equal(model_of(at).intercept_, reference.intercept_)
+    shown = parameters_shown(at)
+    np.testing.assert_array_equal(shown["w1"], reference.coef_[:, 0])
+    np.testing.assert_array_equal(shown["b"], reference.intercept_)
     assert at.number_input(key="w.train.lr").value == 0.05
     assert at.selectbox(key="w.train.C").value == 1.0
     assert at.segmented_control(key="w.train.solver").value == "nesterov"
@@ -88,7 +102,8 @@ def test_link_reproduces_settings_and_run():
     check_consistency(at)
     click(at, STEP10)  # and goes on like the original
     reference.advance(*make_noisy_classes(50, 4, 0.2, random_state=7), n_steps=10)
-    np.testing.assert_array_equal(model_of(at).coef_, reference.coef_)
+    np.testing.assert_array_equal(parameters_shown(at)["w1"], reference.coef_[:, 0])
+    np.testing.assert_array_equal(parameters_shown(at)["b"], reference.intercept_)
     check_consistency(at)
 
 
@@ -99,9 +114,8 @@ def test_schedule_link_reproduces_a_learning_rate_change():
     set_widget(by_hand, "number_input", "w.train.lr", 0.1)
     click(by_hand, STEP10)
     click(by_hand, STEP10)
-    np.testing.assert_array_equal(model_of(at).coef_, model_of(by_hand).coef_)
-    assert metric(at, "Loss J") == metric(by_hand, "Loss J")
     assert url(at) == url(by_hand)
+    assert_same_run_state(at, run_state(by_hand))
     check_consistency(at)
 
 
@@ -114,14 +128,14 @@ def test_a_sessions_url_reopens_the_same_run_and_view():
     set_widget(at, "toggle", "w.view.log_y", True)
     set_widget(at, "toggle", "w.classroom", True)
     reopened = open_app(url(at), TRAIN)
-    assert settings_of(reopened) == settings_of(at)
-    assert view_of(reopened) == view_of(at) and classroom_of(reopened)
-    np.testing.assert_array_equal(model_of(reopened).coef_, model_of(at).coef_)
     assert url(reopened) == url(at)
+    assert expected(reopened).view == expected(at).view and expected(reopened).classroom
+    assert reopened.toggle(key="w.view.log_y").value and reopened.toggle(key="w.classroom").value
+    assert_same_run_state(reopened, run_state(at))  # in classroom mode: no parameter table
     check_consistency(reopened)
     click(at, STEP)
     click(reopened, STEP)
-    np.testing.assert_array_equal(model_of(reopened).coef_, model_of(at).coef_)
+    assert_same_run_state(reopened, run_state(at))
 
 
 @pytest.mark.parametrize(
@@ -141,8 +155,7 @@ def test_a_sessions_url_reopens_exactly_its_run(actions):
     reopened = open_app(url(at), TRAIN)
     assert summary(reopened) == summary(at)
     assert metric(reopened, "Loss J") == metric(at, "Loss J")
-    np.testing.assert_array_equal(model_of(reopened).coef_, model_of(at).coef_)
-    np.testing.assert_array_equal(model_of(reopened).loss_history(), model_of(at).loss_history())
+    assert_same_run_state(reopened, run_state(at))  # every parameter and drawn loss, exactly
     check_consistency(reopened)
 
 
@@ -177,7 +190,10 @@ def test_every_view_setting_round_trips_through_a_link(query, page, kind, key, v
         check_consistency(at)
     assert getattr(at, kind)(key=key).value == value
     reopened = open_app(url(at), page)
-    assert view_of(reopened) == view_of(at) and classroom_of(reopened) == classroom_of(at)
+    assert (
+        expected(reopened).view == expected(at).view
+        and expected(reopened).classroom == expected(at).classroom
+    )
     assert getattr(reopened, kind)(key=key).value == value
     if default is not None:  # back to the default: the link drops it
         set_widget(at, kind, key, default)
@@ -193,7 +209,7 @@ def test_the_landscapes_plane_round_trips_through_a_link():
     assert query.items() <= url(at).items()
     check_consistency(at)
     reopened = open_app(url(at), TRAIN)
-    assert view_of(reopened) == view_of(at)
+    assert expected(reopened).view == expected(at).view
     assert reopened.segmented_control(key="w.view.plane").value == "steepest"
     choose(at, "w.view.plane", "start")
     assert "plane" not in url(at) and url(at)["panel"] == "landscape"
@@ -227,13 +243,12 @@ def test_share_links_hold_the_run_for_students_and_the_presenter(classroom):
 def test_state_survives_page_switches():
     at = open_app(LINK, TRAIN)
     click(at, STEP10)
-    coef = model_of(at).coef_.copy()
+    before = run_state(at)
     for page in (DATA, COMPARE, MATH, HOME, TRAIN):
         go(at, page)
-        assert run_of(at).n_iter == 22
-        np.testing.assert_array_equal(model_of(at).coef_, coef)
         assert url(at)["iter"] == "22"
         check_consistency(at)
+    assert_same_run_state(at, before)
     click(at, "w.train.back")
     assert iteration(at) == 12  # the history survived too
     check_consistency(at)
@@ -254,8 +269,12 @@ BAD_LINKS = [
     ({"n": "<img src=x onerror=alert(1)>"}, r"\<img src\=x onerror\=alert\(1\)\>"),
     ({"seed": "1_000"}, r"seed\=\'1\_000\'\: must be a whole number"),
     ({"lr": "1e400"}, r"lr\=\'1e400\'\: must be auto or a number from 1e\-06 to 1e\+06"),
-    (
+    (  # whitespace runs as one space (softmax_core.text.plain)
         {"kind": "line\nblobs"},
+        r"kind\=\'line blobs\'\: must be one of line, blobs, iris, wine, upload; using the default",
+    ),
+    (
+        {"kind": "line\x00blobs"},
         r"kind\=\'line?blobs\'\: must be one of line, blobs, iris, wine, upload; using the default",
     ),
 ]
@@ -283,15 +302,15 @@ def test_a_five_thousand_character_value_is_cut(name):
     items = notice_items(at)
     assert len(items) == 1
     assert len(items[0]) < 300
-    quoted = escape_markdown(("9" if raw[0] == "9" else "x") * (QUOTE_LENGTH - 1) + "…")
-    assert quoted in items[0]
+    quoted = ("9" if raw[0] == "9" else "x") * (QUOTE_LENGTH - 1) + "…"
+    assert quoted in plain_text_of(items[0])
     check_consistency(at)
 
 
 def test_every_problem_of_a_tampered_link_is_named_and_the_url_is_clean():
     bad = {"n": "abc", "k": "99", "lr": "nan", "C": "0", "solver": "sgd", "noise": "2"}
     at = open_app(bad | {"seed": "-1", "iter": "-5", "window": "none", "ref": "x"}, TRAIN)
-    assert settings_of(at) == Settings()
+    assert expected(at).settings == Settings()
     items = notice_items(at)
     assert [item.split("\\=")[0] for item in items] == [
         "n", "k", "noise", "seed", "lr", "C", "solver", "ref", "window", "iter"
@@ -301,24 +320,25 @@ def test_every_problem_of_a_tampered_link_is_named_and_the_url_is_clean():
 
 
 def test_iterations_beyond_the_replay_budget_are_cut_with_a_notice(monkeypatch):
-    """The budget is lowered here (opening a link replays at most 200 million
-    sample-iterations, seconds of work): 4 x 10,000 / 100 points = 400 iterations."""
-    monkeypatch.setattr(ui.settings, "WORK_BUDGET", 10_000)
+    """The budget is lowered here: a link replays at most STEP_SECONDS' worth of the core's
+    estimated work (seconds, in the app), set here to 400.5 iterations of gd on these
+    100 points."""
+    cost = Settings(learning_rate=0.1).iteration_cost()
+    monkeypatch.setattr(ui.settings, "STEP_SECONDS", 400.5 * cost * SECONDS_PER_FLOP)
+    assert Settings(learning_rate=0.1).replay_budget() == 400
     at = open_app({"iter": "500", "lr": "0.1", "sched": "0.5x300,0.1x200"}, TRAIN)
-    assert notice_items(at) == [
-        escape_markdown(
-            "iter=500 is more than a link may replay on 100 points; restored the first "
-            "400 iterations"
-        )
+    assert [plain_text_of(item) for item in notice_items(at)] == [
+        "iter=500 is more than a link may replay on 100 points with gd; restored the "
+        "first 400 iterations"
     ]
     assert iteration(at) == 400
-    assert run_of(at).schedule == [(0.5, 300), (0.1, 100)]
+    assert url(at)["sched"] == "0.5x300,0.1x100"
     check_consistency(at)
 
 
 def test_unknown_parameters_are_ignored():
     at = open_app({"utm_source": "mail", "iter": "3"}, TRAIN)
-    assert run_of(at).n_iter == 3
+    assert expected(at).n_iter == 3
     assert not [w for w in at.warning if w.value.startswith(NOTICE)]
     assert "utm_source" not in url(at)
     check_consistency(at)
@@ -326,7 +346,8 @@ def test_unknown_parameters_are_ignored():
 
 def test_a_link_that_diverges_opens_diverged_and_says_so():
     at = open_app({"lr": "1000000", "iter": "5"}, TRAIN)
-    assert model_of(at).diverged_ and iteration(at) == 1
+    assert metric(at, "Converged") == "diverged" and iteration(at) == 1
+    assert expected(at).model.diverged_
     assert url(at)["iter"] == "1"
     check_consistency(at)
 
@@ -336,5 +357,5 @@ def test_a_link_with_values_outside_the_choices_keeps_them():
     assert at.selectbox(key="w.train.C").value == 0.5
     assert at.select_slider(key="w.train.tol").value == 1e-07
     assert (url(at)["C"], url(at)["tol"]) == ("0.5", "1e-07")
-    assert math.isclose(settings_of(at).C, 0.5)
+    assert math.isclose(expected(at).settings.C, 0.5)
     check_consistency(at)

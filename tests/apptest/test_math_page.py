@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from softmax_core import objective_gradient
-from ui import explain
 
 from .conftest import (
     COMPARE,
@@ -16,26 +15,25 @@ from .conftest import (
     STEP10,
     TRAIN,
     alerts,
+    assert_shows,
     check_consistency,
     choose,
     click,
     curvature_bound,
     data_of,
-    data_set,
     dataframe,
+    expected,
     go,
     gradient_here,
     latex_lines,
-    model_of,
     newton_optimum,
     objective_hessian,
     open_app,
-    report_of,
+    parameters_shown,
+    rounds_to,
     set_widget,
-    settings_of,
     zero_sum_spectrum,
 )
-from .conftest import latex_row as row
 
 
 def live(at) -> list[str]:
@@ -45,21 +43,32 @@ def live(at) -> list[str]:
     return lines[start:]
 
 
-def expected_lines(model, X, y, index) -> list[str]:
-    """The live numbers computed here from the model's parameters, independently of ui/."""
+def check_live(lines: list[str], model, X, y, names, index) -> None:
+    """The live numbers are the model's for point ``index``, computed here independently of
+    ui/ (each vector read back from the LaTeX, to its four decimals)."""
     x = X[index]
     scores = model.coef_ @ x + model.intercept_
     shifted = np.exp(scores - scores.max())
     proba = shifted / shifted.sum()
     label = int(y[index])
     error = proba - np.eye(len(proba))[label]
-    return [
-        r"\mathbf{x} = " + row(x) + rf",\qquad y = \text{{{label}}}",
-        r"\mathbf{z} = W\mathbf{x} + \mathbf{b} = " + row(scores),
-        r"\mathbf{p} = \operatorname{softmax}(\mathbf{z}) = " + row(proba),
-        rf"\ell = -\log p_{{{label}}} = -\log {proba[label]:.4f} = {-np.log(proba[label]):.4f}",
-        r"\frac{\partial \ell}{\partial \mathbf{b}} = \mathbf{p} - \mathbf{e}_y = " + row(error),
-    ]
+    assert lines[0].startswith(r"\mathbf{x} = ")
+    assert lines[0].endswith(rf",\qquad y = \text{{{names[label]}}}")
+    assert_shows(lines[0], x)
+    assert lines[1].startswith(r"\mathbf{z} = W\mathbf{x} + \mathbf{b} = ")
+    assert_shows(lines[1], scores)
+    assert lines[2].startswith(r"\mathbf{p} = \operatorname{softmax}(\mathbf{z}) = ")
+    assert_shows(lines[2], proba)
+    loss = rf"\ell = -\log p_{{{names[label]}}} = -\log "
+    assert lines[3].startswith(loss)
+    shown_p, shown_loss = lines[3].removeprefix(loss).split(" = ")
+    assert rounds_to(shown_p, proba[label]) and rounds_to(shown_loss, -np.log(proba[label]))
+    assert lines[4].startswith(
+        r"\frac{\partial \ell}{\partial \mathbf{b}} = \mathbf{p} - \mathbf{e}_y = "
+    )
+    assert_shows(lines[4], error)
+    assert lines[5].startswith(r"\frac{\partial \ell}{\partial W} = (\mathbf{p} - \mathbf{e}_y)\,")
+    assert_shows(lines[5], np.outer(error, x))
 
 
 def stacked(table, caption: str, n_features: int) -> np.ndarray:
@@ -69,7 +78,7 @@ def stacked(table, caption: str, n_features: int) -> np.ndarray:
 
 
 def gradient_at(at, theta: np.ndarray) -> np.ndarray:
-    current = settings_of(at)
+    current = expected(at).settings
     X, y = data_of(current)
     _, grad_coef, grad_intercept = objective_gradient(theta[:, :-1], theta[:, -1], X, y, current.C)
     return np.column_stack([grad_coef, grad_intercept])
@@ -83,8 +92,8 @@ def test_renders_the_derivation_at_iteration_zero():
     # The default point is the middle one, x = 50 * 10 / 99.
     assert lines[0].startswith(r"\mathbf{x} = \begin{pmatrix}5.0505\end{pmatrix}")
     assert lines[2].endswith(r"\begin{pmatrix}0.3333 & 0.3333 & 0.3333\end{pmatrix}")
-    X, y = data_of(settings_of(at))
-    assert lines[:5] == expected_lines(model_of(at), X, y, 50)
+    X, y = data_of(expected(at).settings)
+    check_live(lines, expected(at).model, X, y, expected(at).data.class_names, 50)
     check_consistency(at)
 
 
@@ -96,8 +105,8 @@ def test_live_numbers_follow_the_model_and_the_chosen_point(query, point):
     click(at, STEP10)
     go(at, MATH)
     set_widget(at, "number_input", "w.math.point", point)
-    X, y = data_of(settings_of(at))
-    assert live(at)[:5] == expected_lines(model_of(at), X, y, point)
+    X, y = data_of(expected(at).settings)
+    check_live(live(at), expected(at).model, X, y, expected(at).data.class_names, point)
     check_consistency(at)
 
 
@@ -105,7 +114,7 @@ def test_gradient_descent_next_step_is_now_minus_eta_times_the_gradient():
     at = open_app(page=TRAIN)
     click(at, STEP10)
     go(at, MATH)
-    model = model_of(at)
+    model = expected(at).model
     table = dataframe(at)
     now = stacked(table, "now", 1)
     np.testing.assert_array_equal(now, np.column_stack([model.coef_, model.intercept_]))
@@ -115,8 +124,8 @@ def test_gradient_descent_next_step_is_now_minus_eta_times_the_gradient():
     predicted = stacked(table, "next", 1)
     go(at, TRAIN)
     click(at, STEP)
-    model = model_of(at)
-    np.testing.assert_array_equal(np.column_stack([model.coef_, model.intercept_]), predicted)
+    shown = parameters_shown(at)  # the Train page's table after the step
+    np.testing.assert_array_equal(np.column_stack([shown["w1"], shown["b"]]), predicted)
     check_consistency(at)
 
 
@@ -139,8 +148,8 @@ def test_5_nesterov_next_step_takes_the_gradient_at_the_look_ahead_point():
     assert len(shown) == 1 and "η = 0.5" in shown[0]
     go(at, TRAIN)
     click(at, STEP)
-    model = model_of(at)
-    np.testing.assert_array_equal(np.column_stack([model.coef_, model.intercept_]), after)
+    shown = parameters_shown(at)  # the Train page's table after the step
+    np.testing.assert_array_equal(np.column_stack([shown["w1"], shown["b"]]), after)
     check_consistency(at)
 
 
@@ -157,8 +166,8 @@ def test_newton_next_step_follows_its_direction():
     np.testing.assert_allclose(after, now - size * direction, rtol=1e-9, atol=1e-12)
     go(at, TRAIN)
     click(at, STEP)
-    model = model_of(at)
-    np.testing.assert_array_equal(np.column_stack([model.coef_, model.intercept_]), after)
+    shown = parameters_shown(at)  # the Train page's table after the step
+    np.testing.assert_array_equal(np.column_stack([shown["w1"], shown["b"]]), after)
     check_consistency(at)
 
 
@@ -186,9 +195,9 @@ def separable(data, C: float) -> bool:
 def spectrum_here(at) -> np.ndarray:
     """The Hessian's eigenvalues (zero-sum directions) at the model's current point,
     computed here from the Hessian's formula."""
-    model, data = model_of(at), data_set(at)
+    model, data = expected(at).model, expected(at).data
     theta = np.column_stack([model.coef_, model.intercept_])
-    H = objective_hessian(theta, data.X_train, settings_of(at).C)
+    H = objective_hessian(theta, data.X_train, expected(at).settings.C)
     return zero_sum_spectrum(H, theta.shape[0])[0]
 
 
@@ -209,7 +218,7 @@ STEP_SIZES = {
 @pytest.mark.parametrize(("query", "key"), STEP_SIZES.values(), ids=STEP_SIZES.keys())
 def test_the_step_size_section_is_the_curvature_computed_here(query, key):
     at = open_app(query, MATH)
-    model, data, C = model_of(at), data_set(at), settings_of(at).C
+    model, data, C = expected(at).model, expected(at).data, expected(at).settings.C
     spectrum = spectrum_here(at)
     steepest, flattest = spectrum[-1], spectrum[0]
     L = curvature_bound(data.X_train, C)
@@ -229,16 +238,31 @@ def test_the_step_size_section_is_the_curvature_computed_here(query, key):
     )
     # The claim is chosen by these numbers: below 2/L stable; above it, an overshoot here
     # when eta lambda > 2, else a step long enough to reach curvature up to L.
+    product, factor = rate * steepest, abs(1 - rate * steepest)
     if model.solver == "newton":
-        expected = "local-newton"
+        chosen, level, said = "local-newton", "info", ["Newton's method divides by the curvature"]
     elif rate <= 2 / L:
-        expected = "local-stable"
+        chosen, level = "local-stable", "success"
+        said = [
+            f"η = {rate:.4g} is at most 2/L = {2 / L:.4g}: the error shrinks along every "
+            f"direction, here (|1 − ηλ| = {factor:.3f})"
+        ]
+    elif product > 2:
+        chosen, level = "local-overshoot", "warning"
+        said = [f"Here ηλ = {product:.3g} > 2:", f"multiplying the error by {factor:.3g}"]
     else:
-        expected = "local-overshoot" if rate * steepest > 2 else "local-long-step"
-    assert expected == key
-    claim = explain.local_step(report_of(at), steepest, rate, 2 / L)
-    assert claim.key == key
-    assert (claim.level, claim.text) in alerts(at)
+        chosen, level = "local-long-step", "warning"
+        steps, rises = expected(at).trend
+        said = [
+            f"Here ηλ = {product:.3g} < 2,",
+            f"η = {rate:.4g} is above 2/L = {2 / L:.4g}",
+            f"reaches ground curved up to L = {L:.4g}",
+            f" Measured: the loss rose in {rises} of the last {steps} steps." if steps else "",
+        ]
+    assert chosen == key
+    found = [(lv, text) for lv, text in alerts(at) if text.startswith(said[0])]
+    assert [lv for lv, _ in found] == [level], alerts(at)
+    assert all(part in found[0][1] for part in said), (said, found)
     # Near the optimum: the flattest curvature there, and what it costs gradient descent.
     near = [m.value for m in at.markdown if m.value.startswith(("Near the optimum", "Here the"))]
     if separable(data, C):
@@ -260,11 +284,11 @@ def test_the_step_size_section_is_the_curvature_computed_here(query, key):
 
 def test_compare_explains_the_iteration_counts_with_the_curvature_computed_here():
     at = open_app({"lr": "auto", "iter": "40"}, COMPARE)
-    data = data_set(at)
+    data = expected(at).data
     optimum = newton_optimum(data.X_train, data.y_train, 3, float("inf"))
     flat = zero_sum_spectrum(objective_hessian(optimum, data.X_train, float("inf")), 3)[0][0]
     L = curvature_bound(data.X_train, float("inf"))
-    lbfgs = int(np.max(report_of(at).reference.model.n_iter_))  # scikit-learn's own count
+    lbfgs = int(np.max(expected(at).reference.n_iter_))  # scikit-learn's own count
     [text] = [m.value for m in at.markdown if m.value.startswith("**Why the iteration")]
     assert f"scikit-learn's L-BFGS took {lbfgs:,} iterations (C = ∞)" in text
     assert (
@@ -277,7 +301,7 @@ def test_compare_explains_the_iteration_counts_with_the_curvature_computed_here(
 
 def test_the_next_step_on_standardised_held_out_data_uses_the_training_points():
     at = open_app({"kind": "iris", "std": "1", "holdout": "0.3", "lr": "auto", "iter": "5"}, MATH)
-    model, data = model_of(at), data_set(at)
+    model, data = expected(at).model, expected(at).data
     table = dataframe(at)
     now = stacked(table, "now", 1)
     np.testing.assert_array_equal(now, np.column_stack([model.coef_, model.intercept_]))
@@ -294,7 +318,7 @@ def test_separable_data_are_said_to_have_no_unique_optimum():
     """Iris by petal length: setosa lies apart, so without a penalty the loss falls for
     ever; no page may quote a rate of convergence to an optimum that does not exist."""
     at = open_app({"kind": "iris", "lr": "auto", "iter": "50"}, MATH)
-    data = data_set(at)
+    data = expected(at).data
     assert separable(data, float("inf"))
     assert FLAT in [m.value for m in at.markdown]
     assert not any("a factor e every" in m.value for m in at.markdown)

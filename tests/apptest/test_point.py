@@ -17,22 +17,23 @@ from .conftest import (
     MATH,
     STEP10,
     TRAIN,
+    assert_shows,
     chart_data,
     charts,
     check_consistency,
     choose,
     click,
-    data_set,
+    expected,
     go,
     latex_lines,
-    latex_row,
-    model_of,
+    line_starting,
     open_app,
+    parameters_shown,
     point_numbers,
+    rounds_to,
     set_widget,
     trace,
     url,
-    view_of,
 )
 
 POINTS = {
@@ -49,7 +50,7 @@ POINTS = {
 @pytest.mark.parametrize(("query", "index"), POINTS.values(), ids=POINTS.keys())
 def test_the_followed_points_panel_is_the_model_on_that_point(query, index):
     at = open_app({**query, "point": str(index)}, TRAIN)
-    model, data = model_of(at), data_set(at)
+    data = expected(at).data
     point = point_numbers(at, index)
     # p = softmax(z) sums to 1, and -log p_y is the point's own cross-entropy.
     bars = trace(chart_data(at, "w.train.point_bars"), "softmax(z)")
@@ -58,23 +59,25 @@ def test_the_followed_points_panel_is_the_model_on_that_point(query, index):
     labels = list(range(len(data.class_names)))
     per_sample = log_loss([point.label], [bars["y"]], labels=labels)
     lines = latex_lines(at)
-    p_y = point.proba[point.label]
-    assert rf"\ell = -\log p_{{y}} = -\log {p_y:.4f} = {per_sample:.4f}" in lines
-    assert r"\mathbf{z} = W\mathbf{x} + \mathbf{b} = " + latex_row(point.scores) in lines
-    assert r"\mathbf{x} = " + latex_row(data.X[index]) in lines  # as drawn
+    loss = line_starting(lines, r"\ell = -\log p_{y} = -\log ")
+    shown_p, shown_loss = loss.removeprefix(r"\ell = -\log p_{y} = -\log ").split(" = ")
+    assert rounds_to(shown_p, point.proba[point.label]) and rounds_to(shown_loss, per_sample)
+    assert_shows(line_starting(lines, r"\mathbf{z} = W\mathbf{x} + \mathbf{b} = "), point.scores)
+    assert_shows(line_starting(lines, r"\mathbf{x} = "), data.X[index])  # as drawn
     if data.standardised:
-        assert any(line.endswith(latex_row(point.x_model)) for line in lines)
+        assert_shows(line_starting(lines, r"\tilde{\mathbf{x}} = "), point.x_model)
     # Its share of the gradient: (p - e_y) / n; the shares of all training points add up to
-    # the gradient the model steps against.
+    # the gradient the model steps against (the parameter table's ∂J/∂b).
     held = "held out" if index in set(data.test.tolist()) else "training"
+    gradient = [line for line in lines if r"\tfrac{1}{n}" in line]
     if held == "training":
-        share = latex_row(point.error / data.train.size)
-        assert any(line.endswith(share) for line in lines if r"\tfrac{1}{n}" in line)
+        [line] = gradient
+        assert_shows(line, point.error / data.train.size)
     else:  # a held-out point has no share: the model never learns from it
-        assert not [line for line in lines if r"\tfrac{1}{n}" in line]
+        assert gradient == []
         assert any(c.value.startswith("A held-out point: the model never") for c in at.caption)
     shares = sum(point_numbers(at, i).error for i in data.train) / data.train.size
-    np.testing.assert_allclose(shares, model.grad_intercept_, atol=1e-12)
+    np.testing.assert_allclose(shares, parameters_shown(at)["∂J/∂b"], atol=1e-12)
     assert any(m.value.startswith(f"**Point {index}** ({held})") for m in at.markdown)
     check_consistency(at)
     click(at, STEP10)  # the panel follows the model
@@ -83,7 +86,7 @@ def test_the_followed_points_panel_is_the_model_on_that_point(query, index):
 
 def test_the_chosen_point_is_ringed_on_every_chart():
     at = open_app({"kind": "blobs", "n": "30", "iter": "5", "point": "12"}, TRAIN)
-    data = data_set(at)
+    data = expected(at).data
     ring = trace(chart_data(at, "w.train.model_chart"), "chosen point")
     assert (ring["x"], ring["y"]) == ([data.X[12, 0]], [data.X[12, 1]])
     choose(at, "w.view.panel", "simplex")
@@ -100,7 +103,7 @@ def test_the_chosen_point_is_ringed_on_every_chart():
 def test_every_point_carries_its_row_for_a_click():
     """A click reports the clicked point's customdata: each point's row in the data set."""
     at = open_app({"holdout": "0.3", "point": "4"}, TRAIN)
-    data = data_set(at)
+    data = expected(at).data
     rows = []
     for t in chart_data(at, "w.train.model_chart")["data"]:
         if t.get("customdata") is not None:
@@ -112,20 +115,20 @@ def test_every_point_carries_its_row_for_a_click():
 def test_the_math_pages_row_box_chooses_the_point_train_follows():
     at = open_app({"iter": "10"}, MATH)
     set_widget(at, "number_input", "w.math.point", 0)
-    assert view_of(at).point == 0 and url(at)["point"] == "0"
+    assert expected(at).view.point == 0 and url(at)["point"] == "0"
     check_consistency(at)
     go(at, TRAIN)
     assert "w.train.point_bars" in charts(at)
     check_consistency(at)
     click(at, "w.train.clear_point")
-    assert view_of(at).point is None and "point" not in url(at)
+    assert expected(at).view.point is None and "point" not in url(at)
     check_consistency(at)
 
 
 def test_a_point_beyond_a_smaller_data_set_is_forgotten():
     at = open_app({"point": "99"}, DATA)
     set_widget(at, "number_input", "w.data.n_samples", 50)
-    assert view_of(at).point is None
+    assert expected(at).view.point is None
     check_consistency(at)
     go(at, TRAIN)
     check_consistency(at)
@@ -148,7 +151,7 @@ def test_temperature_gives_scipys_softmax_of_z_over_t(temperature):
     np.testing.assert_allclose(shown, softmax(point.scores / temperature), rtol=1e-12, atol=1e-300)
     assert shown.sum() == pytest.approx(1.0, abs=1e-12)
     assert int(np.argmax(shown)) == int(np.argmax(point.scores))  # never another winner
-    name = data_set(at).class_names[int(np.argmax(point.scores))]
+    name = expected(at).data.class_names[int(np.argmax(point.scores))]
     assert any(
         c.value == f"Point 20: the most probable class is {name} at T = {temperature:g}, "
         "the same as at T = 1."

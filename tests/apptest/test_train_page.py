@@ -8,9 +8,6 @@ reproduce the issue "Truth on screen"; the rest cover the issue "The lecture on 
 import numpy as np
 import pytest
 
-from ui import explain
-from ui.report import format_rate
-
 from .conftest import (
     BACK,
     FIX,
@@ -27,6 +24,7 @@ from .conftest import (
     STEP,
     STEP10,
     TRAIN,
+    assert_same_run_state,
     chart_data,
     chart_subtitle,
     check_consistency,
@@ -34,19 +32,20 @@ from .conftest import (
     click,
     dashed,
     dataframe,
+    expected,
     go,
     gradient_now,
     has_button,
     iteration,
     j_star,
+    loss_line,
     metric,
-    model_of,
     open_app,
     page_alerts,
-    report_of,
-    run_of,
+    parameters_shown,
+    run_state,
     set_widget,
-    settings_of,
+    stability_key,
     summary,
     toast,
     toasts,
@@ -76,19 +75,20 @@ SCRIPTS = {
     "back-undoes-each-action": [(STEP, 1), (STEP10, 11), (BACK, 1), (BACK, 0), (BACK, 0)],
     "reset-then-back": [(STEP10, 10), (STEP, 11), (RESET, 0), (BACK, 11), (BACK, 10)],
     "run-to-max-iter": [(STEP10, 10), (RUN, 1000), (BACK, 10)],
-    "play-ticks": [(PLAY, 1), ("tick", 2), ("tick", 3), (PAUSE, 3), ("tick", 3), (BACK, 2)],
+    "play-ticks": [(PLAY, 1), ("tick", 2), ("tick", 3), (PAUSE, 3), ("tick", 3), (BACK, 0)],
 }
 
 
 @pytest.mark.parametrize("script", SCRIPTS.values(), ids=SCRIPTS.keys())
 def test_each_action_moves_the_iteration_and_every_display_follows(train_app, script):
     check_consistency(train_app)
-    for action, expected in script:
+    for action, n_iter in script:
         if action == "tick":
             train_app.run()
         else:
             click(train_app, action)
-        assert model_of(train_app).n_iter_ == expected, action
+        assert iteration(train_app) == n_iter, action
+        assert url(train_app)["iter"] == str(n_iter), action
         check_consistency(train_app)
 
 
@@ -97,14 +97,26 @@ def test_starts_at_iteration_zero_with_loss_log3(train_app):
     assert metric(train_app, "Loss J") == f"{LOG3:.6g}" == "1.09861"
     assert metric(train_app, "Last step ΔJ") == "–"
     assert metric(train_app, "Converged") == "no"
-    losses = trace(chart_data(train_app, "w.train.loss_chart"), "from scratch")
-    np.testing.assert_allclose(losses["y"], [LOG3], rtol=1e-15)
+    _, losses = loss_line(chart_data(train_app, "w.train.loss_chart"))
+    np.testing.assert_allclose(losses, [LOG3], rtol=1e-15)
 
 
 def test_back_with_nothing_to_undo_says_so(train_app):
     click(train_app, BACK)
     assert "Nothing to undo" in toast(train_app)
     assert iteration(train_app) == 0
+    check_consistency(train_app)
+
+
+def test_reset_at_iteration_zero_does_nothing_and_leaves_nothing_to_undo(train_app):
+    click(train_app, STEP)
+    click(train_app, BACK)
+    before = run_state(train_app)
+    click(train_app, RESET)
+    assert toast(train_app) == "Nothing to reset: the run is at iteration 0."
+    assert_same_run_state(train_app, before)
+    click(train_app, BACK)  # nothing new to undo: Back undoes the step before, as it did
+    assert "Nothing to undo" in toast(train_app)
     check_consistency(train_app)
 
 
@@ -120,13 +132,15 @@ def test_a_message_about_an_action_is_a_toast_shown_once(train_app):
 
 def test_back_returns_to_the_exact_parameters(train_app):
     click(train_app, STEP10)
-    before = model_of(train_app).snapshot()
+    before = parameters_shown(train_app)
+    loss = metric(train_app, "Loss J")
     click(train_app, RUN)
+    assert parameters_shown(train_app)["b"].tolist() != before["b"].tolist()
     click(train_app, BACK)
-    model = model_of(train_app)
-    np.testing.assert_array_equal(model.coef_, before.coef)
-    np.testing.assert_array_equal(model.intercept_, before.intercept)
-    assert model.loss_ == before.loss
+    now = parameters_shown(train_app)
+    for name, values in before.items():
+        np.testing.assert_array_equal(now[name], values, err_msg=name)
+    assert metric(train_app, "Loss J") == loss
     assert toasts(train_app) == ["Back to iteration 10."]
     check_consistency(train_app)
 
@@ -188,12 +202,12 @@ def test_max_iter_blocks_training_with_a_message(train_app):
 def test_run_to_convergence_says_how_many_iterations_it_took(query):
     at = open_app(query, TRAIN)
     click(at, RUN)
-    model = model_of(at)
+    model = expected(at).model
     assert model.converged_
     history = model.loss_history()
     assert toasts(at) == [
         f"Converged after {model.n_iter_:,} more iterations: the last step changed the loss "
-        f"by {abs(history[-1] - history[-2]):.1e} < tol = 1e-06."
+        f"by {abs(history[-1] - history[-2]):.1e} < 1e-06."
     ]
     assert metric(at, "Converged") == "yes"
     check_consistency(at)
@@ -203,7 +217,12 @@ def test_seed_run_stops_at_max_iter_unconverged(train_app):
     click(train_app, RUN)
     assert iteration(train_app) == 1000
     assert toasts(train_app)[0].startswith(
-        "Not converged after 1,000 more iterations (max_iter = 1,000)"
+        "Stopped at max_iter = 1,000, after 1,000 more iterations: the last step changed the "
+        "loss by "
+    )
+    gap = expected(train_app).model.loss_ - j_star(train_app)
+    assert toasts(train_app)[0].endswith(
+        f"(tol = 1e-06). It is J − J* = {gap:.2e} from the target."
     )
     assert metric(train_app, "Converged") == "no"
     assert banner(train_app)[0] == "warning"
@@ -238,7 +257,7 @@ def test_1_sidebar_summary_follows_three_steps_of_ten(train_app):
 def test_2_fix_after_thirty_steps_turns_auto_on_and_shows_one_over_l(train_app):
     for _ in range(3):
         click(train_app, STEP10)
-    coef = model_of(train_app).coef_.copy()
+    coef = parameters_shown(train_app)["w1"]
     click(train_app, FIX)
     assert train_app.toggle(key="w.train.lr_auto").value is True
     box = train_app.number_input(key="w.train.lr")
@@ -251,7 +270,7 @@ def test_2_fix_after_thirty_steps_turns_auto_on_and_shows_one_over_l(train_app):
     ]
     # The run goes on from where it was.
     assert iteration(train_app) == 30
-    np.testing.assert_array_equal(model_of(train_app).coef_, coef)
+    np.testing.assert_array_equal(parameters_shown(train_app)["w1"], coef)
     assert not has_button(train_app, FIX)
     assert banner(train_app)[0] == "success"
     check_consistency(train_app)
@@ -261,7 +280,8 @@ def test_3_auto_link_shows_one_over_l_in_the_box():
     at = open_app({"lr": "auto"}, TRAIN)
     box = at.number_input(key="w.train.lr")
     assert f"{box.value:.4g}" == SEED_AUTO
-    assert box.value == model_of(at).learning_rate_ == model_of(at).learning_rate_limit_ / 2
+    model = expected(at).model
+    assert box.value == model.learning_rate_ == model.learning_rate_limit_ / 2
     assert at.toggle(key="w.train.lr_auto").value is True
     check_consistency(at)
 
@@ -280,10 +300,10 @@ def test_5_switching_the_solver_says_so_and_the_banner_is_the_solvers(
         f"descent to {name}."
     ]
     assert iteration(train_app) == 0
-    assert explain.stability(report_of(train_app)).key == banner_key
+    assert stability_key(expected(train_app)) == banner_key
     click(train_app, STEP10)
     _, text = banner(train_app)
-    assert explain.stability(report_of(train_app)).key == banner_key
+    assert stability_key(expected(train_app)) == banner_key
     assert text.startswith(f"**{name}")
     # Plain gradient descent's guarantee is not claimed for another solver.
     assert "gradient-descent step" not in text and "Stable learning rate" not in text
@@ -294,7 +314,7 @@ def test_7_one_step_at_the_seed_rate_is_not_called_safe(train_app):
     click(train_app, STEP)
     level, text = banner(train_app)
     assert level == "warning"
-    assert explain.stability(report_of(train_app)).key in ("unstable-rising", "unstable-falling")
+    assert stability_key(expected(train_app)) in ("unstable-rising", "unstable-falling")
     assert f"lr = 0.5 is 4.28× the stable limit 2/L = {SEED_LIMIT}" in text
     assert "every gradient-descent step lowers the loss" not in text
     assert has_button(train_app, FIX)
@@ -312,10 +332,10 @@ def test_7_one_step_at_the_seed_rate_is_not_called_safe(train_app):
 )
 def test_7_the_ratio_stays_on_its_side_of_the_limit(train_app, lr, ratio, level, key):
     set_lr(train_app, lr)
-    assert toasts(train_app) == [f"From the next step on, the learning rate is {format_rate(lr)}."]
+    assert toasts(train_app) == [f"From the next step on, the learning rate is {lr:.4g}."]
     got_level, text = banner(train_app)
-    assert (got_level, explain.stability(report_of(train_app)).key) == (level, key)
-    assert f"lr = {format_rate(lr)} is {ratio} the stable limit 2/L = {SEED_LIMIT}" in text
+    assert (got_level, stability_key(expected(train_app))) == (level, key)
+    assert f"lr = {lr:.4g} is {ratio} the stable limit 2/L = {SEED_LIMIT}" in text
     assert has_button(train_app, FIX) == (level == "warning")
     check_consistency(train_app)
 
@@ -323,7 +343,7 @@ def test_7_the_ratio_stays_on_its_side_of_the_limit(train_app, lr, ratio, level,
 def test_7_9_divergence_shows_only_the_divergence_and_a_short_loss(train_app):
     set_lr(train_app, 1e6)
     click(train_app, STEP10)
-    model = model_of(train_app)
+    model = expected(train_app).model
     assert model.diverged_ and iteration(train_app) == 1
     level, text = banner(train_app)
     assert level == "error" and text.startswith("**Diverged at iteration 1:**")
@@ -347,14 +367,14 @@ def test_restart_at_one_over_l_after_divergence_and_back(train_app):
     click(train_app, STEP)
     click(train_app, RESTART)
     assert iteration(train_app) == 0
-    assert settings_of(train_app).learning_rate is None
-    assert not model_of(train_app).diverged_
+    assert expected(train_app).settings.learning_rate is None
+    assert not expected(train_app).model.diverged_
     click(train_app, STEP10)
     assert iteration(train_app) == 10
     check_consistency(train_app)
     click(train_app, BACK)
     click(train_app, BACK)  # the diverged run
-    assert model_of(train_app).diverged_ and settings_of(train_app).learning_rate == 1e6
+    assert expected(train_app).model.diverged_ and expected(train_app).settings.learning_rate == 1e6
     check_consistency(train_app)
 
 
@@ -362,7 +382,7 @@ def test_restart_at_one_over_l_after_divergence_and_back(train_app):
 def test_8_parameter_table_gradient_is_the_gradient_here_and_the_math_pages(query):
     at = open_app(query, TRAIN)
     click(at, STEP10)
-    model = model_of(at)
+    model = expected(at).model
     grad_coef, grad_intercept = gradient_now(at)
     table = dataframe(at)
     n_features = model.coef_.shape[1]
@@ -397,7 +417,7 @@ def test_model_chart_draws_the_reference_dashed_per_class_with_its_objective(que
     lines = dashed(figure)
     assert [t["name"] for t in lines] == [f"{label}: P(class {k})" for k in range(3)]
     assert f"dashed: {label}" in chart_subtitle(figure)
-    reference = report_of(at).reference.model
+    reference = expected(at).reference
     for k, line in enumerate(lines):
         np.testing.assert_allclose(
             line["y"], reference.predict_proba(line["x"].reshape(-1, 1))[:, k], rtol=1e-12
@@ -425,7 +445,7 @@ def test_target_toggle_removes_the_reference_and_j_star(query):
     assert dashed(chart_data(at, "w.train.model_chart")) == []
     assert chart_subtitle(chart_data(at, "w.train.model_chart")) == ""
     names = [t["name"] for t in chart_data(at, "w.train.loss_chart")["data"]]
-    assert names == ["from scratch"]
+    assert names == ["from scratch", "from scratch"]  # the line, and a smooth Play's tail
     assert url(at)["target"] == "0"
     check_consistency(at)
     set_widget(at, "toggle", "w.view.target", True)
@@ -455,10 +475,10 @@ def test_log_y_plots_the_gap_to_j_star_on_a_log_axis(train_app):
     figure = chart_data(train_app, "w.train.loss_chart")
     assert figure["layout"]["yaxis"]["type"] == "log"
     assert figure["layout"]["yaxis"]["title"]["text"] == "J − J* (log)"
-    curve = trace(figure, "from scratch")
-    expected = np.maximum(model_of(train_app).loss_history() - j_star(train_app), 1e-16)
-    np.testing.assert_allclose(curve["y"], expected, rtol=1e-9)
-    assert np.all(curve["y"] > 0)
+    _, curve = loss_line(figure)
+    gaps = np.maximum(expected(train_app).model.loss_history() - j_star(train_app), 1e-16)
+    np.testing.assert_allclose(curve, gaps, rtol=1e-9)
+    assert np.all(curve > 0)
     assert url(train_app)["logy"] == "1"
     check_consistency(train_app)
 
@@ -467,9 +487,9 @@ def test_last_50_shows_the_last_51_points(train_app):
     for _ in range(6):
         click(train_app, STEP10)
     choose(train_app, "w.view.window", "last")
-    curve = trace(chart_data(train_app, "w.train.loss_chart"), "from scratch")
-    np.testing.assert_array_equal(curve["x"], np.arange(10, 61))
-    np.testing.assert_array_equal(curve["y"], model_of(train_app).loss_history()[10:])
+    x, y = loss_line(chart_data(train_app, "w.train.loss_chart"))
+    np.testing.assert_array_equal(x, np.arange(10, 61))
+    np.testing.assert_array_equal(y, expected(train_app).model.loss_history()[10:])
     assert url(train_app)["window"] == "last"
     check_consistency(train_app)
 
@@ -479,7 +499,7 @@ def test_log_x_uses_a_log_axis_from_iteration_1(train_app):
     choose(train_app, "w.view.window", "logx")
     figure = chart_data(train_app, "w.train.loss_chart")
     assert figure["layout"]["xaxis"]["type"] == "log"
-    np.testing.assert_array_equal(trace(figure, "from scratch")["x"], np.arange(1, 11))
+    np.testing.assert_array_equal(loss_line(figure)[0], np.arange(1, 11))
     assert url(train_app)["window"] == "logx"
     check_consistency(train_app)
 
@@ -491,24 +511,25 @@ def test_log_x_uses_a_log_axis_from_iteration_1(train_app):
 def test_each_one_click_rate_sets_its_rate_and_keeps_the_run(preset, factor):
     at = open_app({"lr": "0.05"}, TRAIN)
     click(at, STEP10)
-    coef = model_of(at).coef_.copy()
+    coef = parameters_shown(at)["w1"]
     choose(at, "w.train.rate_preset", preset)
-    model = model_of(at)
-    limit = model.learning_rate_limit_
+    # 2/L of the data made here, by the core (the box shows the rate in use).
+    limit = expected(at).model.learning_rate_limit_
     if factor is None:
-        expected = None  # 0.5× the limit is 1/L: the automatic rate
+        rate = None  # 0.5× the limit is 1/L: the automatic rate
     elif factor == "seed":
-        expected = 0.5
+        rate = 0.5
     else:
-        expected = factor * limit
-    assert settings_of(at).learning_rate == expected
-    assert model.learning_rate_ == (limit / 2 if expected is None else expected)
+        rate = factor * limit
+    assert expected(at).settings.learning_rate == rate
+    assert url(at)["lr"] == ("auto" if rate is None else repr(rate))
+    assert at.number_input(key="w.train.lr").value == (limit / 2 if rate is None else rate)
     assert at.segmented_control(key="w.train.rate_preset").value == preset
     assert iteration(at) == 10
-    np.testing.assert_array_equal(model.coef_, coef)
+    np.testing.assert_array_equal(parameters_shown(at)["w1"], coef)
     check_consistency(at)
     click(at, STEP)
-    assert run_of(at).schedule == [(0.05, 10), (expected, 1)]
+    assert expected(at).schedule == [(0.05, 10), (rate, 1)]
     check_consistency(at)
 
 
@@ -530,7 +551,7 @@ def test_classroom_mode_keeps_the_rate_presets_and_settings():
     for figure in (chart_data(at, key) for key in ("w.train.model_chart", "w.train.loss_chart")):
         assert figure["layout"]["font"]["size"] >= 18
     choose(at, "w.train.rate_preset", "0.5×")
-    assert settings_of(at).learning_rate is None
+    assert expected(at).settings.learning_rate is None
     assert url(at)["classroom"] == "1"
     check_consistency(at)
 
