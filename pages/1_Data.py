@@ -104,11 +104,12 @@ def upload_controls() -> None:
         f"{MAX_CLASSES} classes, at most {MAX_SAMPLES:,} rows. The file stays in your "
         "session: a link cannot carry it.",
     )
-    upload = session.lab().upload
+    lab = session.lab()
+    upload = lab.upload_shown
     if upload is None:
         return
     table = upload.table
-    in_use = session.lab().settings.kind == "upload"
+    in_use = lab.settings.kind == "upload" and upload is lab.upload
     st.caption(
         f"{escape.markdown(upload.name)}: {len(table.rows):,} rows, {len(table.columns):,} columns"
         + (" (in use)." if in_use else " (not in use: choose its columns).")

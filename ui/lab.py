@@ -249,7 +249,8 @@ class Lab:
         self.classroom = False
         self.notices: list[str] = []
         self.pins: list[Pin] = []
-        self.upload: Upload | None = None
+        self.upload: Upload | None = None  # the file in use (or last used)
+        self.offer: Upload | None = None  # a file whose columns are still to be chosen
         self.playing = False
         self.play_page: str | None = None  # the page Play was started on
         self.past_runs: deque[tuple[Settings, Run]] = deque(maxlen=PAST_RUNS)
@@ -492,6 +493,21 @@ class Lab:
             "confidence": f"{float(np.mean(proba.max(axis=1))):.0%}",
             "accuracy": f"{facts.accuracy:.0%}",
             "optimum_tol": f"{OPTIMUM_TOL:g}",
+            **self._shrink_facts(facts),
+        }
+
+    def _shrink_facts(self, facts: RunReport) -> dict[str, str]:
+        """How many times J − J* shrank over the first, the second-last and the last 100
+        steps (against the target of the same objective), where there are that many."""
+        history = self.model.loss_history()
+        if facts.reference_loss is None or not facts.same_objective or history.size < 301:
+            return {"shrink_first": "–", "shrink_before": "–", "shrink_last": "–"}
+        gap = np.maximum(history - facts.reference_loss, np.finfo(float).tiny)
+        n = history.size - 1
+        return {
+            "shrink_first": f"{gap[0] / gap[100]:.2f}",
+            "shrink_before": f"{gap[n - 200] / gap[n - 100]:.2f}",
+            "shrink_last": f"{gap[n - 100] / gap[n]:.2f}",
         }
 
     def data_description(self) -> str:
@@ -974,9 +990,9 @@ class Lab:
     # ------------------------------------------------------------------ uploads
 
     def receive_upload(self, name: str, raw: bytes) -> None:
-        """Keep an uploaded file if it is a readable table, and learn from its proposed
-        columns if they make a data set; else say why (the data set in use stays, and the
-        Data page offers the file's columns to choose from)."""
+        """Take an uploaded file if it is a readable table, and learn from its proposed
+        columns if they make a data set; else say why: the file stays on offer (the Data
+        page shows its columns to choose from) and the file and data set in use stay."""
         shown = plain(name, 40)
         try:
             table = self.services.parse_upload(raw)
@@ -984,53 +1000,64 @@ class Lab:
         except ValueError as error:
             self.event = Event("error", f"Could not use {shown}: {error}. The data set stays.")
             return
-        self.upload = Upload(digest(raw), shown, table, columns, label)
+        self.offer = Upload(digest(raw), shown, table, columns, label)
         self.use_upload(columns, label)
 
     @_one_action
     def use_upload(self, columns: tuple[str, ...], label: str) -> None:
         """Learn from the uploaded file's ``columns`` (one or two) and ``label`` column, as
-        chosen; columns the file cannot make a data set from change nothing, and say why."""
-        if self.upload is None:
+        chosen (the file on offer, else the one in use); columns the file cannot make a data
+        set from change nothing, and say why."""
+        file = self.offer or self.upload
+        if file is None:
             self.event = Event("info", "Upload a CSV file first (below).")
             return
-        new = self._upload_settings(self.upload, tuple(columns), label)
-        if new == self.settings:
-            self.event = Event(
-                "info", f"Already learning from these columns of {self.upload.name}."
-            )
+        new = self._upload_settings(file, tuple(columns), label)
+        if new == self.settings and file is self.upload:
+            self.event = Event("info", f"Already learning from these columns of {file.name}.")
             return
         try:
             # The whole data set is made before the run changes: columns that cannot make
-            # one leave the settings and the run as they were.
-            self.services.dataset(new, self.upload.table)
+            # one leave the settings, the run and the file in use as they were.
+            self.services.dataset(new, file.table)
         except ValueError as error:
+            chosen = ", ".join(f"'{plain(column, 40)}'" for column in columns) or "none"
             self.event = Event(
                 "error",
-                f"Could not learn from {self.upload.name} with label column "
-                f"'{plain(label, 40)}': {error}. Choose its columns on the Data page; the data "
-                "set in use stays.",
+                f"Could not learn from {file.name} with feature columns {chosen} and label "
+                f"column '{plain(label, 40)}': {error}. Choose its columns on the Data page; "
+                "the data set in use stays.",
             )
             return
-        self._replace_run(new, f"you chose {self.upload.name}")
+        previous = self.upload
+        self.upload, self.offer = file, None
+        if not self._replace_run(new, f"you chose {file.name}"):
+            self.upload, self.offer = previous, file
 
     def use_upload_kind(self) -> None:
         """The data source control chose the uploaded file: the columns chosen last, or the
         proposed ones."""
-        if self.upload is None:
+        if self.upload is None and self.offer is None:
             self.event = Event("info", "Upload a CSV file first (below).")
             return
         self.use_upload(*self.upload_choice())
 
     def upload_choice(self) -> tuple[tuple[str, ...], str]:
-        """The uploaded file's columns the Data page shows: those in use, else the ones
-        proposed when it arrived."""
-        upload = self.upload
-        if upload is None:
+        """The uploaded file's columns the Data page shows: for the file on offer, those it
+        proposed; for the file in use, the columns chosen last (they stay in the settings
+        when another source is chosen)."""
+        file = self.offer or self.upload
+        if file is None:
             return (), ""
-        if self.settings.kind == "upload" and self.settings.upload == upload.digest:
-            return self.settings.upload_columns, self.settings.upload_label
-        return upload.columns, upload.label
+        chosen = self.settings.upload_columns
+        if file is self.upload and self.settings.upload == file.digest and chosen:
+            return chosen, self.settings.upload_label
+        return file.columns, file.label
+
+    @property
+    def upload_shown(self) -> Upload | None:
+        """The file the Data page shows: the one on offer, else the one in use."""
+        return self.offer or self.upload
 
     def _upload_settings(self, upload: Upload, columns: tuple[str, ...], label: str) -> Settings:
         return replace(

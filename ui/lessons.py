@@ -46,6 +46,9 @@ PLACEHOLDERS = {
     "confidence": "the mean probability of the most probable class",
     "accuracy": "training accuracy",
     "optimum_tol": "the change of J at which Run to the optimum stops",
+    "shrink_first": "how many times J − J* shrank over the first 100 steps",
+    "shrink_before": "... over the 100 steps before the last 100",
+    "shrink_last": "... over the last 100 steps",
 }
 
 _STABLE_SEED = Settings(learning_rate=None)
@@ -86,11 +89,12 @@ LESSONS: tuple[Lesson, ...] = (
             ),
             LessonStep(
                 "The fix: a stable rate",
-                "Now the learning rate is **1/L**, half the stable limit (the *Fix* button did "
-                "it). Every step lowers the loss; the path slides down the valley towards the "
-                "optimum, without a zigzag.",
+                "After 30 steps at lr 0.5, the *Fix* button set the rate to **1/L**, half the "
+                "stable limit, and {steps} steps followed: the loss rose in {rises} of them. At "
+                "1/L a step shrinks the error along every direction without flipping its sign, "
+                "so after the zigzag the path slides down the valley towards the optimum.",
                 "Press **Step ×10** a few times: the loss only goes down.",
-                actions=(("step", 30), ("stable",)),
+                actions=(("step", 30), ("stable",), ("step", 20)),
                 view={"panel": "landscape", "plane": "start"},
             ),
         ),
@@ -112,8 +116,10 @@ LESSONS: tuple[Lesson, ...] = (
             LessonStep(
                 "Close, but not there",
                 "After {n_iter} stable steps the curves are close, but **max |Δp|** is still "
-                "{gap}: gradient descent crawls along the flattest direction of the loss.",
-                "Look at the loss chart with **log y**: J − J* shrinks by a steady factor.",
+                "{gap}: gradient descent crawls along the flattest direction of the loss. "
+                "J − J* fell {shrink_first}× in the first 100 steps, then {shrink_before}× and "
+                "{shrink_last}× in the last two hundreds: a nearly steady factor.",
+                "Look at the loss chart with **log y**: bent at first, then nearly straight.",
                 settings=_STABLE_SEED,
                 actions=(("step", 1000),),
                 view={"panel": "model", "log_y": True},
@@ -162,8 +168,7 @@ LESSONS: tuple[Lesson, ...] = (
                 (0.1, "With **C = 0.1** the penalty ||W||²/(2Cn) pulls the weights in."),
                 (
                     0.01,
-                    "With **C = 0.01** they shrink further and the probabilities soften; the "
-                    "boundaries themselves hardly move.",
+                    "With **C = 0.01** they shrink further and the probabilities soften.",
                 ),
                 (
                     0.001,

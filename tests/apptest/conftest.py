@@ -995,11 +995,15 @@ def _check_banner(at: AppTest, state: Expected) -> None:
         assert text.startswith(f"**Diverged at iteration {model.n_iter_:,}:** the loss reached ")
         assert f"the loss reached {metric(at, 'Loss J')}." in text
     elif key == "newton":
-        assert f"(last step: s = {model.step_size_:g})." in text
+        last = "no step taken yet" if model.n_iter_ == 0 else "the last step's s = "
+        last += "" if model.n_iter_ == 0 else f"{model.step_size_:g}"
+        assert f"picks the step length s ({last})." in text
     else:
         assert text.endswith(trend_sentence(state)), (text, state.trend)
     if key.startswith("nesterov"):
-        assert f"the momentum restarted {model.n_restarts_:,} times" in text
+        restarts = model.n_restarts_
+        said = {0: "has not restarted", 1: "restarted once", 2: "restarted twice"}
+        assert said.get(restarts, f"restarted {restarts:,} times") in text
     if key != "newton":
         assert f"{model.learning_rate_:.4g} is " in text or f"{model.learning_rate_:.4g} = " in text
         assert f"the stable limit 2/L = {model.learning_rate_limit_:.4g}" in text
@@ -1098,7 +1102,12 @@ def _check_train(at: AppTest, state: Expected) -> None:
     assert rounds_to(shown["Loss J"], model.loss_), (shown["Loss J"], model.loss_)
     assert f"· loss {shown['Loss J']} ·" in summary(at)  # the same number, the same way
     change = state.loss_change
-    assert shown["Last step ΔJ"] == ("–" if change is None else f"{change:+.2e}")
+    if change is None:
+        assert shown["Last step ΔJ"] == "–"
+    elif abs(change) <= 1e-12 * max(abs(model.loss_), 1.0):  # rounding: neither rise nor fall
+        assert shown["Last step ΔJ"] == "≈ 0 (rounding)"
+    else:
+        assert shown["Last step ΔJ"] == f"{change:+.2e}"
     assert shown["max |Δp| to target"] == f"{state.gap:.1e}"
     assert shown["Accuracy"] == f"{accuracy_score(data.y_train, model.predict(data.X_train)):.1%}"
     assert shown["Converged"] == {"diverged": "diverged", "converged": "yes"}.get(
@@ -1222,8 +1231,9 @@ def check_generalisation(at: AppTest) -> None:
     ]
     for name, X, y in sets:
         for row, fitted in enumerate((model, reference)):
+            # Shown as a percentage, to one decimal in every row.
             assert table[f"accuracy, {name}"][row] == pytest.approx(
-                accuracy_score(y, fitted.predict(X)), abs=1e-15
+                100 * accuracy_score(y, fitted.predict(X)), abs=1e-12
             )
             shown = table[f"cross-entropy, {name}"][row]
             assert shown == pytest.approx(cross_entropy_here(fitted, X, y), rel=1e-9)
@@ -1278,13 +1288,18 @@ def compare_claims(state: Expected) -> list[tuple[str, str, list[str]]]:
     if model.n_iter_ == 0:
         claims.append(("not-trained", "info", ["**Not trained yet.**"]))
     elif gap is not None and abs(gap) <= OPTIMUM_GAP:
-        said = [f"The scratch loss is {gap:.1e} from", f"max |Δp| = {state.gap:.1e}"]
+        said = [f"|J − J*| = {abs(gap):.1e}, the scratch loss", f"max |Δp| = {state.gap:.1e}"]
         claims.append(("at-optimum", "success", ["**Same optimum.**", *said]))
     elif gap is not None and gap < 0:
         said = [f"The scratch loss is {-gap:.2e} below scikit-learn's"]
         claims.append(("below-reference", "info", ["**Lower than scikit-learn.**", *said]))
     elif state.state_word == "converged":
         said = [f"changed the loss by {abs(change):.1e} < tol = {current.tol:g}.{behind}"]
+        if gap is None:  # another objective: no claim that this is not the optimum
+            said = [
+                f"changed the loss by {abs(change):.1e} < tol = {current.tol:g}.",
+                "choose *same objective* to measure that",
+            ]
         claims.append(("stopped-by-tol", "info", ["**Stopped by the tolerance.**", *said]))
     elif rises and model.solver == "gd":
         said = [f"The loss rose in {rises} of the last {steps} steps", f"{behind}"]

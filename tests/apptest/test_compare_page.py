@@ -208,5 +208,5 @@ def test_train_and_compare_count_the_same_accuracy_when_two_classes_tie():
     shown_on_train = metric(at, "Accuracy")
     go(at, COMPARE)
     table = next(d.value for d in at.dataframe if d.value.columns[0] == "model")
-    assert shown_on_train == f"{table['accuracy, training'][0]:.1%}"
+    assert shown_on_train == f"{table['accuracy, training'][0] / 100:.1%}"
     check_consistency(at)

@@ -189,7 +189,7 @@ def test_csv_download_holds_the_data(downloads):
     assert button.label == "Download CSV"
     text = downloads(button)
     lines = text.splitlines()
-    assert lines[0] == "x1,label"
+    assert lines[0] == '"x","label"'  # the data set's own names, quoted
     assert len(lines) == 1 + 40
     table = np.loadtxt(io.StringIO(text), delimiter=",", skiprows=1)
     X, y = make_noisy_classes(40, 4, 0.1, random_state=5)
@@ -200,7 +200,7 @@ def test_csv_download_holds_the_data(downloads):
 def test_csv_download_of_blobs_has_two_features(downloads):
     at = open_app({"kind": "blobs", "n": "30"}, DATA)
     text = downloads(at.get("download_button")[0])
-    assert text.splitlines()[0] == "x1,x2,label"
+    assert text.splitlines()[0] == '"x₁","x₂","label"'
     table = np.loadtxt(io.StringIO(text), delimiter=",", skiprows=1)
     X, y = make_noisy_blobs(30, 3, 0.1, random_state=0)
     np.testing.assert_array_equal(table, np.column_stack([X, y]))

@@ -195,7 +195,7 @@ def test_held_out_numbers_are_sklearns_metrics_on_the_held_out_points(query):
     assert f"({int(shares.sum()):,} held out)" in summary(at)
     table = next(d.value for d in at.dataframe if d.value.columns[0] == "model")
     assert table["accuracy, held out"][0] == pytest.approx(
-        accuracy_score(data.y_test, model.predict(data.X_test)), abs=1e-15
+        100 * accuracy_score(data.y_test, model.predict(data.X_test)), abs=1e-12
     )
     assert table["cross-entropy, held out"][0] == pytest.approx(
         log_loss(data.y_test, model.predict_proba(data.X_test), labels=[0, 1, 2]), rel=1e-9

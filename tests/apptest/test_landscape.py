@@ -135,10 +135,20 @@ def test_the_landscape_is_j_on_the_plane_through_the_current_point(query, kind):
     assert (trace(figure, "now")["x"], trace(figure, "now")["y"]) == ([0.0], [0.0])
     start = trace(figure, "start")
     np.testing.assert_allclose([start["x"][0], start["y"][0]], expected_path[0], atol=1e-7)
-    star = trace(figure, "optimum")
-    np.testing.assert_allclose(
-        [star["x"][0], star["y"][0]], coordinates([optimum], center, directions)[0], atol=1e-5
-    )
+    # The optimum, drawn where its projection on the plane is: its shadow (an open star
+    # named with its distance from the plane) unless it lies on the plane.
+    stars = [t for t in figure["data"] if str(t.get("name", "")).startswith("optimum")]
+    assert len(stars) == 1
+    star = stars[0]
+    shadow = coordinates([optimum], center, directions)[0]
+    np.testing.assert_allclose([star["x"][0], star["y"][0]], shadow, atol=1e-5)
+    offset = (optimum - center).ravel()
+    distance = float(np.linalg.norm(offset - directions.T @ (directions @ offset)))
+    if star["name"] == "optimum":
+        assert distance <= 1e-3 * max(a[-1] - a[0], b[-1] - b[0])
+    else:
+        assert star["name"] == f"optimum's shadow ({distance:.3g} off the plane)"
+        assert star["marker"]["symbol"] == "star-open"
     check_consistency(at)
 
 

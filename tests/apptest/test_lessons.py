@@ -72,6 +72,22 @@ def facts_here(at) -> dict[str, str]:
         "norm": f"{np.linalg.norm(model.coef_):.2f}",
         "confidence": f"{np.mean(proba.max(axis=1)):.0%}",
         "accuracy": f"{accuracy_score(data.y_train, model.predict(data.X_train)):.0%}",
+        "optimum_tol": "1e-15",
+        **shrinks_here(history, expected(at).j_star),
+    }
+
+
+def shrinks_here(history: np.ndarray, j_star: float) -> dict[str, str]:
+    """How many times J − J* shrank over the first, second-last and last 100 steps."""
+    if history.size < 301:
+        return dict.fromkeys(("shrink_first", "shrink_before", "shrink_last"), "–")
+    gap = history - j_star
+    assert np.all(gap > 0)  # the run is above the optimum all along
+    n = history.size - 1
+    return {
+        "shrink_first": f"{gap[0] / gap[100]:.2f}",
+        "shrink_before": f"{gap[n - 200] / gap[n - 100]:.2f}",
+        "shrink_last": f"{gap[n - 100] / gap[n]:.2f}",
     }
 
 
@@ -121,7 +137,20 @@ def test_every_placeholder_a_lesson_uses_is_documented_and_filled():
         for name in re.findall(r"\{(\w+)\}", step.text)
     }
     assert used <= set(PLACEHOLDERS)
-    assert used == {"n_iter", "ratio", "rises", "steps", "gap", "norm", "confidence", "accuracy"}
+    assert used == {
+        "n_iter",
+        "ratio",
+        "rises",
+        "steps",
+        "gap",
+        "norm",
+        "confidence",
+        "accuracy",
+        "optimum_tol",
+        "shrink_first",
+        "shrink_before",
+        "shrink_last",
+    }
 
 
 # ------------------------------------------------- what each step claims, checked

@@ -59,7 +59,7 @@ def check_live(lines: list[str], model, X, y, names, index) -> None:
     assert_shows(lines[1], scores)
     assert lines[2].startswith(r"\mathbf{p} = \operatorname{softmax}(\mathbf{z}) = ")
     assert_shows(lines[2], proba)
-    loss = rf"\ell = -\log p_{{{names[label]}}} = -\log "
+    loss = rf"\ell = -\log p_{{\text{{{names[label]}}}}} = -\log "
     assert lines[3].startswith(loss)
     shown_p, shown_loss = lines[3].removeprefix(loss).split(" = ")
     assert rounds_to(shown_p, proba[label]) and rounds_to(shown_loss, -np.log(proba[label]))
@@ -224,10 +224,16 @@ def test_the_step_size_section_is_the_curvature_computed_here(query, key):
     L = curvature_bound(data.X_train, C)
     rate = model.learning_rate_
     shown = {m.label: m.value for m in at.metric}
-    assert shown["η (in use)"] == f"{rate:.4g}"
     assert shown["λ max here"] == f"{steepest:.4g}"
-    assert shown["|1 − ηλ max|"] == f"{abs(1 - rate * steepest):.3f}"
-    assert shown["|1 − ηλ min|"] == f"{abs(1 - rate * flattest):.5f}"
+    if model.solver == "newton":  # no learning rate: its step and the curvatures it divides
+        assert "η (in use)" not in shown and "|1 − ηλ max|" not in shown
+        assert shown["s (line search)"] == ("–" if model.n_iter_ == 0 else f"{model.step_size_:g}")
+        assert shown["λ min here"] == f"{flattest:.4g}"
+        assert shown["λ max / λ min"] == f"{steepest / flattest:,.0f}"
+    else:
+        assert shown["η (in use)"] == f"{rate:.4g}"
+        assert shown["|1 − ηλ max|"] == f"{abs(1 - rate * steepest):.3f}"
+        assert shown["|1 − ηλ min|"] == f"{abs(1 - rate * flattest):.5f}"
     X_aug = np.column_stack([data.X_train, np.ones(data.train.size)])
     gram_top = np.linalg.eigvalsh(X_aug.T @ X_aug / data.train.size)[-1]
     bound = [line for line in latex_lines(at) if line.startswith("L = ")]
@@ -274,10 +280,9 @@ def test_the_step_size_section_is_the_curvature_computed_here(query, key):
         assert near == [
             f"Near the optimum the flattest direction curves with λ = {flat:.3g}. At the "
             f"stable rate η = 1/L, a step shrinks the error along it by 1 − λ/L = "
-            f"{1 - flat / L:.6f}: a factor e every L/λ ≈ {L / flat:,.0f} steps. That is why "
-            "plain gradient descent needs tens of thousands of steps to reach the optimum "
-            "precisely, where Newton's method, which divides by the curvature, needs a handful, "
-            "and scikit-learn's L-BFGS, which estimates it, a few dozen."
+            f"{1 - flat / L:.6f}: a factor e every L/λ ≈ {L / flat:,.0f} steps, so plain "
+            f"gradient descent needs about {L / flat * np.log(1e6):,.0f} steps to gain 6 digits "
+            "here, where Newton's method, which divides by the curvature, needs a handful."
         ]
     check_consistency(at)
 
@@ -293,7 +298,7 @@ def test_compare_explains_the_iteration_counts_with_the_curvature_computed_here(
     assert f"scikit-learn's L-BFGS took {lbfgs:,} iterations (C = ∞)" in text
     assert (
         f"by only 1 − λ/L = {1 - flat / L:.6f} per step (λ = {flat:.3g}, L = {L:.4g}): a factor "
-        f"e every {L / flat:,.0f} steps, about {L / flat * np.log(1e6):,.0f} to gain six digits."
+        f"e every {L / flat:,.0f} steps, about {L / flat * np.log(1e6):,.0f} to gain 6 digits."
     ) in text
     assert text.endswith("This run is at iteration 40 with gradient descent.")
     check_consistency(at)

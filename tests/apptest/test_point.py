@@ -138,8 +138,10 @@ def test_a_point_beyond_a_smaller_data_set_is_forgotten():
 
 
 def tempered_bars(at, temperature: float) -> np.ndarray:
+    """The tempered bars (at T = 1 the one set, softmax(z), drawn once)."""
     figure = chart_data(at, "w.math.temperature")
-    return trace(figure, f"softmax(z / {temperature:g})")["y"]
+    name = "softmax(z)" if temperature == 1 else f"softmax(z / {temperature:g})"
+    return trace(figure, name)["y"]
 
 
 @pytest.mark.parametrize("temperature", [TEMPERATURE_RANGE[0], 0.5, 1.0, 3.0, TEMPERATURE_RANGE[1]])
@@ -152,11 +154,14 @@ def test_temperature_gives_scipys_softmax_of_z_over_t(temperature):
     assert shown.sum() == pytest.approx(1.0, abs=1e-12)
     assert int(np.argmax(shown)) == int(np.argmax(point.scores))  # never another winner
     name = expected(at).data.class_names[int(np.argmax(point.scores))]
-    assert any(
-        c.value == f"Point 20: the most probable class is {name} at T = {temperature:g}, "
-        "the same as at T = 1."
-        for c in at.caption
+    said = (
+        f"Point 20: at T = 1 these are the model's own probabilities; the most probable class "
+        f"is {name}."
+        if temperature == 1
+        else f"Point 20: at T = {temperature:g} the most probable class is {name}, the same as "
+        "at T = 1."
     )
+    assert any(c.value == said for c in at.caption), [c.value for c in at.caption]
     assert url(at).get("temp") == (None if temperature == 1.0 else str(temperature))
     check_consistency(at)
 
@@ -187,4 +192,4 @@ def test_temperature_uses_the_chosen_point_even_the_first_one():
     at = open_app({"iter": "30", "point": "0", "temp": "2.0"}, MATH)
     point = point_numbers(at, 0)
     np.testing.assert_allclose(tempered_bars(at, 2.0), softmax(point.scores / 2.0), rtol=1e-12)
-    assert any(c.value.startswith("Point 0: the most probable class") for c in at.caption)
+    assert any(c.value.startswith("Point 0: at T = 2 the most probable class") for c in at.caption)
