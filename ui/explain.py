@@ -379,6 +379,14 @@ def iteration_counts(
     )
 
 
+def landscape_subtitle(offsets) -> str:
+    """The landscape caption's facts in a line, for a projector."""
+    text = f"path {offsets.path:.2g} off the plane"
+    if offsets.optimum is not None:
+        text += f"; optimum {offsets.optimum:.3g} off (☆: its shadow)"
+    return text
+
+
 def landscape_caption(curvature: float, offsets) -> str:
     """The caption under the loss landscape: what the plane is, and how far what it draws
     lies off it (``offsets``: :class:`ui.views.Offsets`)."""

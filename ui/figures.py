@@ -749,6 +749,7 @@ def loss_landscape(
     x_title: str,
     y_title: str,
     title: str,
+    subtitle: str = "",
     ghosts: Sequence[tuple[str, np.ndarray]] = (),
     optimum_off_plane: float | None = None,
     large: bool = False,
@@ -836,8 +837,10 @@ def loss_landscape(
             "type": "scatter",
             "x": [0.0],
             "y": [0.0],
-            "mode": "markers",
+            "mode": "markers+text",
             "name": "now",
+            "text": ["now"],
+            "textposition": "bottom center",
             "marker": {
                 "size": 14 if large else 12,
                 "color": PALETTE[5],
@@ -846,7 +849,9 @@ def loss_landscape(
         },
         _optimum_marker(optimum, optimum_off_plane, large),
     ]
-    layout = _layout(title, x_title, y_title, large=large, height=height, legend="below")
+    layout = _layout(title, x_title, y_title, large=large, height=height, subtitle=subtitle)
+    # Each marker says what it is (start, now, optimum): no legend to take the plot's room.
+    layout["showlegend"] = False
     layout["xaxis"]["range"] = [float(a[0]), float(a[-1])]
     layout["yaxis"]["range"] = [float(b[0]), float(b[-1])]
     return {"data": traces, "layout": layout}
@@ -887,8 +892,10 @@ def _optimum_marker(optimum: np.ndarray, off_plane: float | None, large: bool) -
         "type": "scatter",
         "x": [float(optimum[0])],
         "y": [float(optimum[1])],
-        "mode": "markers",
+        "mode": "markers+text",
         "name": name,
+        "text": ["optimum" if on_plane else "optimum's shadow"],
+        "textposition": "top center",
         "marker": {
             "size": 16 if large else 14,
             "symbol": "star" if on_plane else "star-open",

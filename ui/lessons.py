@@ -26,6 +26,9 @@ class LessonStep:
     settings: Settings = SEED_NOTE
     actions: tuple[tuple, ...] = ()  # ("step", n), ("stable",), ("optimum",)
     view: dict = field(default_factory=dict)  # View fields to set
+    # The controls the step asks for, beyond its buttons: "rate" (solver and learning rate),
+    # "view" (the charts' own controls). A step shows those and both charts on one screen.
+    controls: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,7 @@ LESSONS: tuple[Lesson, ...] = (
                 settings=_STABLE_SEED,
                 actions=(("step", 1000),),
                 view={"panel": "model", "log_y": True},
+                controls=("view",),
             ),
             LessonStep(
                 "To the optimum",
@@ -133,6 +137,7 @@ LESSONS: tuple[Lesson, ...] = (
                 settings=_STABLE_SEED,
                 actions=(("step", 1000), ("optimum",)),
                 view={"panel": "model", "log_y": True},
+                controls=("rate",),
             ),
             LessonStep(
                 "Newton's few long steps",

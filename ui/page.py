@@ -63,17 +63,25 @@ if (!window.labHistoryShim) {
     const samePage = target !== null && target.pathname === window.location.pathname;
     return (samePage ? replace : push)(state, title, url);
   };
-  // The arrow keys do what the presenter's remote keys do (Step's PageDown, Back's PageUp:
-  // the buttons' own shortcuts), except where a control uses them (a slider, a box).
-  const ARROWS = {ArrowRight: '.st-key-w-train-step', ArrowLeft: '.st-key-w-train-back'};
+  // A presenter's remote sends PageDown and PageUp; the arrow keys do the same, P plays and
+  // pauses, N opens a lesson's next step (ui.training's help texts say so). One listener
+  // owns them all (Streamlit's button shortcuts did not fire for PageDown with nothing
+  // focused), except where a control uses the key (a slider, a box, a radio group).
+  const STEP = '.st-key-w-train-step', BACK = '.st-key-w-train-back';
+  const KEYS = {ArrowRight: STEP, PageDown: STEP, ArrowLeft: BACK, PageUp: BACK,
+    p: '.st-key-w-train-play, .st-key-w-train-pause', n: '.st-key-w-lesson-next'};
   document.addEventListener('keydown', (event) => {
     const target = event.target;
     const editing = target.closest && target.closest(
       'input, textarea, select, [role="slider"], [role="radiogroup"], [contenteditable]');
-    if (!(event.key in ARROWS) || editing || event.altKey || event.ctrlKey || event.metaKey) {
+    const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+    if (!(key in KEYS) || editing || event.altKey || event.ctrlKey || event.metaKey) {
       return;
     }
-    const button = document.querySelector(ARROWS[event.key] + ' button:not([disabled])');
+    // The visible one: Streamlit may keep a hidden copy of a widget in the page.
+    const button = [...document.querySelectorAll(KEYS[key])].flatMap(
+      (block) => [...block.querySelectorAll('button:not([disabled])')]).find(
+      (candidate) => candidate.checkVisibility());
     if (button) { event.preventDefault(); button.click(); }
   });
 }
@@ -96,6 +104,18 @@ _CLASSROOM_CSS = """
 .block-container { padding-top: 2.6rem !important; }
 [data-testid="stButton"] button { padding: 0.2rem 0.6rem !important; min-height: 2.2rem; }
 .st-key-train-actions [data-testid="stButton"] button p { font-size: 1.08rem !important; }
+/* A lesson's step and the training area under it on one screen: the metrics' labels beside
+   their values, the banner and the gaps smaller. */
+.st-key-lesson-step [data-testid="stMarkdownContainer"] p { font-size: 1.12rem !important; }
+.st-key-lesson-step { padding: 0.5rem 0.9rem !important; }
+.st-key-train-lesson [data-testid="stMetric"] > div { display: flex; align-items: baseline;
+  gap: 0.45rem; }
+.st-key-train-lesson [data-testid="stMetric"] [data-testid="stMetricValue"],
+.st-key-train-lesson [data-testid="stMetric"] [data-testid="stMetricValue"] p {
+  font-size: 1.6rem !important; }
+.st-key-train-lesson [data-testid="stAlert"] [data-testid="stMarkdownContainer"] p {
+  font-size: 0.98rem !important; }
+.st-key-train-lesson [data-testid="stVerticalBlock"] { gap: 0.35rem; }
 /* The learning-rate box as large as the other controls (it was 14 px). */
 [data-testid="stNumberInput"] input { font-size: 1.2rem !important; }
 </style>
@@ -192,13 +212,20 @@ _TOAST_ICONS = {
 }
 
 
+# The colour of a message about the last action, per level.
+_EVENT_COLOURS = {"success": "green", "info": "blue", "warning": "orange", "error": "red"}
+
+
 def show_event() -> None:
-    """The message about the last action, once, as a toast (it takes no room on the page,
-    so nothing moves under the pointer); what stays true is shown by the page itself."""
+    """The message about the last action, once, in the page where it is drawn (a toast
+    covered the metrics and the rate presets for ten seconds after every action, and cut
+    text mid-number); what stays true is shown by the page itself."""
     event = session.lab().take_event()
-    if event is not None:
-        # Plain text: a message may quote a file's name or content.
-        st.toast(escape.markdown(event.text), icon=_TOAST_ICONS[event.level], duration="long")
+    with st.container(key="lab-event"):
+        if event is not None:
+            # Plain text: a message may quote a file's name or content.
+            icon, colour = _TOAST_ICONS[event.level], _EVENT_COLOURS[event.level]
+            st.markdown(f"{icon} :{colour}[{escape.markdown(event.text)}]")
 
 
 def chart(

@@ -81,7 +81,7 @@ def _check_run(model: SoftmaxRegression, data: TrainingData) -> None:
 
 
 # What SoftmaxRegression rebuilds on its next step (see its __getstate__).
-_MODEL_CACHES = ("_data_cache", "_evaluate", "_kernel")
+_MODEL_CACHES = ("_data_cache", "_evaluate", "_kernel", "_data", "_epoch_order")
 
 
 def copy_run(model: SoftmaxRegression) -> SoftmaxRegression:

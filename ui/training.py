@@ -18,15 +18,19 @@ from .settings import LAST_ITERATIONS, LOSS_WINDOWS, LR_RANGE, MAX_ITER, SPEEDS
 C_CHOICES = [math.inf, 100.0, 10.0, 1.0, 0.1, 0.01]
 TOL_CHOICES = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-8, 1e-10, 1e-12, 1e-15]
 WINDOW_LABELS = {"all": "all", "last": f"last {LAST_ITERATIONS}", "logx": "log x"}
-PANEL_LABELS = {"model": "Probabilities", "landscape": "Loss landscape", "simplex": "Simplex"}
-PLANE_LABELS = {"start": "steepest + start", "steepest": "two steepest"}
+PANEL_LABELS = {"model": "Probabilities", "landscape": "Landscape", "simplex": "Simplex"}
+PLANE_LABELS = {"start": "with start", "steepest": "2 steepest"}
 
 
-def learning_rate_controls(newton: bool) -> None:
-    """Solver and learning rate: automatic, typed, or one click relative to the limit."""
+def learning_rate_controls(newton: bool, large: bool) -> None:
+    """Solver and learning rate: automatic, typed, or one click relative to the limit. On a
+    projector (``large``) the labels above them give their room to the charts (screen
+    readers still have them)."""
+    labels = "collapsed" if large else "visible"
     st.segmented_control(
         "Solver",
         list(explain.SOLVER_SHORT),
+        label_visibility=labels,
         format_func=explain.SOLVER_SHORT.get,
         required=True,
         **session.widget("w.train.solver"),
@@ -41,6 +45,7 @@ def learning_rate_controls(newton: bool) -> None:
     )
     st.number_input(
         "Learning rate",
+        label_visibility=labels,
         min_value=LR_RANGE[0],
         max_value=LR_RANGE[1],
         format="%.4g",
@@ -53,6 +58,7 @@ def learning_rate_controls(newton: bool) -> None:
     st.segmented_control(
         "× the stable limit 2/L",
         session.rate_presets(),
+        label_visibility=labels,
         disabled=newton,
         **session.widget("w.train.rate_preset"),
         help="One click: 0.5× is 1/L (auto); above 1× gradient descent may overshoot; "
@@ -97,16 +103,11 @@ def more_settings() -> None:
         )
 
 
-# A presenter's remote sends PageDown and PageUp; the arrow keys do the same (ui.page).
-STEP_KEY, BACK_KEY, PLAY_KEY = "PageDown", "PageUp", "P"
-
-
 def buttons(report, page_title: str) -> None:
     st.button(
         "Step",
         key="w.train.step",
         type="primary",
-        shortcut=STEP_KEY,
         help="One iteration (keys: PageDown or →, as a presenter's remote sends).",
         **session.action("step", 1),
     )
@@ -129,19 +130,20 @@ def buttons(report, page_title: str) -> None:
     # Two buttons with fixed effects: the browser may deliver a click's trigger twice (in a
     # timer rerun and in its own), and a toggle would then undo itself.
     if session.lab().playing:
-        st.button("Pause", key="w.train.pause", shortcut=PLAY_KEY, **session.action("pause"))
+        st.button(
+            "Pause", key="w.train.pause", help="Stop playing (key: P).", **session.action("pause")
+        )
     else:
         st.button(
             "Play",
             key="w.train.play",
-            shortcut=PLAY_KEY,
             disabled=report.diverged or report.at_max_iter,
+            help="Take steps at the chosen speed until Pause (key: P).",
             **session.action("play", page_title),
         )
     st.button(
         "Back",
         key="w.train.back",
-        shortcut=BACK_KEY,
         help="Undo the last action (keys: PageUp or ←).",
         **session.action("back"),
     )
@@ -202,21 +204,18 @@ def fix_button(report, claim) -> None:
         )
 
 
-def charts(report, large: bool) -> None:
-    height = 380 if large else 360
+def charts(report, large: bool, *, chart_controls: bool = True) -> None:
+    # On a projector: the room the rows above leave on 720 pixels, a lesson's step above.
+    height = 300 if large else 340
     left, right = st.columns([1, 1] if large else [1.1, 1])
     with left:
-        model_panel(report, large, height)
+        model_panel(report, large, height, controls=chart_controls)
     with right:
-        loss_panel(report, large, height)
+        loss_panel(report, large, height, controls=chart_controls)
 
 
-def model_panel(report, large: bool, height: int) -> None:
-    """The model's probabilities, or the loss landscape with the path so far."""
-    lab = session.lab()
-    view, dataset = lab.view, lab.dataset
-    panels = [p for p in PANEL_LABELS if p != "simplex" or dataset.n_classes == 3]
-    panel = view.panel
+def panel_controls(panels: list[str], panel: str) -> None:
+    """What the left chart shows, and the landscape's plane."""
     with st.container(horizontal=True, vertical_alignment="center"):
         st.segmented_control(
             "Left chart",
@@ -238,6 +237,17 @@ def model_panel(report, large: bool, height: int) -> None:
                 "direction and either the way back to the start (shows the whole journey) or "
                 "the second steepest direction. Both are computed once, at the optimum.",
             )
+
+
+def model_panel(report, large: bool, height: int, *, controls: bool = True) -> None:
+    """The model's probabilities, or the loss landscape with the path so far; with its
+    controls (the panel, the plane) unless ``controls`` is False (a lesson sets them)."""
+    lab = session.lab()
+    view, dataset = lab.view, lab.dataset
+    panels = [p for p in PANEL_LABELS if p != "simplex" or dataset.n_classes == 3]
+    panel = view.panel
+    if controls:
+        panel_controls(panels, panel)
     if panel == "simplex":
         page.chart(
             views.simplex_figure(
@@ -262,11 +272,13 @@ def model_panel(report, large: bool, height: int) -> None:
             kind=view.plane,
             ghosts=tuple((pin.label, pin.path) for pin in lab.pins),
             title=f"Loss landscape, iteration {report.n_iter:,}",
+            subtitle=explain.landscape_subtitle if large else None,
             large=large,
             height=height - 45,
         )
         page.chart(spec, key="w.train.landscape")
-        st.caption(explain.landscape_caption(directions.eigenvalues[1], offsets))
+        if not large:  # on a projector the chart's subtitle says it, in fewer words
+            st.caption(explain.landscape_caption(directions.eigenvalues[1], offsets))
         return
     page.chart(
         views.model_chart(
@@ -284,8 +296,8 @@ def model_panel(report, large: bool, height: int) -> None:
     )
 
 
-def loss_panel(report, large: bool, height: int) -> None:
-    lab = session.lab()
+def loss_controls() -> None:
+    """The target line, the scales, the window, and the pin button."""
     with st.container(horizontal=True, vertical_alignment="center"):
         # No help icons here (the row is full): the legend and the axis title say it.
         st.toggle("Target", **session.widget("w.view.target"))
@@ -306,6 +318,13 @@ def loss_panel(report, large: bool, height: int) -> None:
             help="Pin this run: keep it as a dotted ghost on the loss chart and the landscape, "
             "to compare (at most 4; the link keeps them).",
         )
+
+
+def loss_panel(report, large: bool, height: int, *, controls: bool = True) -> None:
+    """The loss history, with its controls unless ``controls`` is False."""
+    lab = session.lab()
+    if controls:
+        loss_controls()
     page.chart(
         views.loss_chart(
             lab.model,
@@ -436,12 +455,21 @@ def share_links() -> None:
             st.code(presenter, language=None, wrap_lines=True)
 
 
-def area(summary_slot, *, page_title: str, title: str | None = "Train", above=None) -> None:
+def area(
+    summary_slot,
+    *,
+    page_title: str,
+    title: str | None = "Train",
+    above=None,
+    controls=None,
+) -> None:
     """Everything a training action changes (see ``ui.session``): the part Play reruns.
 
     ``title`` heads the row of buttons (None: the page has its own); ``above`` draws what
     goes above the training area inside the fragment (a lesson's step, which its buttons
-    change). ``page_title`` names the page, where Play runs.
+    change). ``page_title`` names the page, where Play runs. ``controls``, called in the
+    fragment, names the controls to show besides the buttons (a lesson step's, see
+    :data:`ui.lessons.LessonStep.controls`); None: every control, and what follows the charts.
     """
     lab = session.lab()
     ticking = lab.playing
@@ -456,7 +484,11 @@ def area(summary_slot, *, page_title: str, title: str | None = "Train", above=No
         with page.guard():
             if above is not None:
                 above()
-            draw(title, page_title)
+            if controls is None:
+                draw(title, page_title)
+            else:  # a lesson's step above: the area in less room (ui.page's CSS)
+                with st.container(key="train-lesson"):
+                    draw(title, page_title, controls())
         with page.guard():  # drawn even when something above could not be computed
             page.summary(summary_slot)
             page.write_url()
@@ -464,27 +496,37 @@ def area(summary_slot, *, page_title: str, title: str | None = "Train", above=No
     fragment()
 
 
-def draw(title: str | None, page_title: str) -> None:
+def draw(title: str | None, page_title: str, controls: tuple[str, ...] | None = None) -> None:
     """Everything that a training action or a Play tick changes, in rows that wrap on narrow
-    screens (on a phone the settings row moves below the charts)."""
+    screens (on a phone the settings row moves below the charts). ``controls``: see
+    :func:`area`."""
     report = session.lab().report()
     claim = explain.stability(report)
     large = page.large()
+    everything = controls is None
     with st.container(horizontal=True, vertical_alignment="center", key="train-actions"):
         if title:
             st.title(title, anchor=False, width="content")
         buttons(report, page_title)
         fix_button(report, claim)
-        more_settings()
-    with st.container(horizontal=True, vertical_alignment="bottom", key="train-settings"):
-        learning_rate_controls(report.solver == "newton")
-    page.show_event()
+        if not everything and "rate" not in controls:
+            with st.container(width=360):  # the last action's message, in the row
+                page.show_event()
+    if everything or "rate" in controls:
+        with st.container(
+            horizontal=True, vertical_alignment="bottom", key="train-settings", gap="xsmall"
+        ):
+            learning_rate_controls(report.solver == "newton", large)
+            more_settings()
+            with st.container(width="stretch"):  # the last action's message, in the room left
+                page.show_event()
     with st.container(horizontal=True, key="train-metrics"):
         metrics(report)
     getattr(st, claim.level)(claim.text)
-    charts(report, large)
-    with st.container(key="train-more"):
-        point_panel(report, large)
-        if not large:
-            parameters(report)
-        share_links()
+    charts(report, large, chart_controls=everything or "view" in controls)
+    if everything:
+        with st.container(key="train-more"):
+            point_panel(report, large)
+            if not large:
+                parameters(report)
+            share_links()

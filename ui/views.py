@@ -7,7 +7,7 @@ passed in (a reference fit, a plane, from :mod:`ui.services`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -437,9 +437,10 @@ def landscape_figure(
     kind: str,
     ghosts: tuple[tuple[str, np.ndarray], ...] = (),
     title: str,
+    subtitle: Callable[[Offsets], str] | None = None,
     large: bool,
     height: int,
-) -> tuple[dict, float]:
+) -> tuple[dict, Offsets]:
     """J on the plane through the current parameters, the path so far and the optimum;
     with how far, on average, the path lies off that plane."""
     _, thetas = model.path()
@@ -466,6 +467,7 @@ def landscape_figure(
     )
     steepest, second = directions.eigenvalues
     y_title = "toward the start" if kind == "start" else f"second steepest, λ = {second:.3g}"
+    offsets = Offsets(float(np.mean(path.off_plane)), optimum_off if shadow else None)
     spec = figures.loss_landscape(
         surface.a,
         surface.b,
@@ -476,11 +478,12 @@ def landscape_figure(
         x_title=f"steepest direction, λ = {steepest:.3g}",
         y_title=y_title,
         title=title,
+        subtitle="" if subtitle is None else subtitle(offsets),
         ghosts=ghost_paths,
         large=large,
         height=height,
     )
-    return spec, Offsets(float(np.mean(path.off_plane)), optimum_off if shadow else None)
+    return spec, offsets
 
 
 @dataclass(frozen=True)
