@@ -643,7 +643,7 @@ def iteration(at: AppTest) -> int:
 
 
 def texts(at: AppTest, kind: str) -> list[str]:
-    """Texts of the ``st.<kind>`` elements (``"error"``, ``"warning"``, ``"toast"``...)."""
+    """Texts of the ``st.<kind>`` elements (``"error"``, ``"warning"``...)."""
     return [element.value for element in getattr(at, kind)]
 
 
@@ -678,10 +678,32 @@ def plain_text_of(markdown: str) -> str:
     return plain(markdown)
 
 
+_EVENT = re.compile(r":material/\w+: :(\w+)\[(.*)\]\Z", re.DOTALL)
+
+
 def toasts(at: AppTest) -> list[str]:
-    """The toasts' texts as the reader sees them (the page escapes them as plain text: a
-    message may quote a file's name or content)."""
-    return [plain(text) for text in texts(at, "toast")]
+    """The message about the last action, as the reader sees it, in a list (empty when
+    there is none): the markdown in the ``lab-event`` container, an icon and a coloured
+    plain text (the page escapes it: a message may quote a file's name or content)."""
+    try:
+        block = at.get_by_key("lab-event")
+    except KeyError:
+        return []
+    found = []
+    for element in block.markdown:
+        match = _EVENT.match(element.value)
+        assert match, element.value
+        found.append(plain(match.group(2)))
+    return found
+
+
+def raw_event(at: AppTest) -> str:
+    """The one event's text as the page wrote it (escaped markdown)."""
+    block = at.get_by_key("lab-event")
+    [element] = block.markdown
+    match = _EVENT.match(element.value)
+    assert match, element.value
+    return match.group(2)
 
 
 def toast(at: AppTest) -> str:
@@ -773,6 +795,11 @@ def chart_data(at: AppTest, key: str) -> dict:
     found = charts(at)
     assert key in found, f"no chart {key!r}: {sorted(found)}"
     return found[key]
+
+
+def loss_axis_type(figure: dict) -> str:
+    """The loss chart's y axis: "log" or "linear"."""
+    return figure["layout"].get("yaxis", {}).get("type", "linear")
 
 
 def chart_title(figure: dict) -> str:
@@ -1093,7 +1120,19 @@ def _check_rate_widgets(at: AppTest, state: Expected) -> None:
         assert meaning[shown] == rate, (shown, meaning[shown], rate)
 
 
-def _check_train(at: AppTest, state: Expected) -> None:
+EVERY_CONTROL = frozenset({"rate", "view", "more"})
+
+
+def controls_shown(at: AppTest, state: Expected) -> frozenset[str]:
+    """The controls the training area shows: every one on Train and on Lessons with no
+    lesson open; under a lesson's step, those it names (``LessonStep.controls``), and none
+    of what follows the charts ("more": the followed point, the table, the share links)."""
+    if title(at) != TITLES[LESSONS_PAGE] or state.view.lesson is None:
+        return EVERY_CONTROL
+    return frozenset(LESSONS[state.view.lesson].steps[state.view.lesson_step].controls)
+
+
+def _check_train(at: AppTest, state: Expected, controls: frozenset[str] = EVERY_CONTROL) -> None:
     model, current, view, data = state.model, state.settings, state.view, state.data
     n_iter, history = model.n_iter_, state.history
     shown = {m.label: m.value for m in at.metric}
@@ -1136,7 +1175,14 @@ def _check_train(at: AppTest, state: Expected) -> None:
         "simplex": ("w.train.simplex", f"Every point's probabilities, iteration {n_iter:,}"),
     }[panel]
     assert chart_title(figures[panel_key]).startswith(panel_title)
-    assert at.segmented_control(key="w.view.panel").value == panel  # the one drawn
+    assert not {"w.train.model_chart", "w.train.landscape", "w.train.simplex"} - {panel_key} & set(
+        figures
+    )  # the one drawn, and no other
+    if "view" in controls:
+        assert at.segmented_control(key="w.view.panel").value == panel
+    else:
+        assert not [w for w in at.segmented_control if w.key == "w.view.panel"]
+    assert (loss_axis_type(figures["w.train.loss_chart"]) == "log") == view.log_y
     if panel == "model":
         subtitle = chart_subtitle(figures[panel_key])
         assert (label in subtitle) == view.show_target, (label, subtitle)
@@ -1175,20 +1221,29 @@ def _check_train(at: AppTest, state: Expected) -> None:
         drawn = np.asarray(ghost["x"]).astype(int)
         assert drawn.size == 0 or drawn[-1] == losses.size - 1
         np.testing.assert_allclose(ghost["y"], ghost_values[drawn], rtol=1e-12)
-    # The widgets show the link's settings, and the learning rate in use.
-    _check_rate_widgets(at, state)
-    assert at.segmented_control(key="w.train.solver").value == current.solver
-    assert at.selectbox(key="w.train.C").value == current.C
-    assert at.select_slider(key="w.train.tol").value == current.tol
-    assert at.number_input(key="w.train.max_iter").value == current.max_iter
-    assert at.select_slider(key="w.view.speed").value == view.speed
-    assert at.toggle(key="w.view.target").value == view.show_target
-    assert at.toggle(key="w.view.log_y").value == view.log_y
-    assert at.segmented_control(key="w.view.window").value == view.loss_window
+    # The widgets shown show the link's settings, and the learning rate in use.
+    if "rate" in controls:
+        _check_rate_widgets(at, state)
+        assert at.segmented_control(key="w.train.solver").value == current.solver
+        assert at.selectbox(key="w.train.C").value == current.C
+        assert at.select_slider(key="w.train.tol").value == current.tol
+        assert at.number_input(key="w.train.max_iter").value == current.max_iter
+        assert at.select_slider(key="w.view.speed").value == view.speed
+    else:
+        assert not [w for w in at.number_input if w.key == "w.train.lr"]
+    if "view" in controls:
+        assert at.toggle(key="w.view.target").value == view.show_target
+        assert at.toggle(key="w.view.log_y").value == view.log_y
+        assert at.segmented_control(key="w.view.window").value == view.loss_window
+    else:
+        assert not [w for w in at.toggle if w.key == "w.view.log_y"]
     # Play or Pause, never both; Play is offered while the run can go on.
     assert has_button(at, PAUSE) != has_button(at, PLAY)
     if has_button(at, PLAY):
         assert at.button(key=PLAY).disabled == (model.diverged_ or n_iter >= current.max_iter)
+    if "more" not in controls:
+        assert not [d for d in at.dataframe if d.value.columns[0] == "class"]
+        return
     _check_point_panel(at, state)
     # The parameter table (hidden in classroom mode): W, b and the gradient where W is.
     if not state.classroom:
@@ -1376,7 +1431,7 @@ def check_consistency(at: AppTest) -> None:
     page = title(at)
     n_iter = f"iteration {state.n_iter:,}"
     if page in (TITLES[TRAIN], TITLES[LESSONS_PAGE]):
-        _check_train(at, state)
+        _check_train(at, state, controls_shown(at, state))
     if page == TITLES[LESSONS_PAGE]:
         _check_lesson(at, state)
     elif page == TITLES[COMPARE]:

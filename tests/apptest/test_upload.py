@@ -36,10 +36,10 @@ from .conftest import (
     notice,
     open_app,
     plain_text_of,
+    raw_event,
     record_upload,
     set_widget,
     summary,
-    texts,
     toast,
     toasts,
     url,
@@ -364,7 +364,7 @@ def test_a_files_name_and_content_are_shown_as_plain_text():
     at = open_app(page=DATA)
     name = "**a** ![x](http://h.example/x.gif).csv"  # 38 characters: not cut
     upload(at, name, with_cell("*a*"))
-    [raw] = texts(at, "toast")
+    raw = raw_event(at)
     assert plain_text_of(raw) == (
         f"Could not learn from {name} with feature columns 'x' and label column 'label': "
         "column 'x' has the non-numeric value '*a*' on line 6. Choose its columns on the Data "

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import re
 import time
+import weakref
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlparse
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
@@ -19,19 +24,6 @@ def key_selector(key: str) -> str:
     return ".st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key)
 
 
-# Counts the script runs that start in a page (the app's attribute flips to "running"),
-# installed before the page's own scripts: what "the click's rerun has finished" waits on.
-_COUNT_RUNS = """
-window.labRuns = 0;
-new MutationObserver((records) => {
-  for (const record of records) {
-    const target = record.target;
-    if (target.getAttribute && target.getAttribute('data-testid') === 'stApp'
-        && target.getAttribute('data-test-script-state') === 'running') window.labRuns += 1;
-  }
-}).observe(document, {subtree: true, attributes: true,
-                      attributeFilter: ['data-test-script-state']});
-"""
 _IDLE_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
   return app && app.getAttribute('data-test-script-state') === 'notRunning'
@@ -55,16 +47,101 @@ def wait_for_charts(page, timeout: float = 30_000) -> None:
     page.wait_for_function(_CHARTS_DRAWN, timeout=timeout)
 
 
+@dataclass
+class RunLog:
+    """What the page's websockets carried about script runs, in order: ``("sent",)`` for a
+    rerun the page asked for (a click, a key, a timer), ``("start", id)`` and ``("end", id)``
+    for a run the server started and finished (a full run or a fragment's). Read from the
+    frames themselves: the page's "running" attribute misses a quick run, whose two states
+    React may draw as one."""
+
+    events: list[tuple] = field(default_factory=list)
+
+    def watch(self, websocket) -> None:
+        websocket.on("framesent", self._sent)
+        websocket.on("framereceived", self._received)
+
+    def _sent(self, payload) -> None:
+        if isinstance(payload, bytes):
+            message = BackMsg.FromString(payload)
+            if message.WhichOneof("type") == "rerun_script":
+                self.events.append(("sent",))
+
+    def _received(self, payload) -> None:
+        if not isinstance(payload, bytes):
+            return
+        message = ForwardMsg.FromString(payload)
+        kind, run = message.WhichOneof("type"), message.metadata.run.script_run_id
+        if kind == "new_session":
+            self.events.append(("start", run))
+        elif kind == "script_finished" and message.script_finished != _STOPPED_FOR_RERUN:
+            self.events.append(("end", run))
+
+    def finished_since(self, since: int) -> bool:
+        """Whether a run asked for after event ``since`` (or started after it, if the page
+        asked for none) has finished."""
+        later = self.events[since:]
+        asked = next((i for i, event in enumerate(later) if event[0] == "sent"), -1)
+        started = {event[1] for event in later[asked + 1 :] if event[0] == "start"}
+        return any(event[0] == "end" and event[1] in started for event in later[asked + 1 :])
+
+    def started_since(self, since: int) -> bool:
+        return any(event[0] == "start" for event in self.events[since:])
+
+
+_STOPPED_FOR_RERUN = ForwardMsg.FINISHED_EARLY_FOR_RERUN
+_LOGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def runs(page) -> int:
-    """How many script runs have started in the page since it was opened."""
-    return page.evaluate("() => window.labRuns || 0")
+    """A mark in the page's run log (see :class:`RunLog`), to wait for what comes after."""
+    return len(_LOGS[page].events)
+
+
+def wait_for_no_run(page, since: int, seconds: float = 1.0) -> None:
+    """Fail if a script run starts in the next ``seconds`` (after mark ``since``): what a
+    paused or stopped page must keep (Play's "fast" would rerun twelve times a second)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(50)  # lets Playwright deliver the frames meanwhile
+        assert not _LOGS[page].started_since(since), _LOGS[page].events[since:]
+
+
+def wait_for_a_run(page, since: int, timeout: float = 30.0) -> None:
+    """Wait until a script run has finished after mark ``since``."""
+    log = _LOGS[page]
+    deadline = time.monotonic() + timeout
+    while not log.finished_since(since):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no run finished in {timeout:g} s: {log.events[since:]}")
+        page.wait_for_timeout(20)
+
+
+_WATCH_MUTATIONS = """() => {
+  window.labLastMutation = performance.now();
+  new MutationObserver(() => { window.labLastMutation = performance.now(); })
+    .observe(document.body, {subtree: true, childList: true, attributes: true});
+}"""
+_QUIET_JS = """() => window.labHistoryShim === true
+  && performance.now() - window.labLastMutation > 400"""
+
+
+def track_runs(page) -> None:
+    """Log the page's script runs from its websocket frames (before it connects)."""
+    log = _LOGS[page] = RunLog()
+    page.on("websocket", log.watch)
 
 
 def open_page(context, url: str):
     page = context.new_page()
-    page.add_init_script(_COUNT_RUNS)
+    track_runs(page)
     page.goto(url)
     wait_until_idle(page)
+    # The script has finished, but React draws its elements a moment later (and the page's
+    # own script, ui.page's keys, runs then): wait until nothing has changed for a while.
+    page.evaluate(_WATCH_MUTATIONS)
+    page.wait_for_function(_QUIET_JS, timeout=30_000)
+    wait_for_charts(page)
     return page
 
 
@@ -78,11 +155,10 @@ def button(page, key: str):
 
 
 def settle(page, since: int, timeout: float = 30_000) -> None:
-    """Wait until a script run that started after ``since`` runs (see :func:`runs`) has
+    """Wait until a script run asked for after mark ``since`` (see :func:`runs`) has
     finished and its charts are drawn: the rerun an interaction started."""
-    page.wait_for_function(
-        f"() => (window.labRuns || 0) > {since} && ({_IDLE_JS})()", timeout=timeout
-    )
+    wait_for_a_run(page, since, timeout / 1000)
+    page.wait_for_function(_IDLE_JS, timeout=timeout)
     wait_for_charts(page, timeout)
 
 
@@ -248,41 +324,50 @@ def history_length(page) -> int:
     return page.evaluate("() => window.history.length")
 
 
-def toasts(page) -> list[str]:
-    """The texts of the toasts on screen (the app's messages about the last action)."""
-    return [text.strip() for text in page.locator('[data-testid="stToast"]').all_inner_texts()]
+_EVENTS = """() => [...document.querySelectorAll('.st-key-lab-event [data-testid=stMarkdown]')]
+    .map(element => {
+        const copy = element.cloneNode(true);
+        copy.querySelectorAll('[data-testid=stIconMaterial]').forEach(icon => icon.remove());
+        return copy.innerText.trim();
+    })"""
 
 
-def wait_for_toast(page, needle: str, timeout: float = 10.0) -> str:
-    """The first toast on screen that contains ``needle``; fails listing the toasts seen."""
+def events(page) -> list[str]:
+    """The message about the last action, in a list (the app shows it inline, once, in the
+    ``lab-event`` container), without its icon."""
+    return page.evaluate(_EVENTS)
+
+
+def wait_for_event(page, needle: str, timeout: float = 10.0) -> str:
+    """The message on screen once it contains ``needle``; fails listing the messages seen."""
     seen: list[str] = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        now = toasts(page)
+        now = events(page)
         seen += [text for text in now if text not in seen]
         found = [text for text in now if needle in text]
         if found:
             return found[0]
         time.sleep(0.1)
-    raise AssertionError(f"no toast with {needle!r} in {timeout:g} s; toasts seen: {seen}")
+    raise AssertionError(f"no message with {needle!r} in {timeout:g} s; seen: {seen}")
 
 
-def wait_for_new_toast(
+def wait_for_new_event(
     page, before: list[str], timeout: float = 10.0, ignore: str | None = None
 ) -> str:
-    """The first toast on screen that was not among ``before`` (toasts seen earlier), nor
+    """The message on screen once it is not among ``before`` (messages seen earlier), nor
     contains ``ignore``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         new = [
             text
-            for text in toasts(page)
+            for text in events(page)
             if text not in before and (ignore is None or ignore not in text)
         ]
         if new:
             return new[0]
         time.sleep(0.1)
-    raise AssertionError(f"no new toast in {timeout:g} s; on screen: {toasts(page)}")
+    raise AssertionError(f"no new message in {timeout:g} s; on screen: {events(page)}")
 
 
 def upload(page, name: str, data: bytes) -> None:

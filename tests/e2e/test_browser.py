@@ -11,7 +11,6 @@ import re
 import shutil
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from .browser import (
     act,
@@ -31,6 +30,7 @@ from .browser import (
     wait_for_charts,
     wait_for_iteration,
     wait_for_iteration_at_least,
+    wait_for_no_run,
     wait_until_idle,
 )
 from .conftest import OUTPUT, ROOT
@@ -77,7 +77,7 @@ def test_generate_data_with_other_settings(app_server, context):
     with page.expect_download() as download:  # the CSV is built when someone asks for it
         button(page, "w.data.download").click()
     lines = download.value.path().read_text().splitlines()
-    assert lines[0] == "x1,x2,label" and len(lines) == 241
+    assert lines[0] == '"x₁","x₂","label"' and len(lines) == 241  # the data set's own names
     no_exception(page)
 
 
@@ -110,7 +110,7 @@ def test_run_to_convergence_with_a_stable_rate(app_server, context):
     page.wait_for_function("() => location.search.includes('lr=auto')")
     wait_until_idle(page)
     click(page, "w.train.run")
-    page.get_by_text(re.compile("^Converged after")).wait_for(timeout=30_000)  # the toast
+    page.get_by_text(re.compile("^Converged after")).wait_for(timeout=30_000)  # the event
     assert metric(page, "Converged") == "yes"
     assert iteration(page) > 10
     curves = chart_traces(page, "w.train.model_chart")
@@ -128,8 +128,7 @@ def test_play_then_pause(app_server, context):
     stopped_at = iteration(page)
     # Paused: a second more brings no rerun and no step ("fast" asks for 12 a second).
     before = runs(page)
-    with pytest.raises(PlaywrightTimeout):
-        page.wait_for_function(f"() => window.labRuns > {before}", timeout=1_000)
+    wait_for_no_run(page, before, seconds=1.0)
     assert iteration(page) == stopped_at
     no_exception(page)
 

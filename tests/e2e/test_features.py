@@ -23,6 +23,7 @@ from .browser import (
     chart_traces,
     choose,
     click,
+    events,
     go_to,
     iteration,
     key_selector,
@@ -30,13 +31,12 @@ from .browser import (
     open_page,
     query,
     sidebar_summary,
-    toasts,
     toggle_on,
     upload,
     wait_for_charts,
+    wait_for_event,
     wait_for_iteration,
-    wait_for_new_toast,
-    wait_for_toast,
+    wait_for_new_event,
     wait_until_idle,
 )
 from .conftest import OUTPUT, ROOT
@@ -263,13 +263,13 @@ def open_uploaded(context, url: str):
     """The Data page with GOOD uploaded through "Your CSV" and the file uploader."""
     page = open_page(context, f"{url}/Data")
     choose(page, "w.data.kind", "Your CSV")
-    wait_for_toast(page, "Upload a CSV file first")
+    wait_for_event(page, "Upload a CSV file first")
     uploader = page.locator('[data-testid="stFileUploader"]').first
     if not uploader.is_visible():  # the expander "Your own CSV" is closed: open it
         page.get_by_text("Your own CSV").first.click()
         uploader.wait_for()
     upload(page, "flowers.csv", GOOD)
-    wait_for_toast(page, "because you chose flowers.csv")
+    wait_for_event(page, "because you chose flowers.csv")
     wait_for_query(page, "kind", "upload")
     wait_until_idle(page)
     return page
@@ -370,9 +370,9 @@ def test_a_bad_csv_is_refused_and_the_data_stay(csv_page, case):
         wait_until_idle(page)
     assert data_shown(page) == good_shown()
     name, data, words = BAD_FILES[case]
-    seen = toasts(page)
+    seen = events(page)
     upload(page, name, data)
-    message = wait_for_new_toast(page, seen, ignore="flowers.csv")
+    message = wait_for_new_event(page, seen, ignore="flowers.csv")
     wait_until_idle(page)
     for word in words:
         assert word in message, message
@@ -460,7 +460,7 @@ def test_temperature_at_its_limits_keeps_every_number_finite(app_server, context
         else:
             assert max(tempered) - min(tempered) < 0.2
         assert int(np.argmax(tempered)) == int(np.argmax(bars[0]["y"]))
-        caption = page.get_by_text(re.compile(r"^Point \d+: the most probable class")).first
+        caption = page.get_by_text(re.compile(r"^Point \d+: at T = \S+ the most probable class")).first
         assert "the same as at T = 1" in caption.inner_text()
         text = page.locator('[data-testid="stMain"]').inner_text()
         assert not NOT_FINITE.search(text), NOT_FINITE.findall(text)

@@ -15,6 +15,7 @@ from .browser import (
     button,
     click,
     open_page,
+    track_runs,
     wait_for_charts,
     wait_until_idle,
 )
@@ -71,7 +72,7 @@ def open_sidebar(page) -> None:
     )
     if expand.count():
         expand.first.click()
-        page.locator('[data-testid="stSidebar"][aria-expanded="true"]').wait_for()
+        page.locator('[data-testid="stSidebar"][data-collapsed="false"]').wait_for()
         wait_for_charts(page)  # the charts follow their columns' new width
 
 
@@ -183,7 +184,10 @@ def test_phone_pages(app_server, browser, path):
         if path == "Train":
             step = button(page, "w.train.step").bounding_box()
             chart = page.locator(".st-key-w-train-model_chart").bounding_box()
-            assert chart["y"] - step["y"] < 500  # metrics and the banner between, no settings
+            settings = page.locator(".st-key-train-settings").bounding_box()
+            assert settings["y"] > chart["y"] + chart["height"]  # the settings below the charts
+            # Between: the metrics, the banner and the chart's own row of controls.
+            assert chart["y"] - step["y"] < 600
     finally:
         context.close()
 
@@ -192,6 +196,7 @@ def test_steps_push_no_history_entries_and_no_request_leaves_the_machine(app_ser
     requests = []
     page = context.new_page()
     page.on("request", lambda request: requests.append(request.url))
+    track_runs(page)
     page.goto(f"{app_server.url}/Train")
     wait_until_idle(page)
     before = page.evaluate("() => window.history.length")

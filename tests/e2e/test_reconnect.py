@@ -24,6 +24,8 @@ from .browser import (
     no_exception,
     open_page,
     query,
+    runs,
+    wait_for_a_run,
     wait_until_idle,
 )
 from .conftest import ROOT
@@ -40,7 +42,7 @@ def build_a_run(page) -> dict:
     click(page, "w.train.step10")
     click(page, "w.train.step")
     click(page, "w.train.pin")
-    page.locator(".st-key-w-view-panel [role=radio]").filter(has_text="Loss landscape").click()
+    page.locator(".st-key-w-view-panel [role=radio]").filter(has_text="Landscape").click()
     page.wait_for_function("() => new URLSearchParams(location.search).get('panel')")
     page.wait_for_function("() => new URLSearchParams(location.search).get('pins')")
     return seen(page)
@@ -58,22 +60,10 @@ def seen(page) -> dict:
     }
 
 
-# Counts the script runs that start from now on (the app's attribute flips to "running").
-_COUNT_RUNS = """() => {
-  window.labRuns = 0;
-  const app = document.querySelector('[data-testid="stApp"]');
-  new MutationObserver(() => {
-    if (app.getAttribute('data-test-script-state') === 'running') window.labRuns += 1;
-  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-}"""
-_RAN_AGAIN = """() => window.labRuns > 0 && document.querySelector('[data-testid="stApp"]')
-  .getAttribute('data-test-script-state') === 'notRunning'"""
-
-
-def wait_for_the_same_run(page, before: dict) -> None:
-    """Wait until the reconnected page has run its script again (not the old page still on
-    screen) and shows ``before``."""
-    page.wait_for_function(_RAN_AGAIN, timeout=RECONNECT_SECONDS * 1000)
+def wait_for_the_same_run(page, before: dict, since: int) -> None:
+    """Wait until the reconnected page has run its script again after mark ``since`` (not
+    the old page still on screen) and shows ``before``."""
+    wait_for_a_run(page, since, RECONNECT_SECONDS)
     deadline = time.monotonic() + RECONNECT_SECONDS
     last = None
     while time.monotonic() < deadline:
@@ -101,11 +91,11 @@ def test_a_server_restart_on_the_same_port_keeps_the_run(browser):
         page.reload()
         wait_until_idle(page)
         assert seen(page) == before
-        page.evaluate(_COUNT_RUNS)
+        mark = runs(page)
         stop_server(first)
         page.locator('[data-testid="stApp"]').wait_for()  # the page stays, disconnected
         second = start_server("streamlit-restart-again", port=port)
-        wait_for_the_same_run(page, before)
+        wait_for_the_same_run(page, before, mark)
         no_exception(page)
         button(page, "w.train.step").click()  # and it goes on from there
         page.wait_for_function("() => new URLSearchParams(location.search).get('iter') === '22'")
@@ -134,9 +124,9 @@ def test_the_death_of_the_sessions_replica_keeps_the_run_and_the_replica_comes_b
             before = build_a_run(page)
             cookie = next(c["value"] for c in context.cookies() if c["name"] == COOKIE)
             serving = next(child for child in cluster.replicas if child.name == cookie)
-            page.evaluate(_COUNT_RUNS)
+            mark = runs(page)
             os.kill(serving.process.pid, signal.SIGKILL)
-            wait_for_the_same_run(page, before)
+            wait_for_the_same_run(page, before, mark)
             no_exception(page)
             survivor = next(c["value"] for c in context.cookies() if c["name"] == COOKIE)
             assert survivor != cookie  # another replica rebuilt the run from the query
