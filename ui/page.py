@@ -84,6 +84,13 @@ if (!window.labHistoryShim) {
       (candidate) => candidate.checkVisibility());
     if (button) { event.preventDefault(); button.click(); }
   });
+  // Pause is pressed while Play redraws the area several times a second: a click whose
+  // button is redrawn between the press and the release is lost (measured: 1 in 5). Pause
+  // acts on the press itself (its effect is fixed, so a second trigger changes nothing).
+  document.addEventListener('pointerdown', (event) => {
+    const pause = event.target.closest && event.target.closest('.st-key-w-train-pause button');
+    if (pause && event.button === 0 && !pause.disabled) { pause.click(); }
+  }, true);
 }
 </script>
 """

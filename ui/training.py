@@ -130,9 +130,7 @@ def buttons(report, page_title: str) -> None:
     # Two buttons with fixed effects: the browser may deliver a click's trigger twice (in a
     # timer rerun and in its own), and a toggle would then undo itself.
     if session.lab().playing:
-        st.button(
-            "Pause", key="w.train.pause", help="Stop playing (key: P).", **session.action("pause")
-        )
+        st.button("Pause", key="w.train.pause", **session.action("pause"))
     else:
         st.button(
             "Play",

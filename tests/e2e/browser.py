@@ -311,6 +311,10 @@ _SNAPSHOT = """() => {
     auto: auto ? auto.checked : null,
     rate: rate ? rate.value : null,
     search: location.search,
+    // A chart still drawing the figure it was sent shows the one before (plotly draws a
+    // moment after the metrics): not a display that disagrees, one that has not caught up.
+    drawing: [...document.querySelectorAll('.lab-chart')].some(
+      gd => gd.dataset.labPending !== '0'),
   };
 }"""
 

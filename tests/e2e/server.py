@@ -6,6 +6,7 @@ Plain Python (no pytest), shared by the end-to-end tests and ``benchmarks/bench_
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -20,6 +21,18 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output"
+# The README's pictures are screenshots the tests take; they are copied into docs/ only when
+# asked (``SOFTMAX_LAB_UPDATE_DOCS=1``): a test run writes nothing into the checkout but
+# test-output/ (which git ignores).
+UPDATE_DOCS = os.environ.get("SOFTMAX_LAB_UPDATE_DOCS", "") == "1"
+
+
+def update_docs_picture(screenshot: Path, name: str) -> None:
+    """Copy a screenshot to ``docs/<name>`` if the docs' pictures are being updated."""
+    if UPDATE_DOCS:
+        shutil.copy(screenshot, ROOT / "docs" / name)
+
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",

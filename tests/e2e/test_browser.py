@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
 
 import pytest
 
@@ -33,7 +32,8 @@ from .browser import (
     wait_for_no_run,
     wait_until_idle,
 )
-from .conftest import OUTPUT, ROOT
+from .conftest import OUTPUT
+from .server import update_docs_picture
 
 pytestmark = pytest.mark.e2e
 SCREENSHOTS = OUTPUT / "screenshots"
@@ -174,7 +174,7 @@ def test_the_lecture_story_in_three_actions(app_server, browser):
         for mine, theirs in zip(solid, dashed, strict=True):
             assert max(abs(a - b) for a, b in zip(mine["y"], theirs["y"], strict=True)) < 1e-5
         page.screenshot(path=str(SCREENSHOTS / "lecture-2-landed.png"))
-        shutil.copy(SCREENSHOTS / "lecture-1-oscillating.png", ROOT / "docs" / "train.png")
+        update_docs_picture(SCREENSHOTS / "lecture-1-oscillating.png", "train.png")
         no_exception(page)
     finally:
         context.close()

@@ -44,6 +44,7 @@ def wait_for_url(page, n_iter: int) -> None:
 
 def check(shown: dict, *, url: bool = True) -> None:
     """The displays of one snapshot (see ``browser.snapshot``) tell one story."""
+    assert not shown.get("drawing"), "a chart is still drawing"
     metrics = shown["metrics"]
     n_iter = int(metrics["Iteration"].replace(",", ""))
     summary = re.search(r"iteration ([\d,]+) · loss (\S+) · (\w+)", shown["summary"])

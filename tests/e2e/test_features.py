@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
 
 import numpy as np
 import pytest
@@ -39,7 +38,8 @@ from .browser import (
     wait_for_new_event,
     wait_until_idle,
 )
-from .conftest import OUTPUT, ROOT
+from .conftest import OUTPUT
+from .server import update_docs_picture
 
 pytestmark = pytest.mark.e2e
 SCREENSHOTS = OUTPUT / "screenshots"
@@ -123,7 +123,7 @@ def test_loss_landscape_zigzags_at_the_seed_rate(app_server, browser):
         wait_for_charts(page)
         assert iteration(page) == shown
         page.screenshot(path=str(SCREENSHOTS / "landscape.png"))
-        shutil.copy(SCREENSHOTS / "landscape.png", ROOT / "docs" / "landscape.png")
+        update_docs_picture(SCREENSHOTS / "landscape.png", "landscape.png")
         no_exception(page)
     finally:
         context.close()
@@ -460,7 +460,8 @@ def test_temperature_at_its_limits_keeps_every_number_finite(app_server, context
         else:
             assert max(tempered) - min(tempered) < 0.2
         assert int(np.argmax(tempered)) == int(np.argmax(bars[0]["y"]))
-        caption = page.get_by_text(re.compile(r"^Point \d+: at T = \S+ the most probable class")).first
+        winner = re.compile(r"^Point \d+: at T = \S+ the most probable class")
+        caption = page.get_by_text(winner).first
         assert "the same as at T = 1" in caption.inner_text()
         text = page.locator('[data-testid="stMain"]').inner_text()
         assert not NOT_FINITE.search(text), NOT_FINITE.findall(text)
