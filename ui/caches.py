@@ -15,7 +15,9 @@ from softmax_core.datasets import CsvTable, parse_csv
 
 from . import services
 from .data import Dataset, make_dataset
+from .live import Following
 from .report import Reference
+from .rooms import RoomStore, store_from_environment
 from .settings import Settings
 
 
@@ -71,3 +73,17 @@ class StreamlitServices:
 
     def optimum_spectrum(self, dataset: Dataset, C: float) -> np.ndarray:
         return _spectrum(dataset.key, C, dataset)
+
+
+@st.cache_resource(show_spinner=False)
+def room_store() -> RoomStore:
+    """The live classroom's store, one per process: Redis if ``SOFTMAX_LAB_REDIS_URL`` is
+    set (replicas share rooms), else this machine's SQLite file (ui.rooms)."""
+    return store_from_environment()
+
+
+@st.cache_resource(show_spinner=False)
+def following() -> Following:
+    """The labs of followed rooms, one per room and version, shared by every follower this
+    process serves (ui.live)."""
+    return Following(StreamlitServices())

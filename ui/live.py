@@ -12,14 +12,17 @@ teacher's run take the step it asked about.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import questions
 from .lab import Lab
-from .rooms import PublishedState, RoomStore, normalise_code
+from .rooms import PublishedState, RoomError, RoomStore, normalise_code
 from .services import Services
 
 # How often a follower's page asks whether the teacher's run changed (a second, so that it
@@ -58,11 +61,11 @@ def teaching_from_cookie(store: RoomStore, value: str | None) -> Teaching | None
     if not value or ":" not in value:
         return None
     code, secret = value.split(":", 1)
-    try:
+    try:  # a cookie may hold anything: it names no room rather than failing every page
         code = normalise_code(code)
-    except ValueError:
+        return Teaching(code, secret) if store.is_teacher(code, secret) else None
+    except (RoomError, ValueError):
         return None
-    return Teaching(code, secret) if store.is_teacher(code, secret) else None
 
 
 def publish(store: RoomStore, teaching: Teaching, query: dict[str, str]) -> bool:
@@ -83,20 +86,30 @@ class Following:
         self.services = services
         self.rooms = rooms
         self._labs: OrderedDict[str, tuple[int, Lab]] = OrderedDict()
+        # Followers' scripts run in threads of one process and share these labs, whose
+        # report and figures are computed lazily: one reader at a time.
+        self._lock = threading.RLock()
 
     def lab(self, code: str, state: PublishedState) -> Lab:
         """The lab of room ``code`` at ``state`` (validated as a link is: its notices say
         what could not be used)."""
-        kept = self._labs.get(code)
-        if kept is None or kept[0] != state.version:
-            lab = Lab.from_link(state.query, self.services)
-            lab.notices = [*state.problems, *lab.notices]
-            kept = (state.version, lab)
-            self._labs[code] = kept
-            while len(self._labs) > self.rooms:
-                self._labs.popitem(last=False)
-        self._labs.move_to_end(code)
-        return kept[1]
+        with self._lock:
+            kept = self._labs.get(code)
+            if kept is None or kept[0] != state.version:
+                lab = Lab.from_link(state.query, self.services)
+                lab.notices = [*state.problems, *lab.notices]
+                kept = (state.version, lab)
+                self._labs[code] = kept
+                while len(self._labs) > self.rooms:
+                    self._labs.popitem(last=False)
+            self._labs.move_to_end(code)
+            return kept[1]
+
+    @contextlib.contextmanager
+    def reading(self, code: str, state: PublishedState) -> Iterator[Lab]:
+        """:meth:`lab`, held for this reader alone until the block ends."""
+        with self._lock:
+            yield self.lab(code, state)
 
 
 # The questions a teacher can open, by template: what they ask.

@@ -307,6 +307,12 @@ def new_student_token() -> str:
     return secrets.token_urlsafe(16)
 
 
+def is_student_token(value: object) -> bool:
+    """Whether ``value`` has the form of a token from :func:`new_student_token` (a cookie
+    may hold anything)."""
+    return isinstance(value, str) and _STUDENT_TOKEN.fullmatch(value) is not None
+
+
 def _new_teacher_secret() -> str:
     return secrets.token_urlsafe(24)
 
@@ -1416,6 +1422,18 @@ def _stored_flag(value: object) -> bool:
 # ------------------------------------------------------------------------- choosing one
 
 REDIS_URL_VARIABLE = "SOFTMAX_LAB_REDIS_URL"
+
+
+def store_errors() -> tuple[type[BaseException], ...]:
+    """What a store call may raise that a page should say rather than fail on: a room's own
+    errors, and a database that cannot be reached (SQLite, or Redis if its client is
+    installed)."""
+    errors: tuple[type[BaseException], ...] = (RoomError, sqlite3.Error, OSError)
+    try:
+        import redis
+    except ImportError:
+        return errors
+    return (*errors, redis.RedisError)
 
 
 def store_from_environment(
