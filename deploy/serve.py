@@ -7,6 +7,7 @@ From the repository root::
     python deploy/serve.py --frame-ancestors "'self' https://lms.example.edu"   # allow framing
     python deploy/serve.py --host 0.0.0.0 ...                 # let other machines in
     python deploy/serve.py ... -- --runner.fastReruns=false   # extra `streamlit run` options
+    python deploy/serve.py --replicas 2 --redis               # live rooms shared in Redis
 
 It starts N ``streamlit run app.py --server.headless=true --server.address=127.0.0.1
 --server.fileWatcherType=none`` processes on free loopback ports and one HAProxy (Debian's
@@ -14,10 +15,13 @@ It starts N ``streamlit run app.py --server.headless=true --server.address=127.0
 from ``deploy/haproxy.cfg.template``: sticky sessions by cookie, websockets, health checks on
 ``/_stcore/health``, ``/_stcore/metrics`` refused, a ``Content-Security-Policy:
 frame-ancestors`` header (the template says why each). It prints the URL once HAProxy sees every
-replica healthy. Ctrl-C, SIGTERM or SIGHUP stops HAProxy, then every replica, and waits for
-each; the children run in their own process group (a terminal's Ctrl-C reaches only this
-script, which stops them in order) and, on Linux, are told to stop if this script dies without
-cleaning up (``PR_SET_PDEATHSIG``).
+replica healthy. With ``--redis`` it also starts Debian's ``redis-server`` on a free loopback port
+(no persistence) and gives every replica its URL (``SOFTMAX_LAB_REDIS_URL``), so that the live
+classroom's rooms (ui.rooms) are shared: a teacher on one replica, students on another. Without it
+the replicas share this machine's SQLite file. Ctrl-C, SIGTERM or SIGHUP stops HAProxy, then every
+replica, and waits for each; the children run in their own process group (a terminal's Ctrl-C
+reaches only this script, which stops them in order) and, on Linux, are told to stop if this script
+dies without cleaning up (``PR_SET_PDEATHSIG``).
 
 Serving needs the standard library only (it runs with just ``requirements.txt``); ``--check``
 also opens a Streamlit session over the websocket with ``deploy/streamlit_client.py``
@@ -62,6 +66,10 @@ INSTALL_HINT = (
     "(the service it installs need not run: this script starts its own HAProxy)."
 )
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+REDIS_URL_VARIABLE = "SOFTMAX_LAB_REDIS_URL"  # as ui.rooms reads it
+REDIS_HINT = (
+    "redis-server is not installed: on Debian or Ubuntu, `sudo apt-get install -y redis-server`"
+)
 
 
 class StartupError(RuntimeError):
@@ -94,6 +102,8 @@ class Cluster:
     log_dir: Path
     frame_ancestors: str = FRAME_ANCESTORS
     supervisor: Supervisor | None = None  # restarts replicas that exit (running_cluster)
+    store_url: str = ""  # the Redis every replica's rooms live in ("": SQLite)
+    store: Child | None = None  # the redis-server this module started
 
     def server_states(self) -> dict[str, str]:
         """HAProxy's view of each replica, e.g. ``{"r1": "UP", "r2": "DOWN"}``."""
@@ -164,14 +174,17 @@ def spawn(
     return Child(name, process, log)
 
 
-def replica_env(replicas: int) -> dict[str, str]:
-    """This environment, with the math libraries' thread pools sized to a replica's share.
+def replica_env(replicas: int, store_url: str = "") -> dict[str, str]:
+    """This environment, with the math libraries' thread pools sized to a replica's share,
+    and the rooms' Redis if there is one.
 
     One Streamlit process runs its scripts on about one core (the GIL), so N replicas on N
     cores each get cores/N threads instead of all of them fighting for every core. Values
     set by the caller are kept.
     """
     env = dict(os.environ)
+    if store_url:
+        env[REDIS_URL_VARIABLE] = store_url
     threads = str(max(1, (os.cpu_count() or 1) // replicas))
     for variable in THREAD_VARIABLES:
         env.setdefault(variable, threads)
@@ -184,6 +197,7 @@ def start_replica(
     log_dir: Path,
     extra_args: Sequence[str],
     port: int | None = None,
+    store_url: str = "",
 ) -> Child:
     """Start replica ``r<index>`` on ``port`` (a free one if None); its log is appended to,
     so that a restarted replica's log keeps what the one before wrote."""
@@ -205,7 +219,11 @@ def start_replica(
     ]
     name = f"r{index}"
     child = spawn(
-        name, command, log_dir / f"replica-{name}.log", replica_env(replicas), append=True
+        name,
+        command,
+        log_dir / f"replica-{name}.log",
+        replica_env(replicas, store_url),
+        append=True,
     )
     child.url = f"http://127.0.0.1:{port}"
     return child
@@ -226,6 +244,39 @@ def write_config(
         frame_ancestors=frame_ancestors.strip(),
     )
     path.write_text(text)
+
+
+def start_redis(log_dir: Path, seconds: float = 20.0) -> Child:
+    """Debian's redis-server on a free loopback port, nothing saved to disk; ready when it
+    answers PING. Its URL is the child's ``url`` (``redis://127.0.0.1:<port>/0``)."""
+    server = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not Path(server).exists():
+        raise StartupError(REDIS_HINT)
+    port = free_port()
+    command = [
+        server,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]
+    child = spawn("redis", command, log_dir / "redis.log")
+    child.url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if child.process.poll() is not None:
+            raise StartupError(f"redis-server exited:\n{child.log_tail()}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1) as s:
+            s.sendall(b"PING\r\n")
+            if s.recv(16).startswith(b"+PONG"):
+                return child
+        time.sleep(0.1)
+    stop([child])
+    raise StartupError(f"redis-server did not answer in {seconds:g} s:\n{child.log_tail()}")
 
 
 def start_haproxy(config: Path, log_dir: Path) -> Child:
@@ -362,7 +413,12 @@ class Supervisor(threading.Thread):
                 port = int(child.url.rsplit(":", 1)[1])
                 index = int(child.name.removeprefix("r"))
                 self.cluster.replicas[position] = start_replica(
-                    index, len(self.cluster.replicas), self.cluster.log_dir, self.extra_args, port
+                    index,
+                    len(self.cluster.replicas),
+                    self.cluster.log_dir,
+                    self.extra_args,
+                    port,
+                    self.cluster.store_url,
                 )
                 self.restarts[child.name] += 1
                 self._began[child.name] = now
@@ -419,13 +475,15 @@ def running_cluster(
     extra_args: Sequence[str] = (),
     frame_ancestors: str = FRAME_ANCESTORS,
     log=print,
+    redis: bool = False,
 ) -> Iterator[Cluster]:
     """N healthy replicas behind HAProxy on ``host:port`` (0: a free port), always stopped;
     a replica that exits meanwhile is restarted (:class:`Supervisor`, whose messages go to
     ``log``).
 
     The HAProxy configuration and stats socket live in a temporary directory, removed at
-    the end; so are the logs unless ``log_dir`` is given. Call it from the main thread: the
+    the end; so are the logs unless ``log_dir`` is given. ``redis``: the rooms in a
+    redis-server started here (:func:`start_redis`), stopped last. Call it from the main thread: the
     children's parent-death signal fires when the thread that started them ends.
     """
     if replicas < 1:
@@ -440,9 +498,13 @@ def running_cluster(
         work = Path(temp)
         logs = log_dir or work
         logs.mkdir(parents=True, exist_ok=True)
+        store: Child | None = None
         try:
+            if redis:
+                store = start_redis(logs)
+            store_url = store.url if store is not None else ""
             for index in range(1, replicas + 1):
-                started.append(start_replica(index, replicas, logs, extra_args))
+                started.append(start_replica(index, replicas, logs, extra_args, None, store_url))
             port = port or free_port()
             config, stats_socket = work / "haproxy.cfg", work / "haproxy.sock"
             write_config(config, f"{host}:{port}", stats_socket, started, frame_ancestors)
@@ -450,7 +512,17 @@ def running_cluster(
             started.append(balancer)
             local = "127.0.0.1" if host in ("0.0.0.0", "") else host  # 0.0.0.0: all interfaces
             url = f"http://{local}:{port}"
-            cluster = Cluster(url, started[:-1], balancer, stats_socket, logs, frame_ancestors)
+            cluster = Cluster(
+                url,
+                started[:-1],
+                balancer,
+                stats_socket,
+                logs,
+                frame_ancestors,
+                None,
+                store_url,
+                store,
+            )
             wait_until_healthy(cluster)
             supervisor = Supervisor(cluster, extra_args, log)
             cluster.supervisor = supervisor
@@ -462,6 +534,8 @@ def running_cluster(
             # The replicas now running (restarted ones included), and any that never joined.
             running = [] if cluster is None else [*cluster.replicas, cluster.balancer]
             stop(running + [child for child in started if child not in running])
+            if store is not None:  # last: a replica stopping may still write to it
+                stop([store])
 
 
 # -- --check --------------------------------------------------------------------------------
@@ -609,6 +683,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--check", action="store_true", help="start, check health and stickiness, stop"
     )
+    parser.add_argument(
+        "--redis",
+        action="store_true",
+        help="start redis-server for the live classroom's rooms (default: a SQLite file)",
+    )
     parser.add_argument("streamlit_args", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.replicas < 1:
@@ -631,6 +710,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.streamlit_args,
             args.frame_ancestors,
             log=lambda message: print(message, file=sys.stderr, flush=True),
+            redis=args.redis,
         ) as cluster:
             if not args.check:
                 return serve(cluster)
