@@ -10,10 +10,12 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
 
 import streamlit as st
 
-from . import escape, live_chart, session
+from . import caches, escape, live, live_chart, qr, session
+from .rooms import store_errors
 
 PAGES = (
     ("app.py", "Home", ":material/home:"),
@@ -22,7 +24,9 @@ PAGES = (
     ("pages/3_Compare.py", "Compare", ":material/compare:"),
     ("pages/4_Math.py", "Math", ":material/function:"),
     ("pages/5_Lessons.py", "Lessons", ":material/school:"),
+    ("pages/6_Live.py", "Live", ":material/cast_for_education:"),
 )
+_SIDEBAR_QR_SCALE = 3  # pixels per module: about 100 px wide in the sidebar
 # Room for the lecture on one 720-pixel-high screen: less padding above and between blocks.
 _COMPACT_CSS = """
 <style>
@@ -183,6 +187,7 @@ def _sidebar() -> st.delta_generator.DeltaGenerator:
             help="Larger text and charts for a projector; the sidebar starts closed.",
         )
         slot = st.container()
+        sidebar_badge()
         st.button(
             "Seed note preset",
             key="w.sidebar.seed_preset",
@@ -191,6 +196,44 @@ def _sidebar() -> st.delta_generator.DeltaGenerator:
         )
         st.caption("The address bar holds this run: copy it to share exactly what you see.")
     return slot
+
+
+def base_url() -> str | None:
+    """The app's own address (``http://host[:port][/path]``), from the page's URL; None where
+    there is none (AppTest)."""
+    url = str(st.context.url or "").split("#")[0].split("?")[0]
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    if parts.path in ("", "/"):
+        return f"{parts.scheme}://{parts.netloc}"
+    return url.rsplit("/", 1)[0]  # drop the page's own name (or a trailing slash)
+
+
+def answer_count(teaching: live.Teaching) -> int:
+    try:
+        return caches.room_store().count_answers(teaching.code, teaching.secret)
+    except store_errors():
+        return 0
+
+
+def sidebar_badge() -> None:
+    """On every page while a session teaches: the room's code, QR code and answer count,
+    beside the lecture (the sidebar), updated every two seconds."""
+    teaching = session.teaching()
+    if teaching is None:
+        return
+    st.markdown(f"**Live: Room {teaching.code}**")
+    base = base_url()
+    if base is not None:
+        st.image(qr.join_qr_svg(base, teaching.code, scale=_SIDEBAR_QR_SCALE), width=110)
+
+    @st.fragment(run_every=2 * live.POLL_SECONDS)
+    def count() -> None:
+        answers = answer_count(teaching)
+        st.caption(f"{answers} answer{'s' if answers != 1 else ''} to the open question")
+
+    count()
 
 
 def summary(slot: st.delta_generator.DeltaGenerator) -> None:
@@ -208,6 +251,7 @@ def write_url() -> None:
     script = session.write_query()
     if script is not None:
         st.html(script, unsafe_allow_javascript=True)
+    session.publish_live()  # a teacher's every action reaches the room
 
 
 # Material icons from Streamlit's own font: emoji need a font the machine may lack.

@@ -21,13 +21,18 @@ from urllib.parse import urlencode
 import numpy as np
 import streamlit as st
 
-from .caches import StreamlitServices
+from . import live
+from .caches import StreamlitServices, room_store
 from .lab import RATE_PRESETS, Lab, SessionGoneError
+from .rooms import NoSuchRoomError, is_student_token, new_student_token, store_errors
 from .settings import SEED_NOTE
 
 _LAB = "lab"
 _QUERY_WRITTEN = "lab.query_written"
 _UPLOADER = "lab.uploader"  # the uploader's key changes after each file (see uploader_key)
+_TEACHING = "live.teaching"  # the room this session drives (ui.live.Teaching), or None
+_ROOM_ENDED = "live.ended"  # the code of a room this session drove that has expired
+_STUDENT = "live.student"  # this browser's answer token
 _SERVICES = StreamlitServices()
 
 # Widgets bound to a setting: key -> the Settings field it shows.
@@ -253,3 +258,71 @@ def write_query() -> str | None:
         )
     st.query_params.from_dict(wanted)
     return None
+
+
+# ----------------------------------------------------------------------- live classroom
+
+
+def teaching() -> live.Teaching | None:
+    """The live room this session drives: started here, or given back by the browser's
+    cookie (a refresh, a reconnect to another replica) while the room lives."""
+    current = st.session_state.get(_TEACHING)
+    if current is None and _TEACHING not in st.session_state:
+        cookie = st.context.cookies.get(live.TEACHER_COOKIE)
+        try:
+            current = live.teaching_from_cookie(room_store(), cookie) if cookie else None
+        except store_errors():  # the store is down: the lab works on, without the room
+            return None
+        st.session_state[_TEACHING] = current
+    return current
+
+
+def start_teaching() -> None:
+    """The button's callback: a new room, driven by this session's lab from now on."""
+    room = room_store().create_room()
+    st.session_state[_TEACHING] = live.Teaching(room.code, room.teacher_secret)
+    st.session_state.pop(_ROOM_ENDED, None)
+    publish_live()
+
+
+def stop_teaching() -> None:
+    """End the class: the room closes for every follower."""
+    current = teaching()
+    if current is not None:
+        with contextlib.suppress(*store_errors()):  # gone already, or unreachable: it expires
+            room_store().close_room(current.code, current.secret)
+    st.session_state[_TEACHING] = None
+
+
+def room_ended() -> str | None:
+    """The code of the room this session drove, if it expired while it did."""
+    return st.session_state.get(_ROOM_ENDED)
+
+
+def publish_live() -> None:
+    """Publish the lab's link to the room this session drives, if it changed (every page
+    calls this where it writes its URL: every teacher action reaches the room)."""
+    current = teaching()
+    if current is None:
+        return
+    try:
+        live.publish(room_store(), current, lab().query())
+    except NoSuchRoomError:  # expired (hours without an action): say so on the Live page
+        st.session_state[_TEACHING] = None
+        st.session_state[_ROOM_ENDED] = current.code
+    except store_errors():  # unreachable for now: the next action publishes again
+        current.published = None
+
+
+def student_token() -> tuple[str, bool]:
+    """This browser's answer token (one answer per student and question, no names), and
+    whether it is new (the page then keeps it in a cookie)."""
+    token = st.session_state.get(_STUDENT)
+    if token is not None:
+        return token, False
+    token = st.context.cookies.get(live.STUDENT_COOKIE)
+    new = not is_student_token(token)
+    if new:
+        token = new_student_token()
+    st.session_state[_STUDENT] = token
+    return token, new

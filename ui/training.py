@@ -202,14 +202,19 @@ def fix_button(report, claim) -> None:
         )
 
 
-def charts(report, large: bool, *, chart_controls: bool = True) -> None:
+def charts(
+    report, large: bool, *, chart_controls: bool = True, followed: Lab | None = None
+) -> None:
+    """Both charts. ``followed``: a live room's lab (ui.live) drawn read-only instead of the
+    session's own: no controls, no point to click, no pins to clear."""
     # On a projector: the room the rows above leave on 720 pixels, a lesson's step above.
     height = 300 if large else 340
     left, right = st.columns([1, 1] if large else [1.1, 1])
+    controls = chart_controls and followed is None
     with left:
-        model_panel(report, large, height, controls=chart_controls)
+        model_panel(report, large, height, controls=controls, followed=followed)
     with right:
-        loss_panel(report, large, height, controls=chart_controls)
+        loss_panel(report, large, height, controls=controls, followed=followed)
 
 
 def panel_controls(panels: list[str], panel: str) -> None:
@@ -237,10 +242,13 @@ def panel_controls(panels: list[str], panel: str) -> None:
             )
 
 
-def model_panel(report, large: bool, height: int, *, controls: bool = True) -> None:
+def model_panel(
+    report, large: bool, height: int, *, controls: bool = True, followed: Lab | None = None
+) -> None:
     """The model's probabilities, or the loss landscape with the path so far; with its
     controls (the panel, the plane) unless ``controls`` is False (a lesson sets them)."""
-    lab = session.lab()
+    lab = session.lab() if followed is None else followed
+    clickable = followed is None
     view, dataset = lab.view, lab.dataset
     panels = [p for p in PANEL_LABELS if p != "simplex" or dataset.n_classes == 3]
     panel = view.panel
@@ -257,7 +265,7 @@ def model_panel(report, large: bool, height: int, *, controls: bool = True) -> N
                 height=height - 45,
             ),
             key="w.train.simplex",
-            clickable=True,
+            clickable=clickable,
         )
         return
     if panel == "landscape":
@@ -290,7 +298,7 @@ def model_panel(report, large: bool, height: int, *, controls: bool = True) -> N
             height=height - 45,
         ),
         key="w.train.model_chart",
-        clickable=True,
+        clickable=clickable,
     )
 
 
@@ -318,9 +326,11 @@ def loss_controls() -> None:
         )
 
 
-def loss_panel(report, large: bool, height: int, *, controls: bool = True) -> None:
+def loss_panel(
+    report, large: bool, height: int, *, controls: bool = True, followed: Lab | None = None
+) -> None:
     """The loss history, with its controls unless ``controls`` is False."""
-    lab = session.lab()
+    lab = session.lab() if followed is None else followed
     if controls:
         loss_controls()
     page.chart(
@@ -338,10 +348,10 @@ def loss_panel(report, large: bool, height: int, *, controls: bool = True) -> No
         ),
         key="w.train.loss_chart",
     )
-    pinned_runs(lab, report)
+    pinned_runs(lab, report, clearable=followed is None)
 
 
-def pinned_runs(lab: Lab, report) -> None:
+def pinned_runs(lab: Lab, report, *, clearable: bool = True) -> None:
     """The key to the dotted ghosts: each pin's colour and name, a table of where each run
     ended (against the target, with the same objective), and a way to clear them."""
     if not lab.pins:
@@ -364,7 +374,10 @@ def pinned_runs(lab: Lab, report) -> None:
             for i, pin in enumerate(lab.pins)
         )
         st.html(f'<div style="font-size:0.9rem">Pinned: {chips}</div>', width="content")
-        st.button("Unpin all", key="w.train.unpin", type="tertiary", **session.action("clear_pins"))
+        if clearable:
+            st.button(
+                "Unpin all", key="w.train.unpin", type="tertiary", **session.action("clear_pins")
+            )
 
 
 def point_panel(report, large: bool) -> None:

@@ -1,0 +1,328 @@
+"""The live classroom on screen: a teacher's room (its code, QR code, link and questions) and
+a follower's read-only view of the teacher's run.
+
+The logic is :mod:`ui.live` (no Streamlit) and the store :mod:`ui.rooms`; what a session
+holds (its teaching, its answer token) is :mod:`ui.session`'s. A follower's page polls the
+room with a small fragment (Streamlit cannot push to other sessions): when the room's
+signature changes (a new version of the teacher's run, a question opened or revealed), the
+whole page reruns and draws the new state.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from . import escape, explain, live, page, qr, session, training
+from .caches import following, room_store
+from .escape import plain
+from .rooms import NoSuchRoomError, normalise_code, store_errors
+
+_SEEN = "live.seen"  # the room's signature the follower's page last drew
+_MESSAGE = "live.message"  # what went wrong in the last callback, for the page to say
+_CLEAR_COOKIE = "live.clear_cookie"
+PAGE_QR_SCALE = 7
+
+
+def join_address(code: str) -> str:
+    """The join link, or its path where the app's address is unknown."""
+    base = page.base_url()
+    if base is None:
+        return f"/{qr.JOIN_PAGE}?{urlencode({'room': code})}"
+    return qr.join_link(base, code)
+
+
+def _cookie_script(name: str, value: str, max_age: int) -> str:
+    # A cookie only the page's script can set (Streamlit sets none); it gives the room or
+    # the answer token back to this browser after a refresh or on another replica.
+    cookie = f"{name}={value}; path=/; max-age={max_age}; SameSite=Lax"
+    return f"<script>document.cookie = {json.dumps(cookie)};</script>"
+
+
+def set_cookie(name: str, value: str) -> None:
+    st.html(_cookie_script(name, value, live.COOKIE_DAYS * 86_400), unsafe_allow_javascript=True)
+
+
+def _say(error: Exception) -> None:
+    st.session_state[_MESSAGE] = str(error)
+
+
+def show_message() -> None:
+    message = st.session_state.pop(_MESSAGE, None)
+    if message:
+        st.error(escape.markdown(message))
+
+
+# --------------------------------------------------------------------------- teacher
+
+
+def start() -> None:
+    """The "Start a live class" button's callback."""
+    try:
+        session.start_teaching()
+    except store_errors() as error:
+        _say(error)
+
+
+def end() -> None:
+    session.stop_teaching()
+    st.session_state[_CLEAR_COOKIE] = True
+
+
+def ask() -> None:
+    """The "Ask the class" button's callback: the chosen template about the run as it is."""
+    teaching = session.teaching()
+    if teaching is None:
+        return
+    try:
+        question, steps = live.ask(session.lab(), st.session_state["w.live.template"])
+        room_store().open_question(teaching.code, teaching.secret, question)
+    except (ValueError, *store_errors()) as error:
+        _say(f"That question cannot be asked now: {error}")
+        return
+    teaching.asked, teaching.asked_steps = question, steps
+
+
+def reveal() -> None:
+    """Show everyone the answers and the true one; the run takes the step it was about."""
+    teaching = session.teaching()
+    if teaching is None:
+        return
+    try:
+        room_store().reveal(teaching.code, teaching.secret)
+    except store_errors() as error:
+        _say(error)
+        return
+    if teaching.asked_steps:
+        session.act("step", teaching.asked_steps)
+    teaching.asked_steps = 0
+    session.publish_live()
+
+
+def ask_again() -> None:
+    teaching = session.teaching()
+    if teaching is not None:
+        try:
+            room_store().reset_question(teaching.code, teaching.secret)
+        except store_errors() as error:
+            _say(error)
+
+
+def teacher_room(teaching: live.Teaching) -> None:
+    """The teacher's Live page: how students join, and the questions."""
+    set_cookie(live.TEACHER_COOKIE, teaching.cookie())
+    st.header(f"Room {teaching.code}", anchor=False)
+    base = page.base_url()
+    left, right = st.columns([1, 2])
+    with left:
+        if base is not None:
+            st.image(qr.join_qr_svg(base, teaching.code, scale=PAGE_QR_SCALE), width=260)
+    with right:
+        st.markdown(
+            "Students scan the code or open this link on a phone or laptop. They see your run "
+            "as you teach it, on every page you use (Train, Lessons, pins, the left chart), "
+            "within about two seconds of each action, and can take it home with **Try it "
+            "yourself**."
+        )
+        st.code(join_address(teaching.code), language=None, wrap_lines=True)
+        with st.container(horizontal=True):
+            st.page_link("pages/2_Train.py", label="Teach on Train", icon=":material/school:")
+            st.page_link("pages/5_Lessons.py", label="Lessons", icon=":material/menu_book:")
+            st.button("End the class", key="w.live.end", on_click=end)
+    st.subheader("Predict, then reveal", anchor=False)
+    questions(teaching)
+
+
+def questions(teaching: live.Teaching) -> None:
+    try:
+        view = room_store().teacher_question(teaching.code, teaching.secret)
+    except store_errors() as error:
+        st.error(escape.markdown(str(error)))
+        return
+    if view is not None and not view.revealed:
+        st.markdown(f"**Asked:** {escape.markdown(view.text)}")
+        st.markdown("\n".join(f"- {escape.markdown(option)}" for option in view.options))
+
+        @st.fragment(run_every=live.POLL_SECONDS)
+        def count() -> None:
+            st.metric("Answers", page.answer_count(teaching))
+
+        count()
+        with st.container(horizontal=True):
+            st.button("Reveal", key="w.live.reveal", type="primary", on_click=reveal)
+            st.button("Ask again", key="w.live.reset", on_click=ask_again)
+        st.caption(
+            "The answers stay hidden until you reveal them: then everyone sees how the class "
+            "answered and the true answer, and your run takes the step it was about."
+        )
+        return
+    if view is not None:
+        revealed(view)
+    st.selectbox(
+        "Question about the next step",
+        list(live.TEMPLATES),
+        format_func=live.TEMPLATES.get,
+        key="w.live.template",
+    )
+    st.button("Ask the class", key="w.live.ask", on_click=ask)
+
+
+def revealed(view) -> None:
+    """A revealed question: how the class answered, and what the run did."""
+    st.markdown(f"**{escape.markdown(view.text)}**")
+    total = sum((view.histogram or {}).values())
+    for option, count in (view.histogram or {}).items():
+        share = count / total if total else 0.0
+        mark = " ✓" if option == view.answer else ""
+        st.progress(share, text=f"{plain(option, 60)}{mark}: {count}")
+    st.success(escape.markdown(f"The answer: {view.answer}. {view.reveal}"))
+
+
+def start_page() -> None:
+    """No room yet: start one, or join one."""
+    if st.session_state.pop(_CLEAR_COOKIE, False):
+        st.html(_cookie_script(live.TEACHER_COOKIE, "", 0), unsafe_allow_javascript=True)
+    ended = session.room_ended()
+    if ended:
+        st.warning(f"Room {ended} has ended: it had no action for hours. Start a new one.")
+    st.markdown(
+        "Start a live class and your students follow your run on their own devices as you "
+        "teach, and predict each step before you reveal it."
+    )
+    st.button("Start a live class", key="w.live.start", type="primary", on_click=start)
+    st.divider()
+    join_form()
+
+
+# --------------------------------------------------------------------------- student
+
+
+def join() -> None:
+    st.query_params.from_dict({"room": st.session_state.get("w.live.code", "").strip()})
+
+
+def join_form() -> None:
+    st.markdown("**Join a class**: type the code on the teacher's screen.")
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        st.text_input("Room code", key="w.live.code", max_chars=16, placeholder="e.g. K7M4QX")
+        st.button("Join", key="w.live.join", on_click=join)
+
+
+def wrong_code(typed: str, why: str) -> None:
+    st.error(
+        f"There is no live class with the code {escape.markdown(plain(typed, 16))}: {why}. "
+        "Check the code on the teacher's screen and type it again."
+    )
+    join_form()
+
+
+def _signature(code: str, token: str) -> tuple:
+    """What a follower's page shows changes exactly when this does."""
+    store = room_store()
+    version = store.read_published(code).version
+    view = store.read_question(code, token)
+    question = None if view is None else (view.number, view.revealed, view.your_answer)
+    return version, question
+
+
+def submit(code: str, number: int, key: str) -> None:
+    option = st.session_state.get(key)
+    if option is None:
+        _say("Choose an answer first.")
+        return
+    token, _ = session.student_token()
+    try:
+        room_store().submit_answer(code, token, number, option)
+    except store_errors() as error:
+        _say(error)
+
+
+def follow(typed: str) -> None:
+    """A student's page: the teacher's run, read-only, and the open question."""
+    try:
+        code = normalise_code(typed)
+        signature = _signature(code, session.student_token()[0])
+        state = room_store().read_published(code)
+    except NoSuchRoomError:
+        wrong_code(typed, "it has ended, or a character is mistyped")
+        return
+    except ValueError as error:
+        wrong_code(typed, str(error))
+        return
+    except store_errors() as error:
+        st.error(
+            escape.markdown(
+                f"The live class cannot be reached just now ({error}). "
+                "This page tries again when you reload it."
+            )
+        )
+        return
+    token, new = session.student_token()
+    if new:
+        set_cookie(live.STUDENT_COOKIE, token)
+    st.session_state[_SEEN] = signature
+
+    @st.fragment(run_every=live.POLL_SECONDS)
+    def watch() -> None:
+        try:
+            now = _signature(code, token)
+        except NoSuchRoomError:
+            now = None
+        except store_errors():  # a blip: the next poll asks again
+            return
+        if now != st.session_state.get(_SEEN):
+            st.rerun(scope="app")
+
+    watch()
+    with following().reading(code, state) as lab:
+        st.caption(f"Room {code} · the teacher's run, as it is now (it updates by itself)")
+        for notice in lab.notices:
+            st.warning(escape.markdown(f"Part of the teacher's run could not be shown: {notice}"))
+        report = lab.report()
+        with st.container(horizontal=True, key="train-metrics"):
+            training.metrics(report)
+        claim = explain.stability(report)
+        getattr(st, claim.level)(claim.text)
+        training.charts(report, session.lab().classroom, followed=lab)
+        own = {k: v for k, v in lab.query().items() if k != "classroom"}
+    st.link_button(
+        "Try it yourself",
+        f"Train?{urlencode(own)}",
+        icon=":material/open_in_new:",
+        help="Open this run as your own lab (a link you can keep).",
+    )
+    student_question(code, token)
+
+
+def student_question(code: str, token: str) -> None:
+    try:
+        view = room_store().read_question(code, token)
+    except store_errors():
+        return
+    if view is None:
+        return
+    st.subheader("Predict", anchor=False)
+    if view.revealed:
+        revealed(view)
+        if view.your_answer is not None:
+            verdict = "right" if view.your_answer == view.answer else f"the answer: {view.answer}"
+            st.markdown(escape.markdown(f"Your answer: {view.your_answer} ({verdict})."))
+        return
+    key = f"w.live.answer.{view.number}"
+    st.radio(escape.markdown(view.text), list(view.options), key=key, index=None)
+    st.button(
+        "Answer",
+        key="w.live.submit",
+        type="primary",
+        on_click=submit,
+        args=(code, view.number, key),
+    )
+    if view.your_answer is not None:
+        st.info(
+            escape.markdown(
+                f"Your answer: {view.your_answer}. The teacher reveals when the class is ready "
+                "(you can still change it)."
+            )
+        )
