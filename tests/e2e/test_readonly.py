@@ -10,6 +10,7 @@ permission bits; as any other user, the checkout's missing write bits are enough
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -22,6 +23,7 @@ import pytest
 from .browser import no_exception, open_page
 from .conftest import ROOT
 from .server import Server, start_server, stop_server
+from .test_live import start_room
 
 pytestmark = pytest.mark.e2e
 NOBODY = 65534
@@ -108,6 +110,11 @@ def test_every_page_draws_from_a_read_only_checkout_as_another_user(
             no_exception(page)
             assert "could not be drawn" not in page.content()
             page.close()
+        # The live classroom's store is a file of the machine's temporary directory, never
+        # of the checkout: a room starts as this user too.
+        page = open_page(context, f"{unprivileged_server.url}/Live")
+        assert re.fullmatch(r"[A-Z0-9]{6}", start_room(page))
+        no_exception(page)
     finally:
         context.close()
     after = sorted(str(p.relative_to(read_only_checkout)) for p in read_only_checkout.rglob("*"))
