@@ -102,7 +102,7 @@ def rises_among_last_steps(model) -> tuple[int, int]:
 
 
 def ratio_in_text(text: str) -> float:
-    return float(re.search(r"is ([0-9.]+)×", text).group(1))
+    return float(re.search(r"is ([0-9.e+-]+)×", text).group(1))
 
 
 @pytest.mark.parametrize(("kind", "n_classes", "C", "solver", "rate", "iteration"), GRID)
@@ -226,7 +226,15 @@ def test_the_grid_reaches_every_claim():
 
 @pytest.mark.parametrize(
     ("ratio", "text"),
-    [(4.2808, "4.28×"), (1.0011, "1.001×"), (0.9994, "0.999×"), (1.0, "1.00×"), (0.5, "0.50×")],
+    [
+        (4.2808, "4.28×"),
+        (1.0011, "1.001×"),
+        (0.9994, "0.999×"),
+        (1.0, "1.00×"),
+        (0.5, "0.50×"),
+        (8563371.1, "8.56e+06×"),
+        (1000.0, "1e+03×"),
+    ],
 )
 def test_one_rounding_rule_keeps_each_ratio_on_its_side_of_one(ratio, text):
     assert format_ratio(ratio) == text
@@ -251,3 +259,18 @@ def test_newton_banner_has_no_learning_rate_claim():
 def test_restart_reasons_name_what_changed(change, reason):
     new = Settings(**{**SEED_NOTE.__dict__, **change})
     assert explain.restart_reason(SEED_NOTE, new) == reason
+
+
+def test_a_divergence_names_the_rate_that_diverged_not_the_one_set_after():
+    # Reproduced: /Train?iter=10&sched=1e6x10 blamed "the learning rate 0.5" (the link's
+    # setting after the schedule) for what its 1e6 segment did.
+    from ui.lab import Lab
+    from ui.services import MemoryServices
+
+    lab = Lab.from_link({"iter": "10", "sched": "1e6x10"}, MemoryServices())
+    assert lab.model.diverged_ and lab.model.learning_rate_ == 0.5
+    text = explain.stability(lab.report()).text
+    assert "The learning rate 1e+06 is 8.56e+06× the stable limit" in text
+    assert "0.5 is" not in text
+    same = Lab.from_link({"lr": "1e6", "iter": "3"}, MemoryServices())
+    assert "The learning rate 1e+06 is" in explain.stability(same.report()).text

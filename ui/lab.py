@@ -383,6 +383,9 @@ class Lab:
             schedule = self.run.schedule
             rate = self.settings.learning_rate
             at_rate = schedule[-1][1] if schedule and schedule[-1][0] == rate else 0
+            # A diverged run took its last steps at the schedule's last rate, which a link
+            # may follow with another setting: the banner names the rate that diverged.
+            diverged_at = schedule[-1][0] if model.diverged_ and schedule else None
             dataset = self.dataset
             built = build_report(
                 model,
@@ -391,6 +394,7 @@ class Lab:
                 reference=self.reference(),
                 steps_at_rate=at_rate,
                 heldout=(dataset.X_test, dataset.y_test) if dataset.test.size else None,
+                diverged_at_rate=(diverged_at if diverged_at != model.learning_rate_ else None),
             )
             self._report = (key, built)
         return self._report[1]

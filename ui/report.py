@@ -161,12 +161,15 @@ def build_report(
     reference: Reference | None = None,
     steps_at_rate: int | None = None,
     heldout: tuple[np.ndarray, np.ndarray] | None = None,
+    diverged_at_rate: float | None = None,
 ) -> RunReport:
     """The report of ``model`` trained on ``data``, compared with ``reference`` if given.
 
     ``steps_at_rate`` is how many of the last steps used the current learning rate (the
     trend describes those only); None means all of them. ``heldout`` is ``(X, y_encoded)``
-    of the points kept out of training, as the model sees them.
+    of the points kept out of training, as the model sees them. ``diverged_at_rate``: the
+    learning rate of the steps that diverged, when the model's rate has been set to another
+    since (a link's schedule replayed): the report speaks of the rate that diverged.
     """
     history = model.loss_history()
     recent_steps, recent_rises = _recent_trend(history, steps_at_rate)
@@ -189,8 +192,8 @@ def build_report(
         previous_loss=model.loss_curve_[-1] if model.loss_curve_ else None,
         converged=model.converged_,
         diverged=model.diverged_,
-        learning_rate=model.learning_rate_,
-        auto_rate=auto_rate,
+        learning_rate=model.learning_rate_ if diverged_at_rate is None else diverged_at_rate,
+        auto_rate=auto_rate and diverged_at_rate is None,
         limit=model.learning_rate_limit_,
         lipschitz=model.lipschitz_,
         step_size=model.step_size_,
@@ -232,7 +235,10 @@ def format_number(value: float, digits: int = 6) -> str:
 
 def format_ratio(ratio: float) -> str:
     """A multiple like ``4.28×``, with as many decimals as it takes to stay on the right side
-    of 1 (``1.001×`` above the limit, ``0.999×`` below): one rounding rule for all."""
+    of 1 (``1.001×`` above the limit, ``0.999×`` below): one rounding rule for all; from
+    1,000 on, three significant digits (``8.56e+06×``: a link's rate may be anything)."""
+    if ratio >= 1_000:
+        return f"{ratio:.3g}×"
     for decimals in range(2, 8):
         text = f"{ratio:.{decimals}f}"
         if (float(text) > 1) == (ratio > 1) and (float(text) < 1) == (ratio < 1):
