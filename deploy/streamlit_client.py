@@ -213,6 +213,10 @@ class StreamlitSession:
             self.session_id = forward.new_session.initialize.session_id or self.session_id
             if not forward.metadata.run.fragment_ids:  # a full run renders every widget anew
                 self.widgets.clear()
+        elif kind == "navigation" and forward.navigation.page_script_hash:
+            # The page that ran: with a pages/ directory, new_session may name the main
+            # script, and a full rerun with that hash would run the main page.
+            self.page_script_hash = forward.navigation.page_script_hash
         elif kind == "page_info_changed":
             self.query_string = forward.page_info_changed.query_string
         elif kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
