@@ -994,7 +994,7 @@ FIX_KEYS = ("unstable-rising", "unstable-falling", "nesterov-unproven")
 def assert_ratio(text: str, ratio: float) -> None:
     """The text's multiple of 2/L ("4.28× the stable limit") is ``ratio`` rounded, and on
     the same side of 1 (never "1.00×" for a rate above the limit)."""
-    found = re.search(r"([0-9]+\.[0-9]+)× the stable limit", text)
+    found = re.search(r"([0-9]+\.[0-9]+(?:e[+-][0-9]+)?)× the stable limit", text)
     assert found, text
     shown = float(found.group(1))
     assert rounds_to(found.group(1), ratio), (found.group(1), ratio)

@@ -93,8 +93,8 @@ def test_home_thumbnail_is_the_optimum_on_scikit_learns_curves():
 def test_sidebar_links_every_page_by_name():
     at = open_app()
     links = at.sidebar.get("page_link")
-    assert [link.proto.label for link in links] == list(PAGE_NAMES)
-    assert [link.proto.page for link in links] == ["", *PAGE_NAMES[1:]]  # Home is the root
+    assert [link.proto.label for link in links] == [*PAGE_NAMES, "Live"]
+    assert [link.proto.page for link in links] == ["", *PAGE_NAMES[1:], "Live"]  # Home: root
 
 
 # A function of ui.views each page calls, made to raise the core's ValueError.
