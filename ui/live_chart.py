@@ -65,6 +65,10 @@ const draw = async (gd, figure, data) => {
     } catch (interrupted) { /* the frames it stopped */ }
     gd.labAnimating = false;
   }
+  // The chart's own height, not its container's: when a rerun changes the height (classroom
+  // mode toggled), Streamlit left the component's container at 0 px and the chart overflowed
+  // it (drawn, but with an empty box that layout and hit tests see).
+  if (figure.layout && figure.layout.height) gd.style.height = figure.layout.height + 'px';
   const figureNow = {data: figure.data, layout: figure.layout, frames: figure.frames || [],
                      config: CONFIG};
   if (gd.labWasAnimated && !animated) {
