@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from ui import live_chart
+from ui.lessons import LESSONS
 
 from .browser import (
     button,
@@ -144,6 +145,32 @@ def test_train_fits_the_projector(app_server, browser, classroom):
         assert abs(charts[0]["y"] - charts[1]["y"]) < 60  # side by side
         name = "Train-classroom" if classroom else "Train"
         page.screenshot(path=str(SCREENSHOTS / f"{name}-1280x720-fold.png"))
+    finally:
+        context.close()
+
+
+def test_every_lesson_step_fits_the_projector_with_its_charts(app_server, browser):
+    """1280x720 in classroom mode: a lesson step's text, the controls it names and both
+    charts on one screen, so that "watch the loss chart" points at a chart in view."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport=PROJECTOR)
+    try:
+        for number, lesson in enumerate(LESSONS, start=1):
+            for step in range(1, len(lesson.steps) + 1):
+                page = open_page(
+                    context, f"{app_server.url}/Lessons?lesson={number}&step={step}&classroom=1"
+                )
+                settled(page)
+                where = f"lesson {number} step {step}"
+                assert bottom(page, ".st-key-lesson-step") <= 720, where
+                charts = page.locator(".st-key-train-lesson .js-plotly-plot")
+                assert charts.count() == 2, where
+                for index in range(2):
+                    box = charts.nth(index).bounding_box()
+                    assert box["y"] + box["height"] <= 720, (where, index, box)
+                assert page.evaluate(_CUT_TEXT) == [], where
+                page.screenshot(path=str(SCREENSHOTS / f"Lesson-{number}-{step}-1280x720.png"))
+                page.close()
     finally:
         context.close()
 
