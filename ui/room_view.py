@@ -18,7 +18,13 @@ import streamlit as st
 from . import escape, explain, live, page, qr, session, training
 from .caches import following, room_store
 from .escape import plain
-from .rooms import NoSuchRoomError, normalise_code, store_errors
+from .rooms import (
+    NoSuchRoomError,
+    PublishedState,
+    QuestionView,
+    normalise_code,
+    store_errors,
+)
 
 _SEEN = "live.seen"  # the room's signature the follower's page last drew
 _MESSAGE = "live.message"  # what went wrong in the last callback, for the page to say
@@ -218,13 +224,16 @@ def wrong_code(typed: str, why: str) -> None:
     join_form()
 
 
-def _signature(code: str, token: str) -> tuple:
-    """What a follower's page shows changes exactly when this does."""
+def _read(code: str, token: str) -> tuple[PublishedState, QuestionView | None]:
+    """The room as a follower sees it: the teacher's state and the question, as ``token``'s."""
     store = room_store()
-    version = store.read_published(code).version
-    view = store.read_question(code, token)
+    return store.read_published(code), store.read_question(code, token)
+
+
+def _signature(state: PublishedState, view: QuestionView | None) -> tuple:
+    """What a follower's page shows changes exactly when this does."""
     question = None if view is None else (view.number, view.revealed, view.your_answer)
-    return version, question
+    return state.version, question
 
 
 def submit(code: str, number: int, key: str) -> None:
@@ -241,10 +250,12 @@ def submit(code: str, number: int, key: str) -> None:
 
 def follow(typed: str) -> None:
     """A student's page: the teacher's run, read-only, and the open question."""
+    # Once per page run: a second call would no longer say that the token is new, and the
+    # cookie that keeps it across a refresh would never be set.
+    token, new = session.student_token()
     try:
         code = normalise_code(typed)
-        signature = _signature(code, session.student_token()[0])
-        state = room_store().read_published(code)
+        state, view = _read(code, token)
     except NoSuchRoomError:
         wrong_code(typed, "it has ended, or a character is mistyped")
         return
@@ -259,15 +270,15 @@ def follow(typed: str) -> None:
             )
         )
         return
-    token, new = session.student_token()
     if new:
         set_cookie(live.STUDENT_COOKIE, token)
-    st.session_state[_SEEN] = signature
+    # What is drawn below and the signature the poll compares with come from the same reads.
+    st.session_state[_SEEN] = _signature(state, view)
 
     @st.fragment(run_every=live.POLL_SECONDS)
     def watch() -> None:
         try:
-            now = _signature(code, token)
+            now = _signature(*_read(code, token))
         except NoSuchRoomError:
             now = None
         except store_errors():  # a blip: the next poll asks again
@@ -293,14 +304,11 @@ def follow(typed: str) -> None:
         icon=":material/open_in_new:",
         help="Open this run as your own lab (a link you can keep).",
     )
-    student_question(code, token)
+    student_question(code, view)
 
 
-def student_question(code: str, token: str) -> None:
-    try:
-        view = room_store().read_question(code, token)
-    except store_errors():
-        return
+def student_question(code: str, view: QuestionView | None) -> None:
+    """The open question as this student sees it (read with the state, see :func:`follow`)."""
     if view is None:
         return
     st.subheader("Predict", anchor=False)

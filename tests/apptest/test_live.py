@@ -139,3 +139,16 @@ def test_ending_the_class_closes_the_room_for_its_students():
     assert [b.key for b in teacher.button if b.key == "w.live.start"] == ["w.live.start"]
     student = follow(code)
     assert any(e.value.startswith("There is no live class") for e in student.error)
+
+
+def test_a_new_student_is_given_a_cookie_that_keeps_their_token():
+    # Reproduced: the page asked for the token twice in one run, the second call said it
+    # was not new, and the cookie was never set: a refresh made a second student.
+    _, code = start_room()
+    student = follow(code)
+    scripts = [h.proto.body for h in student.get("html")]
+    cookies = [s for s in scripts if "softmax_lab_student=" in s]
+    assert len(cookies) == 1, scripts
+    assert re.search(r"softmax_lab_student=[A-Za-z0-9_-]{16,64}; path=/; max-age=86400", cookies[0])
+    student.run()
+    assert not [h for h in student.get("html") if "softmax_lab_student=" in h.proto.body]
