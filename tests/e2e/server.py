@@ -83,11 +83,13 @@ def start_server(
     cwd: Path = ROOT,
     prefix: Sequence[str] = (),
     env: dict[str, str] | None = None,
+    python: Path | None = None,
 ) -> Server:
     """Start the app on a free loopback port (or ``port``) and wait until it is healthy.
 
     ``cwd`` is the checkout to serve; ``prefix`` comes before the command (e.g. ``setpriv``
-    to run it as another user), ``env`` replaces the environment.
+    to run it as another user), ``env`` replaces the environment; ``python`` runs
+    ``python -m streamlit`` instead of this environment's ``streamlit`` script.
 
     Raises
     ------
@@ -98,10 +100,13 @@ def start_server(
     port = port or free_port()
     OUTPUT.mkdir(exist_ok=True)
     log = OUTPUT / f"{log_name}.log"
-    streamlit = shutil.which("streamlit") or str(Path(sys.executable).with_name("streamlit"))
+    if python is None:
+        streamlit = [shutil.which("streamlit") or str(Path(sys.executable).with_name("streamlit"))]
+    else:
+        streamlit = [str(python), "-m", "streamlit"]
     command = [
         *prefix,
-        streamlit,
+        *streamlit,
         "run",
         "app.py",
         "--server.headless=true",

@@ -14,6 +14,7 @@ import re
 import shutil
 import stat
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,8 +62,51 @@ def read_only_checkout() -> Iterator[Path]:
         shutil.rmtree(checkout)
 
 
+def nobody_can_import_streamlit(python: str | Path) -> bool:
+    imported = subprocess.run(
+        [*AS_NOBODY, str(python), "-c", "import streamlit"],
+        capture_output=True,
+        check=False,
+        env={**os.environ, "HOME": "/nonexistent", "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    return imported.returncode == 0
+
+
 @pytest.fixture
-def unprivileged_server(read_only_checkout: Path) -> Iterator[Server]:
+def python_for_nobody() -> Iterator[Path | None]:
+    """An interpreter with this environment's packages that ``nobody`` can read.
+
+    A clone in a private directory (``mktemp -d`` makes it 0700) keeps its virtual environment
+    from every other user. Then the environment is linked, file by file, into a directory
+    anyone can search: hard links share the files' own (world-readable) modes and take well
+    under a second, where a copy would take 1 GB. ``None`` when this environment is readable.
+    """
+    if os.geteuid() != 0 or nobody_can_import_streamlit(sys.executable):
+        yield None
+        return
+    place = Path(tempfile.mkdtemp(prefix="softmax-lab-venv-"))
+    try:
+        place.chmod(0o755)
+        linked = subprocess.run(
+            ["cp", "-al", sys.prefix, str(place / "venv")], capture_output=True, check=False
+        )
+        python = place / "venv" / "bin" / "python"
+        if linked.returncode != 0 or not nobody_can_import_streamlit(python):
+            pytest.fail(
+                f"user {NOBODY} cannot read this environment ({sys.prefix}: a directory above"
+                " it is private) and it cannot be hard-linked elsewhere"
+                f" ({linked.stderr.decode().strip() or 'linked, still unreadable'}):"
+                " run the tests from a checkout others can read"
+            )
+        yield python
+    finally:
+        shutil.rmtree(place)
+
+
+@pytest.fixture
+def unprivileged_server(
+    read_only_checkout: Path, python_for_nobody: Path | None
+) -> Iterator[Server]:
     prefix: list[str] = []
     env = {
         **os.environ,
@@ -73,7 +117,13 @@ def unprivileged_server(read_only_checkout: Path) -> Iterator[Server]:
     if os.geteuid() == 0:
         assert shutil.which("setpriv"), "setpriv (util-linux) is needed to run as nobody"
         prefix = AS_NOBODY
-    server = start_server("streamlit-read-only", cwd=read_only_checkout, prefix=prefix, env=env)
+    server = start_server(
+        "streamlit-read-only",
+        cwd=read_only_checkout,
+        prefix=prefix,
+        env=env,
+        python=python_for_nobody,
+    )
     try:
         yield server
     finally:
