@@ -406,8 +406,84 @@ def test_the_optimum_off_the_plane_is_drawn_as_its_shadow_with_its_distance():
     shadow = next(t for t in off["data"] if t["name"].startswith("optimum's shadow"))
     assert star["marker"]["symbol"] == "star"
     assert shadow["marker"]["symbol"] == "star-open"
-    assert shadow["name"] == "optimum's shadow (8.32 off the plane)"
+    assert "8.32 off this plane" in shadow["hovertemplate"]
     assert not any(t["name"] == "optimum" for t in off["data"])
+
+
+def test_landscape_markers_too_close_for_labels_get_a_key_instead():
+    # Reproduced: on a projector "start", "now" and "optimum's shadow" printed over each
+    # other where the three points lie close together.
+    crowded = landscape(8.32)  # the optimum's shadow on "now"
+    markers = {t["name"]: t for t in crowded["data"] if t["name"] in ("start", "now")}
+    shadow = next(t for t in crowded["data"] if t["name"].startswith("optimum"))
+    assert shadow["name"] == "optimum's shadow"
+    for marker in [*markers.values(), shadow]:
+        assert marker["mode"] == "markers" and marker["showlegend"] and "text" not in marker
+    assert crowded["layout"].get("showlegend", True)
+    assert crowded["layout"]["legend"]["orientation"] == "h"  # under the plot
+    # Apart: each marker carries its label, and no key takes the plot's room.
+    a = b = np.linspace(-2, 2, 21)
+    apart = figures.loss_landscape(
+        a,
+        b,
+        0.5 + np.add.outer(b**2, a**2),
+        np.array([[-1.5, 0.8], [-0.5, -0.3], [0.0, 0.0]]),
+        np.array([1.5, -1.5]),
+        x_title="steepest",
+        y_title="second",
+        title="Loss landscape",
+        optimum_off_plane=8.32,
+    )
+    shadow = next(t for t in apart["data"] if t["name"].startswith("optimum"))
+    assert shadow["name"] == "optimum's shadow (8.32 off the plane)"
+    assert shadow["text"] == ["optimum's shadow"] and shadow["mode"] == "markers+text"
+    assert apart["layout"]["showlegend"] is False
+
+
+@pytest.mark.parametrize("large", [False, True])
+@pytest.mark.parametrize("n_classes", [2, 3, 5, 10])
+def test_a_class_key_never_scrolls(large, n_classes):
+    """Reproduced: on a projector the class column scrolled (class 2 of 3 out of view).
+    A column while its entries fit the figure below the title band (plotly may run it down
+    beside the x axis, ``maxheight`` in pixels), else rows: beside a square 2-D plot, under a
+    wide one."""
+    rng = np.random.default_rng(0)
+    names = [str(i) for i in range(n_classes)]
+    y = np.arange(60) % n_classes
+    height = 255 if large else 295
+    curves = figures.probability_curves(
+        np.linspace(0, 1, 5),
+        np.full((5, n_classes), 1 / n_classes),
+        rng.normal(size=(60, 1)),
+        y,
+        names,
+        reference=np.full((5, n_classes), 1 / n_classes),
+        large=large,
+        height=height,
+    )
+    grid = np.linspace(-1, 1, 4)
+    regions = figures.decision_regions(
+        grid,
+        grid,
+        np.full((4, 4, n_classes), 1 / n_classes),
+        rng.normal(size=(60, 2)),
+        y,
+        names,
+        reference=np.full((4, 4, n_classes), 1 / n_classes),
+        large=large,
+        height=height,
+    )
+    size = figures.FONT_SIZE[large]
+    for spec, rows in ((curves, "h"), (regions, "h")):
+        legend = spec["layout"]["legend"]
+        top = spec["layout"]["margin"]["t"]
+        fits = size * (1.5 + 1.95 * n_classes) <= height - top
+        assert legend["orientation"] == ("v" if fits else rows)
+        assert legend["maxheight"] == height - top if legend["x"] > 1 else True
+        assert legend["title"]["text"] == "class"
+    if not size * (1.5 + 1.95 * n_classes) <= height - regions["layout"]["margin"]["t"]:
+        assert regions["layout"]["legend"]["x"] > 1  # beside the square plot
+        assert curves["layout"]["legend"]["x"] == 0.0  # under the wide one
 
 
 def test_the_landscape_has_a_colour_scale_of_j_in_its_own_values():

@@ -142,6 +142,15 @@ _LEGENDS = {
     "right": {"orientation": "v", "yanchor": "top", "y": 1.0, "x": 1.01, "xanchor": "left"},
     # A couple of series: in rows under the plot, at the bottom of the figure (plotly makes
     # room for it there). In the title band it ran over long titles.
+    # Classes beside a square plot (2-D), in rows: where a column would not fit the height.
+    # Plotly wraps such a key at half the figure's width.
+    "right-rows": {
+        "orientation": "h",
+        "yanchor": "top",
+        "y": 1.0,
+        "x": 1.02,
+        "xanchor": "left",
+    },
     "below": {
         "orientation": "h",
         "yref": "container",
@@ -153,6 +162,29 @@ _LEGENDS = {
 }
 
 
+def class_legend(
+    n_entries: int, *, large: bool, height: int, subtitle: bool, square: bool = False
+) -> str:
+    """Where a chart's class key goes: a column right of the plot while its entries fit the
+    figure's height below the title band, else rows (never a scrolled key, which hid
+    classes on a projector): beside a ``square`` plot, which leaves width to spare, or
+    under a wide one."""
+    size = FONT_SIZE[large]
+    # Measured in Chromium: an entry takes about 1.95 font sizes, the key's title 1.5.
+    needed = size * (1.5 + 1.95 * n_entries)
+    if needed <= height - _top_margin(large, subtitle):
+        return "right"
+    return "right-rows" if square else "below"
+
+
+def _top_margin(large: bool, subtitle: bool) -> int:
+    """The title band: a title and, below it, a subtitle clear of the plot (at a projector's
+    font sizes 70 pixels left the subtitle touching the plot)."""
+    if subtitle:
+        return 84 if large else 70
+    return 56 if large else 50
+
+
 def _layout(
     title: str,
     x_title: str,
@@ -162,6 +194,7 @@ def _layout(
     height: int,
     subtitle: str = "",
     legend: str = "right",
+    legend_title: str | None = None,
 ) -> dict:
     size = FONT_SIZE[large]
     title_spec = {
@@ -169,9 +202,29 @@ def _layout(
         "font": {"size": size + 3, "color": INK, "weight": 600},
         "x": 0.0,
         "xref": "paper",
+        # At the figure's top edge: plotly centres a title in the top margin, which put a
+        # subtitle's descenders on the plot.
+        "y": 1.0,
+        "yref": "container",
+        "yanchor": "top",
+        "pad": {"t": 6},
     }
     if subtitle:
         title_spec["subtitle"] = {"text": subtitle, "font": {"size": size - 1, "color": INK}}
+    top = _top_margin(large, bool(subtitle))
+    if legend_title is None:
+        legend_title = "" if legend == "below" else "class"
+    legend_spec = {
+        **_LEGENDS[legend],
+        "font": {"size": size},
+        "title": {"text": legend_title, "font": {"size": size}},
+    }
+    if legend.startswith("right"):
+        # In pixels: the key may run down beside the x axis's labels. Plotly's default
+        # (the plot area's height) scrolled the third class out of view on a projector.
+        legend_spec["maxheight"] = height - top
+    if legend == "right-rows":
+        legend_spec["title"]["side"] = "top"
     return {
         "title": title_spec,
         "xaxis": _axis(x_title, large),
@@ -180,12 +233,8 @@ def _layout(
         # theme, whose template plotly would merge into every chart at every redraw.
         "font": {"family": FONT_FAMILY, "size": size, "color": INK},
         "template": "none",
-        "legend": {
-            **_LEGENDS[legend],
-            "font": {"size": size},
-            "title": {"text": "class" if legend == "right" else "", "font": {"size": size}},
-        },
-        "margin": {"l": 10, "r": 10, "t": 70 if subtitle else 50, "b": 10},
+        "legend": legend_spec,
+        "margin": {"l": 10, "r": 10, "t": top, "b": 10},
         "height": height,
         "plot_bgcolor": "white",
         "paper_bgcolor": "white",
@@ -305,11 +354,14 @@ def data_scatter(
     )
     if chosen is not None:
         traces.append(highlight(float(X[chosen, 0]), float(y_plot[chosen]), large=large))
+    legend = class_legend(
+        len(names), large=large, height=height, subtitle=False, square=X.shape[1] == 2
+    )
+    axes = (feature_names[0], "label") if X.shape[1] == 1 else tuple(feature_names[:2])
+    layout = _layout(title, *axes, large=large, height=height, legend=legend, legend_title="class")
     if X.shape[1] == 1:
-        layout = _layout(title, feature_names[0], "label", large=large, height=height)
         layout["yaxis"].update(tickvals=list(range(len(names))), ticktext=list(names))
     else:
-        layout = _layout(title, *feature_names[:2], large=large, height=height)
         layout["yaxis"].update(scaleanchor="x", scaleratio=1)
     return {"data": traces, "layout": layout}
 
@@ -385,7 +437,17 @@ def probability_curves(
     if chosen is not None:
         traces.append(highlight(float(X[chosen, 0]), -0.05, large=large))
     subtitle = f"dashed: {reference_label}" if reference is not None else ""
-    layout = _layout(title, x_title, "probability", large=large, height=height, subtitle=subtitle)
+    legend = class_legend(len(names), large=large, height=height, subtitle=bool(subtitle))
+    layout = _layout(
+        title,
+        x_title,
+        "probability",
+        large=large,
+        height=height,
+        subtitle=subtitle,
+        legend=legend,
+        legend_title="class",
+    )
     layout["yaxis"]["range"] = [-0.1, 1.1]
     spec = {"data": traces, "layout": layout}
     if len(frames):
@@ -509,8 +571,7 @@ def decision_regions(
                     "line": {"color": INK, "width": LINE_WIDTH[large], "dash": REFERENCE_DASH},
                     "showscale": False,
                     "name": "target boundary",
-                    "legendgroup": "reference",
-                    "showlegend": i == 0,
+                    "showlegend": False,  # the subtitle says what the dashes are
                     "hoverinfo": "skip",
                 }
             )
@@ -527,7 +588,18 @@ def decision_regions(
     if chosen is not None:
         traces.append(highlight(float(X[chosen, 0]), float(X[chosen, 1]), large=large))
     subtitle = f"dashed: boundaries of {reference_label}" if reference is not None else ""
-    layout = _layout(title, *feature_names[:2], large=large, height=height, subtitle=subtitle)
+    legend = class_legend(
+        n_classes, large=large, height=height, subtitle=bool(subtitle), square=True
+    )
+    layout = _layout(
+        title,
+        *feature_names[:2],
+        large=large,
+        height=height,
+        subtitle=subtitle,
+        legend=legend,
+        legend_title="class",
+    )
     layout["xaxis"]["range"] = [float(grid_x[0]), float(grid_x[-1])]
     layout["yaxis"].update(
         range=[float(grid_y[0]), float(grid_y[-1])], scaleanchor="x", scaleratio=1
@@ -627,10 +699,12 @@ def loss_history(
                 "y": ghost_values[ghost_keep],
                 "mode": "lines",
                 "name": label,
-                "showlegend": False,
+                # The key to the ghosts, in the chart (on a projector, a key under it fell
+                # below the screen), after this run's own line and the target.
+                "legendrank": 1001 + i,
                 "opacity": 0.6,
                 "line": {
-                    "color": PALETTE[(i + 1) % len(PALETTE)],
+                    "color": ghost_colour(i),
                     "width": width - 1,
                     "dash": "dot",
                 },
@@ -804,7 +878,7 @@ def loss_landscape(
                 "showlegend": False,
                 "opacity": 0.55,
                 "line": {
-                    "color": PALETTE[(i + 1) % len(PALETTE)],
+                    "color": ghost_colour(i),
                     "width": width - 1,
                     "dash": "dot",
                 },
@@ -849,12 +923,50 @@ def loss_landscape(
         },
         _optimum_marker(optimum, optimum_off_plane, large),
     ]
-    layout = _layout(title, x_title, y_title, large=large, height=height, subtitle=subtitle)
-    # Each marker says what it is (start, now, optimum): no legend to take the plot's room.
-    layout["showlegend"] = False
+    markers = traces[-3:]
+    crowded = _crowded(
+        [(m["x"][0], m["y"][0]) for m in markers], (float(a[0]), float(a[-1])), (b[0], b[-1])
+    )
+    layout = _layout(
+        title,
+        x_title,
+        y_title,
+        large=large,
+        height=height,
+        subtitle=subtitle,
+        legend="below" if crowded else "right",
+        legend_title="",
+    )
+    if crowded:
+        # Labels side by side would print over each other: a key under the plot instead.
+        for marker in markers:
+            # The short label: a long entry took a row of its own (the optimum's distance is
+            # in its hover text and in the subtitle or the caption).
+            label = marker.pop("text")[0]
+            del marker["textposition"]
+            marker.update(mode="markers", showlegend=True, name=label)
+        traces[-4]["showlegend"] = False  # the path: the line between them
+    else:
+        # Each marker says what it is (start, now, optimum): no key to take the plot's room.
+        layout["showlegend"] = False
     layout["xaxis"]["range"] = [float(a[0]), float(a[-1])]
     layout["yaxis"]["range"] = [float(b[0]), float(b[-1])]
     return {"data": traces, "layout": layout}
+
+
+def _crowded(
+    points: Sequence[tuple[float, float]],
+    x_range: tuple[float, float],
+    y_range: tuple[float, float],
+    *,
+    apart: float = 0.15,
+) -> bool:
+    """Whether any two ``points`` lie within ``apart`` of each other, in fractions of the
+    axes (too close for their text labels)."""
+    span = np.array([x_range[1] - x_range[0], y_range[1] - y_range[0]], dtype=float)
+    where = np.array(points, dtype=float) / np.where(span > 0, span, 1.0)
+    gaps = np.linalg.norm(where[:, None, :] - where[None, :, :], axis=-1)
+    return bool(np.any(gaps[np.triu_indices(len(points), k=1)] < apart))
 
 
 def _landscape_colorbar(loss: np.ndarray, large: bool) -> dict:

@@ -127,6 +127,12 @@ _CLASSROOM_CSS = """
 .st-key-train-lesson [data-testid="stAlert"] [data-testid="stMarkdownContainer"] p {
   font-size: 0.98rem !important; }
 .st-key-train-lesson [data-testid="stVerticalBlock"] { gap: 0.35rem; }
+/* The sidebar open (classroom mode is switched on there): narrower, so that the lecture's
+   rows stay one line each beside it at 1280 pixels. */
+[data-testid="stSidebar"][data-collapsed="false"] { width: 224px !important;
+  min-width: 224px !important; max-width: 224px !important; }
+.st-key-train-settings [data-testid="stButtonGroup"] button { padding-left: 0.6rem !important;
+  padding-right: 0.6rem !important; }
 /* The learning-rate box as large as the other controls (it was 14 px). */
 [data-testid="stNumberInput"] input { font-size: 1.2rem !important; }
 </style>

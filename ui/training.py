@@ -203,12 +203,19 @@ def fix_button(report, claim) -> None:
 
 
 def charts(
-    report, large: bool, *, chart_controls: bool = True, followed: Lab | None = None
+    report,
+    large: bool,
+    *,
+    chart_controls: bool = True,
+    followed: Lab | None = None,
+    roomy: bool = False,
 ) -> None:
     """Both charts. ``followed``: a live room's lab (ui.live) drawn read-only instead of the
-    session's own: no controls, no point to click, no pins to clear."""
-    # On a projector: the room the rows above leave on 720 pixels, a lesson's step above.
-    height = 300 if large else 340
+    session's own: no controls, no point to click, no pins to clear. ``roomy``: nothing but
+    the lecture's rows above (the Train page), so a projector's charts may be taller."""
+    # On a projector: the room the rows above leave on 720 pixels (a lesson's step above
+    # leaves less).
+    height = 340 if roomy or not large else 300
     left, right = st.columns([1, 1] if large else [1.1, 1])
     controls = chart_controls and followed is None
     with left:
@@ -352,8 +359,8 @@ def loss_panel(
 
 
 def pinned_runs(lab: Lab, report, *, clearable: bool = True) -> None:
-    """The key to the dotted ghosts: each pin's colour and name, a table of where each run
-    ended (against the target, with the same objective), and a way to clear them."""
+    """Where each pinned run ended (against the target, with the same objective), and a way
+    to clear them; the loss chart's legend is the key to their dotted ghosts."""
     if not lab.pins:
         return
     st.dataframe(
@@ -367,17 +374,8 @@ def pinned_runs(lab: Lab, report, *, clearable: bool = True) -> None:
         hide_index=True,
         key="w.train.pins_table",
     )
-    with st.container(horizontal=True, vertical_alignment="center", key="train-pins"):
-        chips = " ".join(
-            f'<span style="color:{figures.ghost_colour(i)};font-weight:600">┈ '
-            f"{escape.html(pin.label)}</span>"
-            for i, pin in enumerate(lab.pins)
-        )
-        st.html(f'<div style="font-size:0.9rem">Pinned: {chips}</div>', width="content")
-        if clearable:
-            st.button(
-                "Unpin all", key="w.train.unpin", type="tertiary", **session.action("clear_pins")
-            )
+    if clearable:
+        st.button("Unpin all", key="w.train.unpin", type="tertiary", **session.action("clear_pins"))
 
 
 def point_panel(report, large: bool) -> None:
@@ -395,10 +393,17 @@ def point_panel(report, large: bool) -> None:
     share = "held out" if point_index in set(dataset.test.tolist()) else "training"
     text_col, bars_col = st.columns([1.2, 1])
     with text_col:
+        verdict = (
+            "predicts it right"
+            if point.predicted == point.label
+            else f"predicts class **{escape.markdown(plain(names[point.predicted], 40))}**"
+        )
+        # The gist first: on a projector this line is what stays above the fold.
         st.markdown(
             f"**Point {point_index}** ({share}), class "
             f"**{escape.markdown(plain(names[point.label], 40))}**, "
-            f"at iteration {report.n_iter:,}"
+            f"at iteration {report.n_iter:,}: the model gives its class "
+            f"p = {point.proba[point.label]:.4f} (loss ℓ = {point.loss:.4f}) and {verdict}."
         )
         st.latex(r"\mathbf{x} = " + views.latex_vector(point.x))
         if dataset.standardised:
@@ -534,7 +539,7 @@ def draw(title: str | None, page_title: str, controls: tuple[str, ...] | None = 
     with st.container(horizontal=True, key="train-metrics"):
         metrics(report)
     getattr(st, claim.level)(claim.text)
-    charts(report, large, chart_controls=everything or "view" in controls)
+    charts(report, large, chart_controls=everything or "view" in controls, roomy=everything)
     if everything:
         with st.container(key="train-more"):
             point_panel(report, large)

@@ -499,6 +499,7 @@ class PointTrace:
     loss: float
     grad_coef: np.ndarray
     grad_intercept: np.ndarray
+    predicted: int  # the class the model predicts (the highest score, as ``predict``)
 
 
 def trace_point(model: SoftmaxRegression, dataset: datasets.Dataset, index: int) -> PointTrace:
@@ -521,6 +522,7 @@ def trace_point(model: SoftmaxRegression, dataset: datasets.Dataset, index: int)
         loss=loss,
         grad_coef=grad_coef,
         grad_intercept=grad_intercept,
+        predicted=int(np.argmax(scores)),
     )
 
 

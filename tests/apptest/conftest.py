@@ -1082,7 +1082,19 @@ def _check_point_panel(at: AppTest, state: Expected) -> None:
     share = "held out" if chosen in data.test else "training"
     name = data.class_names[point.label]
     heading = f"**Point {chosen}** ({share}), class **{html.escape(name)}**, at iteration "
-    assert any(m.value == heading + f"{state.n_iter:,}" for m in at.markdown)
+    [gist] = [m.value for m in at.markdown if m.value.startswith(heading)]
+    # The gist, the line a projector keeps above the fold: the class's probability, the
+    # point's loss and the model's prediction (the highest probability).
+    predicted = int(np.argmax(point.proba))
+    verdict = (
+        "predicts it right"
+        if predicted == point.label
+        else f"predicts class **{html.escape(data.class_names[predicted])}**"
+    )
+    assert gist == (
+        heading + f"{state.n_iter:,}: the model gives its class p = "
+        f"{point.proba[point.label]:.4f} (loss ℓ = {point.loss:.4f}) and {verdict}."
+    )
     lines = latex_lines(at)
     assert_shows(line_starting(lines, r"\mathbf{x} = "), point.x)
     assert_shows(line_starting(lines, r"\mathbf{z} = W\mathbf{x} + \mathbf{b} = "), point.scores)

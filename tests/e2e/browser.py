@@ -47,6 +47,17 @@ def wait_for_charts(page, timeout: float = 30_000) -> None:
     page.wait_for_function(_CHARTS_DRAWN, timeout=timeout)
 
 
+# Every chart as wide as its column: after a column changes width (the sidebar opens) the
+# chart follows on its own (ResizeObserver), once the sidebar's animation has ended.
+_CHARTS_FIT = """() => [...document.querySelectorAll('.js-plotly-plot')].every(gd =>
+  gd._fullLayout && Math.abs(gd._fullLayout.width - gd.parentElement.clientWidth) <= 1)"""
+
+
+def wait_for_charts_to_fit(page, timeout: float = 10_000) -> None:
+    """Wait until every chart has the width of its column (see ``_CHARTS_FIT``)."""
+    page.wait_for_function(_CHARTS_FIT, timeout=timeout)
+
+
 @dataclass
 class RunLog:
     """What the page's websockets carried about script runs, in order: ``("sent",)`` for a
@@ -246,6 +257,15 @@ def chart_traces(page, key: str) -> list[dict]:
         """gd => gd._fullData.map(t => ({name: t.name, type: t.type,
              dash: t.line ? t.line.dash : null,
              y: t.y ? Array.from(t.y, Number) : [], x: t.x ? Array.from(t.x, Number) : []}))"""
+    )
+
+
+def legend_names(page, key: str) -> list[str]:
+    """The entries of the legend of the chart with ``key``, as drawn."""
+    plot = page.locator(f"{key_selector(key)} .js-plotly-plot")
+    plot.wait_for()
+    return plot.evaluate(
+        "gd => [...gd.querySelectorAll('.legend .legendtext')].map(t => t.textContent)"
     )
 
 

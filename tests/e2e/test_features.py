@@ -26,6 +26,7 @@ from .browser import (
     go_to,
     iteration,
     key_selector,
+    legend_names,
     no_exception,
     open_page,
     query,
@@ -158,7 +159,7 @@ def test_a_pinned_run_stays_as_a_ghost_and_travels_in_the_link(app_server, brows
     assert ghost["y"] == pytest.approx(pinned["y"], rel=1e-12)
     mine = next(t for t in chart_traces(page, "w.train.loss_chart") if t["name"] == "from scratch")
     assert mine["y"][1:] != pytest.approx(ghost["y"][1:], rel=1e-3)  # a different run
-    assert "GD 0.5, 10 it." in page.locator(".st-key-train-pins").inner_text()
+    assert "GD 0.5, 10 it." in legend_names(page, "w.train.loss_chart")  # the key
     assert query(page)["pins"] == "gd~none~0.5x10"
     link = page.url
     no_exception(page)

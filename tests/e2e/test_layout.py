@@ -15,9 +15,11 @@ from ui.lessons import LESSONS
 from .browser import (
     button,
     click,
+    legend_names,
     open_page,
     track_runs,
     wait_for_charts,
+    wait_for_charts_to_fit,
     wait_until_idle,
 )
 from .conftest import OUTPUT
@@ -74,7 +76,8 @@ def open_sidebar(page) -> None:
     if expand.count():
         expand.first.click()
         page.locator('[data-testid="stSidebar"][data-collapsed="false"]').wait_for()
-        wait_for_charts(page)  # the charts follow their columns' new width
+        wait_for_charts(page)
+        wait_for_charts_to_fit(page)  # the charts follow their columns' new width
 
 
 def overlapping(a: dict, b: dict, margin: float = 2.0) -> bool:
@@ -145,6 +148,106 @@ def test_train_fits_the_projector(app_server, browser, classroom):
         assert abs(charts[0]["y"] - charts[1]["y"]) < 60  # side by side
         name = "Train-classroom" if classroom else "Train"
         page.screenshot(path=str(SCREENSHOTS / f"{name}-1280x720-fold.png"))
+    finally:
+        context.close()
+
+
+# Chart keys that leave a part of themselves out of view: legend entries a scrolled legend
+# clips, subtitles that run into the plot, marker labels printed over each other.
+_CHART_DEFECTS = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(gd => {
+  const found = [];
+  const right = gd.getBoundingClientRect().right;
+  for (const entry of gd.querySelectorAll('.legend .traces')) {
+    if (entry.getBoundingClientRect().right > right + 1) {
+      found.push('legend entry past the chart: ' + entry.textContent); }
+  }
+  const plot = gd.querySelector('.draglayer .nsewdrag');
+  const top = plot ? plot.getBoundingClientRect().top : null;
+  for (const legend of gd.querySelectorAll('.legend')) {
+    const box = legend.querySelector('.bg').getBoundingClientRect();
+    for (const entry of legend.querySelectorAll('.traces')) {
+      const r = entry.getBoundingClientRect();
+      if (r.bottom > box.bottom + 1 || r.top < box.top - 1) {
+        found.push('clipped legend entry ' + entry.textContent); }
+    }
+  }
+  for (const sub of gd.querySelectorAll('.gtitle-subtitle')) {
+    if (top !== null && sub.getBoundingClientRect().bottom > top + 1) {
+      found.push('subtitle on the plot: ' + sub.textContent); }
+  }
+  const labels = [...gd.querySelectorAll('.textpoint text')].filter(t => t.textContent.trim());
+  labels.forEach((a, i) => labels.slice(i + 1).forEach(b => {
+    const r = a.getBoundingClientRect(), q = b.getBoundingClientRect();
+    if (r.left < q.right - 1 && q.left < r.right - 1 && r.top < q.bottom - 1
+        && q.top < r.bottom - 1) {
+      found.push('labels over each other: ' + a.textContent + ' / ' + b.textContent); }
+  }));
+  return found; })"""
+
+
+def row_tops(page, container: str) -> list[float]:
+    """The top edge of each button and control directly in the row ``container``."""
+    return page.evaluate(
+        """(selector) => [...document.querySelector(selector).children]
+             .map(child => child.getBoundingClientRect())
+             .filter(r => r.width > 1 && r.height > 1).map(r => r.top)""",
+        f".st-key-{container}",
+    )
+
+
+@pytest.mark.parametrize(
+    ("case", "query", "sidebar"),
+    [
+        ("seed", "iter=30", False),
+        ("seed, sidebar open", "iter=30", True),
+        ("5 blobs", "kind=blobs&k=5&n=200&seed=1&iter=30", False),
+        ("10 blobs, sidebar open", "kind=blobs&k=10&n=300&seed=1&iter=30", True),
+        ("landscape", "panel=landscape&plane=steepest&lr=auto&iter=30", False),
+        ("landscape from the start", "panel=landscape&plane=start&iter=200&lr=auto", False),
+        ("pins", "iter=30&pins=gd~none~0.5x30;nesterov~none~autox200", False),
+        ("a point", "iter=30&point=5", False),
+    ],
+)
+def test_the_lecture_in_classroom_mode_is_one_whole_screen(
+    app_server, browser, case, query, sidebar
+):
+    """1280x720, classroom mode: every control row is one line (with the sidebar open too,
+    as it is right after classroom mode is switched on), both charts are above the fold
+    with every legend entry in view (k up to 10), no subtitle on a plot, no marker label
+    over another; a pinned run's key is in the loss chart, a followed point's gist above
+    the fold."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport=PROJECTOR)
+    try:
+        page = open_page(context, f"{app_server.url}/Train?classroom=1&{query}")
+        settled(page)
+        if sidebar:
+            open_sidebar(page)
+        name = case.replace(" ", "-").replace(",", "")
+        page.screenshot(path=str(SCREENSHOTS / f"Train-classroom-{name}-1280x720.png"))
+        for row in ("train-actions", "train-settings"):
+            tops = row_tops(page, row)
+            assert max(tops) - min(tops) < 20, (row, tops)
+        charts = page.locator(
+            ", ".join(
+                f".st-key-w-train-{key} .js-plotly-plot"
+                for key in ("model_chart", "landscape", "simplex", "loss_chart")
+            )
+        )
+        assert charts.count() == 2
+        for index in range(charts.count()):
+            box = charts.nth(index).bounding_box()
+            assert box["y"] + box["height"] <= 720, (case, index, box)
+        assert page.evaluate(_CHART_DEFECTS) == [], case
+        assert page.evaluate(_CUT_TEXT) == []
+        if "pins" in query:
+            key = legend_names(page, "w.train.loss_chart")
+            assert {"GD 0.5, 30 it.", "Nesterov 1/L, 200 it."} <= set(key), key
+        if "point" in query:
+            gist = page.get_by_text("Point 5 (training)", exact=False).first
+            box = gist.bounding_box()
+            assert box["y"] + box["height"] <= 720
+            assert "and predicts" in gist.inner_text()
     finally:
         context.close()
 

@@ -20,6 +20,7 @@ from .browser import (
     button,
     chart_title,
     click,
+    legend_names,
     metric,
     no_exception,
     open_page,
@@ -55,7 +56,7 @@ def seen(page) -> dict:
         "iteration": metric(page, "Iteration"),
         "loss": metric(page, "Loss J"),
         "landscape": chart_title(page, "w.train.landscape"),
-        "pins": page.locator(".st-key-train-pins").inner_text(),
+        "pins": legend_names(page, "w.train.loss_chart"),
         "query": query(page),
     }
 
