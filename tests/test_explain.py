@@ -274,3 +274,158 @@ def test_a_divergence_names_the_rate_that_diverged_not_the_one_set_after():
     assert "0.5 is" not in text
     same = Lab.from_link({"lr": "1e6", "iter": "3"}, MemoryServices())
     assert "The learning rate 1e+06 is" in explain.stability(same.report()).text
+
+
+# ---------------------------------------------------------------- Newton's sentences
+
+NEWTON_GRID = list(
+    itertools.product(["line", "blobs"], [2, 3, 5], [np.inf, 1.0, 0.1], ["0", "3", "converged"])
+)
+STANDINGS = {
+    "at-optimum",
+    "below-reference",
+    "oscillating",
+    "momentum",
+    "stopped-by-tol",
+    "max-iter",
+    "converging",
+}
+
+
+@pytest.mark.parametrize(("kind", "n_classes", "C", "iteration"), NEWTON_GRID)
+def test_newton_sentences_are_its_own_and_say_no_learning_rate(kind, n_classes, C, iteration):
+    """Reproduced: Math showed "η (in use) 0.5" for Newton, and Compare told a converged
+    Newton run that "at this rate a small step is not yet the optimum". Every sentence about
+    a Newton run names the step it takes (the line search's s, recomputed as the length of
+    the last step over the Newton direction's) and no rate; at the optimum Compare says so."""
+    X, y = data(kind, n_classes)
+    model, training = trained(kind, n_classes, C, "newton", "0.5x", iteration)
+    assert not model.diverged_
+    loss = naive_objective(model.coef_, model.intercept_, X, y, C)
+    for objective, reference in references(kind, n_classes, C).items():
+        report = build_report(model, training, auto_rate=False, reference=reference)
+        banner = explain.stability(report)
+        assert banner.key == "newton" and banner.level == "info"
+        if model.n_iter_ == 0:
+            assert "no step taken yet" in banner.text
+        else:
+            assert f"the last step's s = {model.step_size_:g}" in banner.text
+            assert 0 < model.step_size_ <= 1  # a line search from the full Newton step
+        assert not re.search(r"lr =|η|stable limit|×", banner.text)
+        local = explain.local_step(report, 1.0, model.learning_rate_, 1.0)
+        assert local.key == "local-newton" and not re.search(r"η|[0-9]", local.text)
+
+        claims = explain.differences(report, two_dimensional=kind == "blobs")
+        keys = {key for claim in claims for key in claim.key.split()}
+        text = " ".join(claim.text for claim in claims)
+        assert "at this rate" not in text and "learning rate" not in text
+        assert not keys & {"oscillating", "momentum"}
+        assert ("not-trained" in keys) == (model.n_iter_ == 0)
+        if objective != "same":
+            continue
+        coef, intercept = symmetric_parameters(reference.model)
+        gap = loss - naive_objective(coef, intercept, X, y, C)
+        if model.n_iter_:
+            [standing] = keys & STANDINGS
+            if abs(gap) <= explain.OPTIMUM_GAP * 0.99:
+                assert standing in ("at-optimum", "below-reference"), (standing, gap)
+            if standing == "at-optimum":
+                assert abs(gap) <= explain.OPTIMUM_GAP * 1.01
+        if iteration == "converged" and np.isfinite(C):
+            # A penalised objective has one optimum, which Newton reaches in a handful.
+            assert model.converged_ and model.n_iter_ <= 30
+            assert keys & {"at-optimum", "below-reference"}, (keys, gap)
+
+
+# ----------------------------------------------------------- the landscape's caption
+
+LANDSCAPE_GRID = [
+    case
+    for case in itertools.product(
+        ["line", "blobs"],
+        [2, 3],
+        [np.inf, 1.0],
+        ["gd", "nesterov", "newton"],
+        ["0.5x", "2x"],
+        ["3", "converged"],
+        ["start", "steepest"],
+    )
+    if case[3] != "newton" or case[4] == "0.5x"  # Newton takes no rate: one covers it
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "n_classes", "C", "solver", "rate", "iteration", "plane"), LANDSCAPE_GRID
+)
+def test_the_landscape_says_how_far_off_its_plane_what_it_draws_lies(
+    kind, n_classes, C, solver, rate, iteration, plane
+):
+    """Reproduced: the star sat on "now" although the optimum was 8.32 off the plane, and
+    the caption spoke of the path's distance only. The caption and the projector's subtitle
+    give the path's mean distance from the plane and the optimum's, recomputed here from
+    the recorded iterates and scikit-learn's optimum; the curvature along the second axis
+    is J's second difference along it; the star is open exactly when it is a shadow."""
+    from softmax_core.landscape import steepest_and_start, steepest_directions
+    from ui import views
+
+    X, y = data(kind, n_classes)
+    model, training = trained(kind, n_classes, C, solver, rate, iteration)
+    assert not model.diverged_  # twice the limit oscillates; it does not blow up here
+    coef, intercept = symmetric_parameters(references(kind, n_classes, C)["same"].model)
+    optimum = np.column_stack([coef, intercept])
+    directions = (steepest_and_start if plane == "start" else steepest_directions)(
+        coef, intercept, X, C
+    )
+    spec, offsets = views.landscape_figure(
+        model,
+        training,
+        directions,
+        optimum,
+        kind=plane,
+        ghosts=(),
+        title="Loss landscape",
+        subtitle=explain.landscape_subtitle,
+        large=True,
+        height=300,
+    )
+    # Independently: distances from the plane through the current point.
+    _, thetas = model.path()
+    u = directions.vectors.reshape(2, -1)
+    center = thetas[-1].ravel()
+
+    def off_plane(theta: np.ndarray) -> float:
+        v = theta.ravel() - center
+        return float(np.linalg.norm(v - u.T @ (u @ v)))
+
+    path_off = float(np.mean([off_plane(theta) for theta in thetas]))
+    optimum_off = off_plane(optimum)
+    caption = explain.landscape_caption(directions.eigenvalues[1], offsets)
+    subtitle = spec["layout"]["title"]["subtitle"]["text"]
+    # The shown figure is the recomputed one, to its digits, or both are rounding (the
+    # path lies in the plane: its distances are 1e-17, whose digits the processor decides).
+    [shown] = re.findall(r"the path lies on average (\S+) off this plane", caption)
+    assert shown == f"{path_off:.2g}" or max(float(shown), path_off) < 1e-12, (shown, path_off)
+    assert subtitle.startswith(f"path {shown} off the plane")
+    star = next(t for t in spec["data"] if str(t.get("name", "")).startswith("optimum"))
+    if offsets.optimum is None:  # drawn where it is: on the plane, up to rounding
+        assert star["marker"]["symbol"] == "star"
+        extent = max(
+            np.ptp(spec["layout"]["xaxis"]["range"]), np.ptp(spec["layout"]["yaxis"]["range"])
+        )
+        assert optimum_off <= views.OFF_PLANE * extent
+        assert "optimum" not in subtitle and "shadow" not in caption
+    else:
+        assert star["marker"]["symbol"] == "star-open"
+        assert f"the optimum {optimum_off:.3g} off it: the open star is its shadow" in caption
+        assert f"optimum {optimum_off:.3g} off (☆: its shadow)" in subtitle
+    # The curvature the caption names: u2ᵀ H u2, by a second difference of J.
+    step = 1e-4
+    second = u[1].reshape(directions.vectors.shape[1:])
+
+    def j_at(delta: np.ndarray) -> float:
+        theta = optimum + delta
+        return naive_objective(theta[:, :-1], theta[:, -1], X, y, C)
+
+    curvature = (j_at(step * second) - 2 * j_at(0 * second) + j_at(-step * second)) / step**2
+    assert curvature == pytest.approx(directions.eigenvalues[1], rel=1e-3, abs=1e-6)
+    assert f"curvature along the second axis: {directions.eigenvalues[1]:.3g}" in caption
