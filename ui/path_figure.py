@@ -136,6 +136,8 @@ def regularization_path(
                 }
             )
     layout = _layout(title, "", "", large=large, height=height, subtitle=subtitle, legend="below")
+    if subtitle and large:
+        layout["margin"]["t"] += 16  # the larger subtitle clear of the top panel
     # Half a grid step of room on each side (a decade for a single point), in log10 units:
     # plotly's range of a log axis is in powers of ten.
     logs = np.log10(Cs)
