@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from ui import explain, page, session, views
+from ui import explain, page, path_figure, session, views
 from ui.lab import OPTIMUM_TOL
-from ui.services import CONVERGED_TOL
+from ui.services import CONVERGED_TOL, PATH_CS
 
 REFERENCE_LABELS = {
     "same": "same objective as the scratch model",
@@ -17,6 +17,57 @@ def speeds(report) -> None:
     lab = session.lab()
     claim = explain.iteration_counts(report, lab.pace(), lab.optimum().n_iter_, CONVERGED_TOL)
     st.markdown(claim.text)
+
+
+def regularization_path(height: int) -> None:
+    """The optimum at each C of the grid, the run's C marked, and one sentence from it."""
+    lab = session.lab()
+    st.subheader("Regularization path", anchor=False)
+    path = lab.regularization_path()
+    if path is None:
+        dataset = lab.dataset
+        st.caption(
+            f"On this data set ({dataset.train.size:,} training points, "
+            f"{dataset.n_classes} classes) the path's {PATH_CS.size} Newton fits take "
+            "seconds: they are computed when asked for, once for everyone on this data set."
+        )
+        st.button(
+            "Compute the regularization path",
+            key="w.compare.path",
+            **session.action("request_path"),
+        )
+        return
+    C = lab.settings.C
+    st.markdown(explain.regularization_path(path, C).text)
+    held = path.has_holdout
+    page.chart(
+        path_figure.regularization_path(
+            path.Cs,
+            path.coef_norm,
+            path.train_accuracy,
+            path.train_log_loss,
+            path.holdout_accuracy if held else None,
+            path.holdout_log_loss if held else None,
+            current_C=C,
+            subtitle=f"The optimum at {path.n_points} values of C by Newton's method, each "
+            f"started from the one before: {int(path.n_iter.sum())} iterations in all",
+            large=page.large(),
+            height=height,
+        ),
+        key="w.compare.path_chart",
+    )
+    st.caption(
+        "The objective is the scratch model's (mean cross-entropy + ‖W‖²/(2Cn)), the one "
+        "scikit-learn's LogisticRegression minimises: a small C is a strong penalty, so the "
+        "weights shrink and the probabilities flatten. ‖W‖ is the Frobenius norm of the "
+        "weights (the intercepts are not penalised); log-loss is the mean cross-entropy."
+        + (
+            ""
+            if held
+            else " Hold out a share of the points on the Data page to see how "
+            "the fit does on points it never saw."
+        )
+    )
 
 
 def body() -> None:
@@ -102,6 +153,7 @@ def body() -> None:
     st.dataframe(confusion, hide_index=True)
     if not dataset.test.size:
         st.caption("Hold out a share of the points on the Data page to see the difference.")
+    regularization_path(height + 260)
     st.button(
         f"Run to the optimum (ΔJ < {OPTIMUM_TOL:g})",
         key="w.compare.optimum",
