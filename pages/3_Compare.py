@@ -23,13 +23,19 @@ def regularization_path(height: int) -> None:
     """The optimum at each C of the grid, the run's C marked, and one sentence from it."""
     lab = session.lab()
     st.subheader("Regularization path", anchor=False)
+    with page.guard():  # a path the core refuses is said here; the page above stays
+        _path_section(lab, height)
+
+
+def _path_section(lab, height: int) -> None:
     path = lab.regularization_path()
     if path is None:
         dataset = lab.dataset
         st.caption(
             f"On this data set ({dataset.train.size:,} training points, "
-            f"{dataset.n_classes} classes) the path's {PATH_CS.size} Newton fits take "
-            "seconds: they are computed when asked for, once for everyone on this data set."
+            f"{dataset.n_classes} classes) the path's {PATH_CS.size} Newton fits would hold "
+            "the page up: they are computed when asked for, once for everyone on this data "
+            "set."
         )
         st.button(
             "Compute the regularization path",
@@ -49,14 +55,16 @@ def regularization_path(height: int) -> None:
             path.holdout_accuracy if held else None,
             path.holdout_log_loss if held else None,
             current_C=C,
-            subtitle=f"The optimum at {path.n_points} values of C by Newton's method, each "
-            f"started from the one before: {int(path.n_iter.sum())} iterations in all",
+            title="‖W‖, accuracy and log-loss against C",
             large=page.large(),
             height=height,
         ),
         key="w.compare.path_chart",
     )
     st.caption(
+        f"The optimum at each of {path.n_points} values of C by Newton's method, each fit "
+        f"started from the optimum of the C before (the first from zero): "
+        f"{int(path.n_iter.sum())} iterations in all. "
         "The objective is the scratch model's (mean cross-entropy + ‖W‖²/(2Cn)), the one "
         "scikit-learn's LogisticRegression minimises: a small C is a strong penalty, so the "
         "weights shrink and the probabilities flatten. ‖W‖ is the Frobenius norm of the "
@@ -153,7 +161,6 @@ def body() -> None:
     st.dataframe(confusion, hide_index=True)
     if not dataset.test.size:
         st.caption("Hold out a share of the points on the Data page to see the difference.")
-    regularization_path(height + 260)
     st.button(
         f"Run to the optimum (ΔJ < {OPTIMUM_TOL:g})",
         key="w.compare.optimum",
@@ -162,7 +169,8 @@ def body() -> None:
         f"than {OPTIMUM_TOL:g} (tol and max_iter stay as they are); with the same objective "
         "the gap then closes.",
     )
-    page.show_event()
+    page.show_event()  # under the button whose action it tells of
+    regularization_path(height + 260)
 
 
 page.run("Compare", body)
