@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from ui import explain, page, session, views
+from ui import explain, page, path_figure, session, views
 from ui.lab import OPTIMUM_TOL
-from ui.services import CONVERGED_TOL
+from ui.services import CONVERGED_TOL, PATH_CS
 
 REFERENCE_LABELS = {
     "same": "same objective as the scratch model",
@@ -17,6 +17,65 @@ def speeds(report) -> None:
     lab = session.lab()
     claim = explain.iteration_counts(report, lab.pace(), lab.optimum().n_iter_, CONVERGED_TOL)
     st.markdown(claim.text)
+
+
+def regularization_path(height: int) -> None:
+    """The optimum at each C of the grid, the run's C marked, and one sentence from it."""
+    lab = session.lab()
+    st.subheader("Regularization path", anchor=False)
+    with page.guard():  # a path the core refuses is said here; the page above stays
+        _path_section(lab, height)
+
+
+def _path_section(lab, height: int) -> None:
+    path = lab.regularization_path()
+    if path is None:
+        dataset = lab.dataset
+        st.caption(
+            f"On this data set ({dataset.train.size:,} training points, "
+            f"{dataset.n_classes} classes) the path's {PATH_CS.size} Newton fits would hold "
+            "the page up: they are computed when asked for, once for everyone on this data "
+            "set."
+        )
+        st.button(
+            "Compute the regularization path",
+            key="w.compare.path",
+            **session.action("request_path"),
+        )
+        return
+    C = lab.settings.C
+    st.markdown(explain.regularization_path(path, C).text)
+    held = path.has_holdout
+    page.chart(
+        path_figure.regularization_path(
+            path.Cs,
+            path.coef_norm,
+            path.train_accuracy,
+            path.train_log_loss,
+            path.holdout_accuracy if held else None,
+            path.holdout_log_loss if held else None,
+            current_C=C,
+            title="‖W‖, accuracy and log-loss against C",
+            large=page.large(),
+            height=height,
+        ),
+        key="w.compare.path_chart",
+    )
+    st.caption(
+        f"The optimum at each of {path.n_points} values of C by Newton's method, each fit "
+        f"started from the optimum of the C before (the first from zero): "
+        f"{int(path.n_iter.sum())} iterations in all. "
+        "The objective is the scratch model's (mean cross-entropy + ‖W‖²/(2Cn)), the one "
+        "scikit-learn's LogisticRegression minimises: a small C is a strong penalty, so the "
+        "weights shrink and the probabilities flatten. ‖W‖ is the Frobenius norm of the "
+        "weights (the intercepts are not penalised); log-loss is the mean cross-entropy."
+        + (
+            ""
+            if held
+            else " Hold out a share of the points on the Data page to see how "
+            "the fit does on points it never saw."
+        )
+    )
 
 
 def body() -> None:
@@ -110,7 +169,8 @@ def body() -> None:
         f"than {OPTIMUM_TOL:g} (tol and max_iter stay as they are); with the same objective "
         "the gap then closes.",
     )
-    page.show_event()
+    page.show_event()  # under the button whose action it tells of
+    regularization_path(height + 260)
 
 
 page.run("Compare", body)

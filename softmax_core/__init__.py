@@ -34,6 +34,7 @@ from .landscape import (
     steepest_directions,
 )
 from .model import DivergenceWarning, SoftmaxRegression, TrainingSnapshot
+from .regularization import RegularizationPath, regularization_path
 from .solvers import ALL_SOLVERS, SOLVERS, STOCHASTIC_SOLVERS, Step, iteration_cost
 from .training_data import TrainingData
 
@@ -46,6 +47,7 @@ __all__ = [
     "Pace",
     "PathProjection",
     "ProbabilityGap",
+    "RegularizationPath",
     "SoftmaxRegression",
     "Step",
     "Surface",
@@ -73,6 +75,7 @@ __all__ = [
     "one_hot",
     "probability_gap",
     "project_path",
+    "regularization_path",
     "softmax",
     "stable_learning_rate_limit",
     "steepest_and_start",

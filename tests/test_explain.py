@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from softmax_core import (
+    RegularizationPath,
     SoftmaxRegression,
     TrainingData,
     fit_sklearn,
@@ -429,3 +430,100 @@ def test_the_landscape_says_how_far_off_its_plane_what_it_draws_lies(
     curvature = (j_at(step * second) - 2 * j_at(0 * second) + j_at(-step * second)) / step**2
     assert curvature == pytest.approx(directions.eigenvalues[1], rel=1e-3, abs=1e-6)
     assert f"curvature along the second axis: {directions.eigenvalues[1]:.3g}" in caption
+
+
+def synthetic_path(holdout_accuracy, *, train_accuracy=None, complete=True, converged=None):
+    n = len(holdout_accuracy)
+    Cs = np.logspace(-4, 4, n)
+    accuracy = np.asarray(holdout_accuracy, dtype=float)
+    return RegularizationPath(
+        Cs=Cs,
+        coef=np.zeros((n, 3, 1)),
+        intercept=np.zeros((n, 3)),
+        coef_norm=np.linspace(0.1, 1.0, n),
+        train_accuracy=accuracy if train_accuracy is None else np.asarray(train_accuracy),
+        train_log_loss=np.linspace(1.0, 0.5, n),
+        holdout_accuracy=None if train_accuracy is None else accuracy,
+        holdout_log_loss=None if train_accuracy is None else np.linspace(1.0, 0.6, n)[::-1],
+        n_iter=np.full(n, 3),
+        converged=np.ones(n, bool) if converged is None else np.asarray(converged),
+        complete=complete,
+        warm_start=True,
+    )
+
+
+TRAIN_5 = [0.5, 0.6, 0.7, 0.8, 0.9]
+PATH_SENTENCES = [
+    # (held-out accuracy at C = 1e-4, 1e-2, 1, 1e2, 1e4; training accuracy or None; C; text)
+    (
+        [0.5, 0.9, 0.7, 0.6, 0.6],
+        TRAIN_5,
+        1.0,
+        "**Held-out accuracy is highest, 90.0%, at C = 0.01**; the held-out log-loss is "
+        "lowest, 0.6000, at C = 0.0001. This run's C = 1 is above that: a weaker penalty.",
+    ),
+    (
+        [0.5, 0.9, 0.9, 0.6, 0.9],
+        TRAIN_5,
+        1e-4,
+        "**Held-out accuracy is highest, 90.0%, at C = 0.01, C = 1, C = 10,000**; the held-out "
+        "log-loss is lowest, 0.6000, at C = 0.0001. This run's C = 0.0001 is below those: a "
+        "stronger penalty.",
+    ),
+    (
+        [0.9, 0.5, 0.9, 0.9, 0.9],
+        None,
+        0.05,
+        "**Training accuracy is highest, 90.0%, at 4 of the 5 values, between C = 0.0001 and "
+        "C = 10,000**. This run's C = 0.05 lies between them, off the grid's values.",
+    ),
+    (
+        [0.5, 0.9, 0.9, 0.9, 0.9],
+        None,
+        1.0,
+        "**Training accuracy is highest, 90.0%, from C = 0.01 to C = 10,000 (4 of the 5 "
+        "values)**. This run's C = 1 is one of them.",
+    ),
+    (
+        [0.5, 0.6, 0.7, 0.8, 0.9],
+        None,
+        np.inf,
+        "**Training accuracy is highest, 90.0%, at C = 10,000**. This run has no penalty "
+        "(C = ∞), beyond the grid's right end, where the penalty is weakest.",
+    ),
+    (
+        [0.5, 0.6, 0.9, 0.8, 0.7],
+        None,
+        1.0,
+        "**Training accuracy is highest, 90.0%, at C = 1**. This run's C = 1 is that value.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("held", "train", "C", "text"), PATH_SENTENCES)
+def test_the_path_sentence_names_the_best_values_and_where_the_run_lies(held, train, C, text):
+    claim = explain.regularization_path(synthetic_path(held, train_accuracy=train), C)
+    assert (claim.key, claim.level, claim.text) == ("path", "markdown", text)
+
+
+def test_the_path_sentence_says_when_the_budget_or_the_limit_cut_it_short():
+    path = synthetic_path([0.5, 0.9], complete=False, converged=[True, False])
+    text = explain.regularization_path(path, 1.0).text
+    assert text.endswith(
+        "The work budget ran out: the path stops at C = 10,000. 1 of its fits stopped at the "
+        "iteration limit before converging."
+    )
+
+
+@pytest.mark.parametrize(
+    ("C", "text"),
+    [
+        (1e-4, "0.0001"),
+        (0.000316, "0.000316"),
+        (3.16227, "3.16"),
+        (3162.27, "3,162"),
+        (np.inf, "∞"),
+    ],
+)
+def test_values_of_c_are_written_with_three_digits(C, text):
+    assert explain.format_c(C) == text

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from ui import figures, live_chart
+from ui import figures, live_chart, path_figure
 from ui.figures import MARKERS, MAX_LOSS_POINTS, MAX_POINTS_DRAWN, PALETTE
 
 NAMES = ["a", "b", "c"]
@@ -56,6 +56,23 @@ def curves(reference: bool, large: bool) -> dict:
     )
 
 
+PATH_CS = np.logspace(-4, 4, 17)
+PATH = {
+    "coef_norm": np.linspace(0.01, 1.5, 17),
+    "train_accuracy": np.linspace(0.4, 0.9, 17),
+    "train_log_loss": np.linspace(1.1, 0.57, 17),
+    "holdout_accuracy": np.linspace(0.35, 0.94, 17),
+    "holdout_log_loss": np.linspace(1.09, 0.53, 17),
+}
+
+
+def path_spec(current_C, *, holdout=True, large=False):
+    arrays = dict(PATH)
+    if not holdout:
+        del arrays["holdout_accuracy"], arrays["holdout_log_loss"]
+    return path_figure.regularization_path(PATH_CS, **arrays, current_C=current_C, large=large)
+
+
 LOSSES = np.concatenate([np.linspace(1.1, 0.6, 80), 0.6 - np.logspace(-3, -17, 40)])
 BUILDERS = {
     "scatter-1d": lambda large: figures.data_scatter(*line_data(), NAMES, large=large),
@@ -85,6 +102,11 @@ BUILDERS = {
     ),
     "loss-long": lambda large: figures.loss_history(
         1 + 0.1 * (-1.0) ** np.arange(5000), reference=0.5, rate_changes=[2500], large=large
+    ),
+    "path": lambda large: path_spec(0.01, large=large),
+    "path-no-penalty-no-holdout": lambda large: path_spec(np.inf, holdout=False, large=large),
+    "path-one-point": lambda large: path_figure.regularization_path(
+        [1.0], [0.5], [0.9], [0.4], current_C=1.0, large=large
     ),
 }
 
@@ -510,3 +532,89 @@ def test_at_temperature_one_the_probabilities_are_drawn_once():
     assert once["layout"]["title"]["text"].startswith("Point 3")
     twice = figures.probability_bars(p, p**2 / sum(p**2), NAMES, temperature=0.5, true_class=0)
     assert [t["name"] for t in twice["data"]] == ["softmax(z)", "softmax(z / 0.5)"]
+
+
+def test_the_path_draws_its_arrays_in_three_panels_over_one_log_c_axis():
+    spec = path_spec(0.01)
+    names = [(t["name"], t["yaxis"]) for t in spec["data"]]
+    assert names == [
+        ("‖W‖", "y"),
+        ("training", "y2"),
+        ("held out", "y2"),
+        ("training", "y3"),
+        ("held out", "y3"),
+    ]
+    expected = [
+        PATH["coef_norm"],
+        PATH["train_accuracy"],
+        PATH["holdout_accuracy"],
+        PATH["train_log_loss"],
+        PATH["holdout_log_loss"],
+    ]
+    for trace, values in zip(spec["data"], expected, strict=True):
+        np.testing.assert_array_equal(trace["x"], PATH_CS)
+        np.testing.assert_array_equal(trace["y"], values)
+    layout = spec["layout"]
+    for axis in ("xaxis", "xaxis2", "xaxis3"):
+        assert layout[axis]["type"] == "log"
+        assert layout[axis]["range"] == pytest.approx([-4.25, 4.25])
+    assert layout["xaxis"]["matches"] == layout["xaxis2"]["matches"] == "x3"
+    assert [layout[a]["showticklabels"] for a in ("xaxis", "xaxis2", "xaxis3")] == [
+        False,
+        False,
+        True,
+    ]
+    assert [layout[a]["title"]["text"] for a in ("yaxis", "yaxis2", "yaxis3")] == [
+        "‖W‖",
+        "accuracy",
+        "log-loss",
+    ]
+    # The panels do not overlap, top to bottom.
+    domains = [layout[a]["domain"] for a in ("yaxis", "yaxis2", "yaxis3")]
+    assert all(low > high for (low, _), (_, high) in itertools.pairwise(domains))
+    # One legend entry per series, under the plot: it covers no title.
+    assert [t["name"] for t in spec["data"] if t.get("showlegend", True)] == [
+        "training",
+        "held out",
+    ]
+    assert layout["legend"]["yref"] == "container" and layout["legend"]["y"] == 0.0
+
+
+def test_the_path_marks_the_runs_c_through_every_panel():
+    spec = path_spec(0.01)
+    (shape,) = spec["layout"]["shapes"]
+    assert (shape["xref"], shape["x0"], shape["x1"]) == ("x3", 0.01, 0.01)
+    assert (shape["yref"], shape["y0"], shape["y1"]) == ("paper", 0, 1)
+    (label,) = spec["layout"]["annotations"]
+    assert label["text"] == "this run: C = 0.01"
+    assert label["x"] == pytest.approx(-2.0)  # an annotation on a log axis: log10(C)
+    # At the right end, the label runs left, into the plot.
+    assert path_spec(1e4)["layout"]["annotations"][0]["xanchor"] == "right"
+
+
+def test_no_penalty_is_marked_at_the_right_edge_and_said_to_be_beyond_the_grid():
+    spec = path_spec(np.inf, holdout=False)
+    (shape,) = spec["layout"]["shapes"]
+    assert (shape["xref"], shape["x0"], shape["x1"]) == ("paper", 1.0, 1.0)
+    (label,) = spec["layout"]["annotations"]
+    assert label["text"] == "no penalty (C = ∞) is beyond the grid"
+    assert (label["xref"], label["x"], label["xanchor"]) == ("paper", 1.0, "right")
+    assert [t["name"] for t in spec["data"]] == ["‖W‖", "training", "training"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"coef_norm": np.full(17, np.nan)}, "finite"),
+        ({"train_accuracy": np.ones(3)}, "17 finite numbers"),
+        ({"holdout_accuracy": None}, "together"),
+        ({"Cs": PATH_CS[::-1]}, "ascending"),
+        ({"Cs": np.zeros(17)}, "positive"),
+        ({"current_C": 0.0}, "current_C"),
+        ({"current_C": np.nan}, "current_C"),
+    ],
+)
+def test_the_path_figure_refuses_what_it_could_not_draw(change, message):
+    arguments = {"Cs": PATH_CS, **PATH, "current_C": 1.0, **change}
+    with pytest.raises(ValueError, match=message):
+        path_figure.regularization_path(**arguments)

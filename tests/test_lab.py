@@ -472,3 +472,33 @@ def test_the_pins_table_says_where_each_pinned_run_ended():
     assert table["J − J*"] == [value - J_star for value in table["final J"]]
     other = views.pins_table(lab.pins, None, report.C)
     assert "J − J*" not in other  # a target with another objective: no J*
+
+
+def test_the_regularization_path_is_computed_once_per_data_set(monkeypatch):
+    import ui.services
+
+    computed = []
+    compute = ui.services.compute_regularization_path
+
+    def counting(dataset):
+        computed.append(dataset.key)
+        return compute(dataset)
+
+    monkeypatch.setattr(ui.services, "compute_regularization_path", counting)
+    lab = Lab(MemoryServices())
+    path = lab.regularization_path()
+    assert path is not None and path.complete and len(computed) == 1
+    lab.update_settings(C=0.01)  # a new run on the same data: the same path
+    assert lab.regularization_path() is path and len(computed) == 1
+    lab.update_settings(holdout=0.3)  # new data: a new path, with held-out figures
+    assert lab.regularization_path().has_holdout and len(computed) == 2
+
+
+def test_a_costly_path_waits_until_it_is_asked_for():
+    lab = Lab(MemoryServices())
+    lab.update_settings(kind="blobs", n_samples=20_000, n_classes=10)
+    assert lab.path_on_demand() and lab.regularization_path() is None
+    lab.request_path()
+    assert lab.regularization_path().n_points == 17
+    lab.update_settings(seed=1)  # other data: asked for again
+    assert lab.regularization_path() is None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from softmax_core import Directions, SoftmaxRegression
+from softmax_core import Directions, RegularizationPath, SoftmaxRegression
 from softmax_core.datasets import CsvTable, parse_csv
 
 from . import services
@@ -53,6 +53,11 @@ def _spectrum(data_key: tuple, C: float, _dataset: Dataset) -> np.ndarray:
     return services.compute_optimum_spectrum(_converged(data_key, C, _dataset), _dataset, C)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def _path(data_key: tuple, _dataset: Dataset) -> RegularizationPath:
+    return services.compute_regularization_path(_dataset)
+
+
 class StreamlitServices:
     """:class:`~ui.services.Services` through ``st.cache_data``."""
 
@@ -73,6 +78,9 @@ class StreamlitServices:
 
     def optimum_spectrum(self, dataset: Dataset, C: float) -> np.ndarray:
         return _spectrum(dataset.key, C, dataset)
+
+    def regularization_path(self, dataset: Dataset) -> RegularizationPath:
+        return _path(dataset.key, dataset)
 
 
 @st.cache_resource(show_spinner=False)

@@ -14,6 +14,8 @@ The facts behind the keys:
   ``lr <= 1/L`` (FISTA's guarantee); momentum can still make the loss rise now and then.
 - ``newton``: no learning rate; a line search picks each step's length.
 - ``diverged``: the model stopped on an exploding objective; nothing else is said then.
+- ``path``: where the regularization path's held-out accuracy (the training accuracy
+  without held-out points) is highest on its grid, and where the run's C lies against it.
 - ``objectives-differ``, with ``flatter-reference`` or ``flatter-scratch``: the reference
   minimises another objective; the model with the smaller ``||W||`` has the flatter
   probabilities.
@@ -26,9 +28,12 @@ The facts behind the keys:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from softmax_core import Pace
+import numpy as np
+
+from softmax_core import Pace, RegularizationPath
 
 from .report import RunReport, format_number, format_penalty, format_rate, format_ratio
 from .settings import Settings
@@ -400,3 +405,71 @@ def landscape_caption(curvature: float, offsets) -> str:
             "where it is"
         )
     return text + "."
+
+
+def format_c(C: float) -> str:
+    """A value of C in a sentence: three significant digits, thousands written out
+    (``0.000316``, ``3.16``, ``3,162``), ``∞`` for no penalty."""
+    if math.isinf(C):
+        return "∞"
+    return f"{C:,.0f}" if C >= 1000 else f"{C:.3g}"
+
+
+def _values(Cs: np.ndarray) -> str:
+    return ", ".join(f"C = {format_c(C)}" for C in Cs)
+
+
+def regularization_path(path: RegularizationPath, C: float) -> Claim:
+    """Compare's sentence on the regularization path: where the accuracy that matters (on
+    held-out points if any, else on the training points) is highest on the grid, and where
+    this run's C lies against those values."""
+    held = path.has_holdout
+    accuracy = path.holdout_accuracy if held else path.train_accuracy
+    which = "Held-out" if held else "Training"
+    best = float(np.max(accuracy))
+    at = np.flatnonzero(accuracy == best)
+    low, high = path.Cs[at[0]], path.Cs[at[-1]]
+    if at.size == 1:
+        where = f"at C = {format_c(low)}"
+    elif at.size <= 3:
+        where = f"at {_values(path.Cs[at])}"
+    elif at[-1] - at[0] + 1 == at.size:
+        where = (
+            f"from C = {format_c(low)} to C = {format_c(high)} "
+            f"({at.size} of the {path.n_points} values)"
+        )
+    else:
+        where = (
+            f"at {at.size} of the {path.n_points} values, between C = {format_c(low)} "
+            f"and C = {format_c(high)}"
+        )
+    parts = [f"**{which} accuracy is highest, {best:.1%}, {where}**"]
+    if held:
+        lowest = int(np.argmin(path.holdout_log_loss))
+        parts.append(
+            f"; the held-out log-loss is lowest, {path.holdout_log_loss[lowest]:.4f}, at "
+            f"C = {format_c(path.Cs[lowest])}"
+        )
+    one = at.size == 1
+    if math.isinf(C):
+        run = (
+            "This run has no penalty (C = ∞), beyond the grid's right end, where the penalty "
+            "is weakest."
+        )
+    elif low > C:
+        that = "that" if one else "those"
+        run = f"This run's C = {format_c(C)} is below {that}: a stronger penalty."
+    elif high < C:
+        that = "that" if one else "those"
+        run = f"This run's C = {format_c(C)} is above {that}: a weaker penalty."
+    elif np.any(np.isclose(path.Cs[at], C, rtol=1e-9, atol=0)):
+        run = f"This run's C = {format_c(C)} is {'that value' if one else 'one of them'}."
+    else:
+        run = f"This run's C = {format_c(C)} lies between them, off the grid's values."
+    text = "".join(parts) + ". " + run
+    if not path.complete:
+        text += f" The work budget ran out: the path stops at C = {format_c(path.Cs[-1])}."
+    stopped = int(np.sum(~path.converged))
+    if stopped:
+        text += f" {stopped} of its fits stopped at the iteration limit before converging."
+    return Claim("path", "markdown", text)

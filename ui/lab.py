@@ -38,6 +38,7 @@ import numpy as np
 from softmax_core import (
     DivergenceWarning,
     Pace,
+    RegularizationPath,
     SoftmaxRegression,
     TrainingData,
     TrainingSnapshot,
@@ -50,7 +51,7 @@ from . import escape, explain, views
 from .data import Dataset
 from .lessons import LESSONS
 from .report import RunReport, build_report, format_number, format_rate, format_ratio
-from .services import Services, digest
+from .services import Services, digest, path_on_demand
 from .settings import (
     DEFAULT_VIEW,
     MAX_PINS,
@@ -261,6 +262,7 @@ class Lab:
         self._run_counter = 0
         self._dataset: tuple[tuple, Dataset] | None = None
         self._report: tuple[tuple, RunReport] | None = None
+        self.paths_requested: set[tuple] = set()  # data keys whose path was asked for
         self.run: Run = self._fresh_run(SEED_NOTE, self.dataset_for(SEED_NOTE))
 
     # ------------------------------------------------------------------ opening a link
@@ -362,6 +364,18 @@ class Lab:
     def optimum_spectrum(self) -> np.ndarray:
         """The Hessian's curvatures at the optimum (zero-sum directions, ascending)."""
         return self.services.optimum_spectrum(self.dataset, self.settings.C)
+
+    def regularization_path(self) -> RegularizationPath | None:
+        """The optimum at each C of Compare's grid on this data set, computed with the page
+        on small data and once asked for (:meth:`request_path`) on large data; else None."""
+        dataset = self.dataset
+        if path_on_demand(dataset) and dataset.key not in self.paths_requested:
+            return None
+        return self.services.regularization_path(dataset)
+
+    def path_on_demand(self) -> bool:
+        """Whether this data set's path waits to be asked for (it takes seconds)."""
+        return path_on_demand(self.dataset)
 
     def pace(self) -> Pace:
         """How fast gradient descent at 1/L closes in on the optimum here (the core's)."""
@@ -921,6 +935,11 @@ class Lab:
 
     def dismiss_notices(self) -> None:
         self.notices = []
+
+    def request_path(self) -> None:
+        """Compute the regularization path of this data set, however long it takes (a
+        view: the run does not change)."""
+        self.paths_requested.add(self.dataset.key)
 
     # ------------------------------------------------------------------ pins
 

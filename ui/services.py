@@ -21,14 +21,20 @@ from sklearn.exceptions import ConvergenceWarning
 
 from softmax_core import (
     Directions,
+    RegularizationPath,
     SoftmaxRegression,
+    TrainingData,
     curvatures,
     fit_sklearn,
+    iteration_cost,
+    regularization_path,
     steepest_and_start,
     steepest_directions,
 )
 from softmax_core.compare import SAME_OBJECTIVE_MAX_ITER
 from softmax_core.datasets import CsvTable, parse_csv
+from softmax_core.regularization import DEFAULT_CS, PATH_TOL
+from softmax_core.solvers import SECONDS_PER_FLOP
 
 from .data import Dataset, make_dataset
 from .report import Reference
@@ -38,6 +44,19 @@ from .settings import WORK_BUDGET, Settings
 # ten iterations; this bounds it.
 CONVERGED_MAX_ITER = 50
 CONVERGED_TOL = 1e-12
+# The regularization path on Compare: the core's grid (C from 1e-4 to 1e4, two a decade),
+# warm-started Newton. It takes 2 to 6 iterations a point (40 to 57 on the whole grid,
+# measured on the seed note's data, blobs and lines up to 10^5 points and 10 classes); the
+# budget is 10 a point, and a point stops at CONVERGED_MAX_ITER.
+PATH_CS = DEFAULT_CS
+PATH_ITERATIONS_PER_POINT = 4
+PATH_MAX_TOTAL_ITER = 10 * PATH_CS.size
+# Computed with the page when the core's cost model puts the path under this many seconds
+# (on the calibration machine), else when asked for (a button). Estimated 0.009 s for the
+# seed note's data (measured 0.03 s on this busy machine), 0.19 s for 10^4 blobs in 10
+# classes (measured 0.4 s with one BLAS thread, 2.4 s with two), 1.3 s for 10^5 points in
+# 10 classes (measured 4.2 s and 11.5 s).
+PATH_AUTO_SECONDS = 0.1
 
 
 class Services(Protocol):
@@ -67,6 +86,10 @@ class Services(Protocol):
 
     def optimum_spectrum(self, dataset: Dataset, C: float) -> np.ndarray:
         """The Hessian's curvatures (zero-sum directions, ascending) at the optimum."""
+        ...
+
+    def regularization_path(self, dataset: Dataset) -> RegularizationPath:
+        """The optimum at each C of the grid (see :func:`compute_regularization_path`)."""
         ...
 
 
@@ -123,6 +146,35 @@ def compute_optimum_spectrum(optimum: SoftmaxRegression, dataset: Dataset, C: fl
     return curvatures(optimum.coef_, optimum.intercept_, dataset.X_train, C)
 
 
+def path_seconds(dataset: Dataset) -> float:
+    """The core's estimate of the regularization path's time on the calibration machine."""
+    cost = iteration_cost(
+        "newton", max(dataset.train.size, 1), dataset.n_features, dataset.n_classes
+    )
+    return PATH_ITERATIONS_PER_POINT * PATH_CS.size * cost * SECONDS_PER_FLOP
+
+
+def path_on_demand(dataset: Dataset) -> bool:
+    """Whether the path is too costly to compute with the page (see PATH_AUTO_SECONDS)."""
+    return path_seconds(dataset) > PATH_AUTO_SECONDS
+
+
+def compute_regularization_path(dataset: Dataset) -> RegularizationPath:
+    """The regularization path on the training points as the model sees them, scored on the
+    held-out points too if there are any: warm-started Newton on ``PATH_CS``, within
+    ``PATH_MAX_TOTAL_ITER`` iterations."""
+    training = TrainingData(dataset.X_train, dataset.y_train, classes=np.arange(dataset.n_classes))
+    holdout = (dataset.X_test, dataset.y_test) if dataset.test.size else None
+    return regularization_path(
+        training,
+        PATH_CS,
+        holdout=holdout,
+        tol=PATH_TOL,
+        max_iter=CONVERGED_MAX_ITER,
+        max_total_iter=PATH_MAX_TOTAL_ITER,
+    )
+
+
 Value = TypeVar("Value")
 
 
@@ -164,6 +216,9 @@ class MemoryServices:
             (dataset.key, C),
             lambda: compute_optimum_spectrum(self.converged(dataset, C), dataset, C),
         )
+
+    def regularization_path(self, dataset: Dataset) -> RegularizationPath:
+        return self._cached("path", dataset.key, lambda: compute_regularization_path(dataset))
 
     def plane(self, dataset: Dataset, C: float, kind: str) -> tuple[Directions, np.ndarray]:
         return self._cached(

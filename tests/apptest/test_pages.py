@@ -36,7 +36,7 @@ CHARTS = {
     HOME: {"w.home.thumbnail"},
     DATA: {"w.data.chart"},
     TRAIN: {"w.train.model_chart", "w.train.loss_chart"},
-    COMPARE: {"w.compare.chart", "w.compare.loss_chart"},
+    COMPARE: {"w.compare.chart", "w.compare.loss_chart", "w.compare.path_chart"},
     MATH: {"w.math.temperature"},
     LESSONS_PAGE: {"w.train.model_chart", "w.train.loss_chart"},
 }
