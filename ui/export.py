@@ -13,6 +13,9 @@ cannot carry it, so the exports embed it).
 - :func:`run_json` writes the run with the model's parameters and loss history;
   :func:`spec_from_json` reads such a file back, validating every value as a link's are
   (through :func:`~ui.settings.to_query` and :func:`~ui.settings.from_query`).
+- :class:`TakeHome` is what a page offers for download (``ui.lab.Lab.take_home``): the spec,
+  a :class:`ModelState` copy of the model as drawn, and the view; it builds each file only
+  when asked for.
 
 Summation order matters in one case (see :mod:`softmax_core.functions`): above the stable
 learning-rate limit gradient descent is chaotic, and the core then sums as the seed note

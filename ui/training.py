@@ -103,14 +103,19 @@ def more_settings() -> None:
         )
 
 
-def take_home() -> None:
-    """The run on screen as files, in a popover: a notebook, a script and the run as JSON
-    (each built only when someone downloads it: the page pays for a copy of the model's
-    state, not for the files), and the way to open a saved run."""
+def take_home(*, popover: bool = False) -> None:
+    """The run on screen as files: a notebook, a script and the run as JSON (each built only
+    when someone downloads it: the page pays for a copy of the model's state, not for the
+    files), and the way to open a saved run. In an expander below the charts (the Train
+    page), or in a ``popover`` (a lesson step's header row)."""
     files = session.lab().take_home()
-    with st.popover(
-        "Take home", icon=":material/download:", help="This run as a notebook, a script or JSON"
-    ):
+    if popover:
+        holder = st.popover(
+            "Take home", icon=":material/download:", help="This run as a notebook, a script or JSON"
+        )
+    else:
+        holder = st.expander("Take this run home", icon=":material/download:")
+    with holder, st.container(horizontal=not popover, vertical_alignment="center"):
         st.download_button(
             "Download notebook",
             data=files.notebook_text,
@@ -572,8 +577,6 @@ def draw(title: str | None, page_title: str, controls: tuple[str, ...] | None = 
         ):
             learning_rate_controls(report.solver == "newton", large)
             more_settings()
-            if everything:  # a lesson's step offers it in its own row (pages/5_Lessons.py)
-                take_home()
             with st.container(width="stretch"):  # the last action's message, in the room left
                 page.show_event()
     with st.container(horizontal=True, key="train-metrics"):
@@ -586,3 +589,4 @@ def draw(title: str | None, page_title: str, controls: tuple[str, ...] | None = 
             if not large:
                 parameters(report)
             share_links()
+            take_home()  # a lesson's step offers it in its own row (pages/5_Lessons.py)
