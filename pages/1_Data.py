@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import escape, figures, page, session, views
+from ui import escape, export, figures, page, session, views
 from ui.data import MAX_CSV_BYTES, REAL_TITLES, real_feature_names
 from ui.escape import plain
 from ui.settings import (
@@ -98,6 +98,7 @@ def upload_controls() -> None:
     st.file_uploader(
         f"A CSV file with a header row (at most {MAX_CSV_BYTES // 1_000_000} MB)",
         type=["csv", "txt"],
+        max_upload_size=MAX_CSV_BYTES // 1_000_000,
         key=session.uploader_key(),
         on_change=session.receive_upload,
         help="One or two numeric feature columns and a label column with 2 to "
@@ -129,6 +130,22 @@ def upload_controls() -> None:
         format_func=lambda name: plain(name, 40),
         **session.widget(session.UPLOAD_LABEL),
         help="Its values are the classes (2 to 10 of them).",
+    )
+
+
+def run_opener() -> None:
+    """Open a run saved with "Take home" on the Train page (its JSON file): the settings,
+    the learning-rate schedule, the view and an uploaded file come back, replayed."""
+    st.file_uploader(
+        f"A run saved as JSON ({export.JSON_NAME}, at most {export.MAX_JSON_BYTES // 1_000_000} "
+        "MB)",
+        type=["json"],
+        max_upload_size=export.MAX_JSON_BYTES // 1_000_000,
+        key=session.run_file_key(),
+        on_change=session.receive_run_file,
+        help="Made by Take home → Download run (JSON) on the Train page or a lesson step. The "
+        "run is replayed from its settings and schedule; the link then holds it (an uploaded "
+        "file stays in your session).",
     )
 
 
@@ -180,6 +197,8 @@ def body() -> None:
         real_controls(kind)
     with st.expander("Your own CSV", expanded=kind == "upload"):
         upload_controls()
+    with st.expander("Open a saved run (JSON)"):
+        run_opener()
     split_and_scale()
     page.show_event()
     dataset = lab.dataset

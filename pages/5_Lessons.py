@@ -45,6 +45,7 @@ def lesson_step() -> None:
                 with st.popover("Link", icon=":material/link:", help="This step's own link"):
                     st.caption("Link to this step, for a slide:")
                     st.code(f"{base}?{urlencode(slide)}", language=None, wrap_lines=True)
+            training.take_home(popover=True)  # the run as the learner has taken it so far
         st.markdown(step.text.format(**lab.lesson_facts()))
         st.markdown(f":material/arrow_forward: **Now:** {step.task}")
 

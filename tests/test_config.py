@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 from softmax_core.datasets import MAX_CSV_BYTES
+from ui.export import MAX_JSON_BYTES
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
@@ -17,17 +18,19 @@ def test_xsrf_protection_is_on_and_usage_stats_off():
     assert CONFIG["browser"]["gatherUsageStats"] is False
 
 
-def test_uploads_are_bounded_to_one_megabyte_and_only_the_data_page_takes_them():
-    """Issue 11: a CSV of at most 1 MB; server.maxUploadSize is raised only to that, and the
-    core refuses anything longer by the same bound."""
-    assert CONFIG["server"]["maxUploadSize"] == 1  # MB: Streamlit refuses larger files
-    assert MAX_CSV_BYTES == 1_000_000
+def test_uploads_are_bounded_and_only_the_data_page_takes_them():
+    """Issue 11: a CSV of at most 1 MB; issue 20: a saved run of at most 2 MB (its JSON
+    embeds the CSV). server.maxUploadSize is raised only to the larger, each uploader asks
+    for its own bound, and the core and ui.export refuse anything longer by the same bounds."""
+    assert CONFIG["server"]["maxUploadSize"] == 2  # MB: Streamlit refuses larger files
+    assert MAX_CSV_BYTES == 1_000_000 and MAX_JSON_BYTES == 2_000_000
+    assert MAX_JSON_BYTES <= 2 * 1024 * 1024  # Streamlit's megabyte
     sources = [ROOT / "app.py", *ROOT.glob("pages/*.py"), *ROOT.glob("ui/*.py")]
     mentions = {
         path.relative_to(ROOT).as_posix(): path.read_text().count("file_uploader")
         for path in sources
     }
-    assert {path: n for path, n in mentions.items() if n} == {"pages/1_Data.py": 1}
+    assert {path: n for path, n in mentions.items() if n} == {"pages/1_Data.py": 2}
     # The AppTest suite checks the page itself: tests/apptest/test_pages.py.
 
 

@@ -29,7 +29,7 @@ from properties import examples
 import ui.explain
 import ui.settings
 from softmax_core import SoftmaxRegression
-from ui import views
+from ui import export, views
 from ui.lab import OPTIMUM_TOL, PAST_RUNS, Lab, new_model, training_data
 from ui.lessons import LESSONS
 from ui.services import MemoryServices
@@ -326,6 +326,29 @@ class LabMachine(RuleBasedStateMachine):
     def lesson(self, lesson: int, step: int) -> None:
         step = min(step, len(LESSONS[lesson].steps) - 1)
         self.act("open_lesson", lesson, step, names=frozenset(Settings.__dataclass_fields__))
+
+    @precondition(can_start_runs)
+    @rule()
+    def take_the_run_home_and_open_it(self) -> None:
+        """The run saved as JSON opens in another session as the same run and view (the
+        pins stay with the link), and opening it here changes nothing."""
+        lab = self.lab
+        text = lab.take_home().json_text().encode()
+        again = Lab(SERVICES)
+        again.open_run_file(export.JSON_NAME, text)
+        if again.model.n_iter_ == lab.model.n_iter_:
+            assert visible(again) == visible(lab) and again.view == lab.view
+            shown = ("pins", "classroom")
+            assert {k: v for k, v in again.query().items() if k not in shown} == {
+                k: v for k, v in lab.query().items() if k not in shown
+            }
+            assert again.event.level == ("error" if lab.model.diverged_ else "success")
+        else:  # beyond the replay budget: cut, and said so
+            assert again.model.n_iter_ < lab.model.n_iter_
+            assert "replay" in again.event.text
+        self.act(
+            "open_run_file", export.JSON_NAME, text, names=frozenset(Settings.__dataclass_fields__)
+        )
 
     @rule()
     def reopen_by_link(self) -> None:

@@ -13,6 +13,9 @@ cannot carry it, so the exports embed it).
 - :func:`run_json` writes the run with the model's parameters and loss history;
   :func:`spec_from_json` reads such a file back, validating every value as a link's are
   (through :func:`~ui.settings.to_query` and :func:`~ui.settings.from_query`).
+- :class:`TakeHome` is what a page offers for download (``ui.lab.Lab.take_home``): the spec,
+  a :class:`ModelState` copy of the model as drawn, and the view; it builds each file only
+  when asked for.
 
 Summation order matters in one case (see :mod:`softmax_core.functions`): above the stable
 learning-rate limit gradient descent is chaotic, and the core then sums as the seed note
@@ -1462,6 +1465,72 @@ def _json_text(document: dict) -> str:
         else:
             lines.append(f" {dumps(key)}: {dumps(value)}")
     return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+@dataclass(frozen=True, eq=False)
+class ModelState:
+    """What :func:`run_json` reads of a model, copied: the model as a page drew it.
+
+    A page offers its downloads when it is drawn and builds the files only when someone asks
+    for them; by then a Play tick, a Step or Back may have moved the session's model on. This
+    copy is the model on screen (the parameters and the loss history: a copy of a list of
+    floats, well under a millisecond for the longest run a link replays).
+    """
+
+    n_iter_: int
+    coef_: np.ndarray
+    intercept_: np.ndarray
+    loss_: float
+    converged_: bool
+    diverged_: bool
+    loss_curve_: tuple[float, ...]  # the objective before each step, as the model keeps it
+
+    @classmethod
+    def of(cls, model) -> ModelState:
+        """A copy of ``model``'s state (a fitted or stepped ``SoftmaxRegression``)."""
+        return cls(
+            n_iter_=int(model.n_iter_),
+            coef_=model.coef_.copy(),
+            intercept_=model.intercept_.copy(),
+            loss_=float(model.loss_),
+            converged_=bool(model.converged_),
+            diverged_=bool(model.diverged_),
+            loss_curve_=tuple(model.loss_curve_),
+        )
+
+    def loss_history(self) -> np.ndarray:
+        """The objective at every iterate: ``[*loss_curve_, loss_]`` (the model's own)."""
+        return np.array([*self.loss_curve_, self.loss_])
+
+
+@dataclass(frozen=True, eq=False)
+class TakeHome:
+    """The run on screen, to take home: cheap to make when a page is drawn; each file is
+    built only when asked for (a download button's deferred ``data``).
+
+    Parameters
+    ----------
+    spec : RunSpec
+    model : ModelState
+        The model at the end of ``spec.schedule``.
+    view : View
+    """
+
+    spec: RunSpec
+    model: ModelState
+    view: View = DEFAULT_VIEW
+
+    def notebook_text(self) -> str:
+        """:func:`notebook` as the ``.ipynb`` file's text (nbformat 4)."""
+        return nbformat.writes(notebook(self.spec))
+
+    def script_text(self) -> str:
+        """:func:`script`: the ``.py`` file's text."""
+        return script(self.spec)
+
+    def json_text(self) -> str:
+        """:func:`run_json`: the run's ``.json`` file, which the app opens again."""
+        return run_json(self.spec, model=self.model, view=self.view)
 
 
 @dataclass(frozen=True, eq=False)

@@ -49,6 +49,7 @@ from softmax_core.text import plain
 
 from . import escape, explain, views
 from .data import Dataset
+from .export import ModelState, RunSpec, TakeHome, spec_from_json
 from .lessons import LESSONS
 from .report import RunReport, build_report, format_number, format_rate, format_ratio
 from .services import Services, digest, path_on_demand
@@ -157,14 +158,16 @@ class Run:
 
 @dataclass(frozen=True)
 class Upload:
-    """The file uploaded in this lab (one at a time; never in a link): its parsed table
-    only, the raw bytes are not kept, and the columns first proposed to learn from."""
+    """The file uploaded in this lab (one at a time; never in a link): its bytes (at most
+    ``MAX_CSV_BYTES``: the downloads of the run embed the file itself), its parsed table, and
+    the columns first proposed to learn from."""
 
     digest: str  # SHA-256 of its bytes: what settings and caches know it by
     name: str  # as the person's browser sent it, made printable and short
     table: CsvTable
     columns: tuple[str, ...]  # proposed features (default_columns)
     label: str  # proposed label column
+    raw: bytes = field(repr=False, compare=False)
 
 
 def _never() -> bool:
@@ -423,6 +426,25 @@ class Lab:
             classroom=self.classroom,
             pins=tuple(pin.spec for pin in self.pins),
         )
+
+    def take_home(self) -> TakeHome:
+        """The run on screen, to download as a notebook, a script or a JSON file
+        (:mod:`ui.export`): its settings, its schedule (a Fix is a segment of it), its view
+        and, for an uploaded file, the file itself. Cheap: the files are built when asked for,
+        from this copy (a later step does not change it)."""
+        settings = self.settings
+        upload = None
+        if settings.kind == "upload":
+            upload = self.upload
+            if upload is None or upload.digest != settings.upload:  # dataset_for refused it
+                raise ValueError("no uploaded file in this session: upload one on the Data page")
+        spec = RunSpec(
+            settings,
+            list(self.run.schedule),
+            csv_bytes=None if upload is None else upload.raw,
+            csv_name=None if upload is None else upload.name,
+        )
+        return TakeHome(spec, ModelState.of(self.model), self.view)
 
     def share_links(self, base_url: str) -> tuple[str, str]:
         """The presenter's link (classroom mode kept) and the students' link (without it)."""
@@ -1023,7 +1045,7 @@ class Lab:
         except ValueError as error:
             self.event = Event("error", f"Could not use {shown}: {error}. The data set stays.")
             return
-        self.offer = Upload(digest(raw), shown, table, columns, label)
+        self.offer = Upload(digest(raw), shown, table, columns, label, bytes(raw))
         self.use_upload(columns, label)
 
     @_one_action
@@ -1056,6 +1078,77 @@ class Lab:
         self.upload, self.offer = file, None
         if not self._replace_run(new, f"you chose {file.name}"):
             self.upload, self.offer = previous, file
+
+    @_one_action
+    def open_run_file(self, name: str, raw: bytes) -> None:
+        """Open a run saved as JSON (:func:`ui.export.run_json`): its settings, schedule,
+        view and embedded file, replayed as a link's run is (within the replay budget; the
+        run before stays for Back). A file that cannot be opened changes nothing and says
+        why; values out of bounds fall back as a link's do, and the message names them."""
+        shown = plain(name, 40)
+        opened, problems = spec_from_json(raw)
+        if opened is None:
+            self.event = Event(
+                "error", f"Could not open {shown}: {'; '.join(problems)}. The run on screen stays."
+            )
+            return
+        spec, recorded = opened.spec, opened.recorded
+        self._stop_playing()
+        previous = self.upload, self.offer
+        try:
+            if spec.csv_bytes is not None:
+                file = spec.csv_bytes
+                self.upload = Upload(
+                    digest(file),
+                    plain(spec.csv_name or name, 40),
+                    self.services.parse_upload(file),
+                    spec.settings.upload_columns,
+                    spec.settings.upload_label,
+                    file,
+                )
+                self.offer = None
+            self.dataset_for(spec.settings)  # made before the run changes, or refused
+        except ValueError as error:
+            self.upload, self.offer = previous
+            self.event = Event(
+                "error",
+                f"Could not open {shown}: its data set cannot be made ({error}). The run on "
+                "screen stays.",
+            )
+            return
+        self._replace_run(spec.settings, f"you opened {shown}")
+        self.event = None
+        self._replay(spec.schedule)
+        diverged = self.event
+        self.view = opened.view
+        self._fix_view()
+        model = self.model
+        parts = [
+            f"Opened {shown}: iteration {model.n_iter_:,}, loss J = {format_number(model.loss_)}."
+        ]
+        if problems:
+            parts.append(f"Some of its values were not valid: {'; '.join(problems)}.")
+        if recorded.n_iter != model.n_iter_:
+            parts.append(
+                f"The file records iteration {recorded.n_iter:,}; its settings replay to "
+                f"iteration {model.n_iter_:,} here, which the page shows."
+            )
+        elif not recorded.agrees_with(model):
+            # A chaotic run (above the stable rate) replayed on another kind of processor
+            # may part from the file's; so does a file whose parameters were edited.
+            gap = max(
+                float(np.max(np.abs(model.coef_ - recorded.coef))),
+                float(np.max(np.abs(model.intercept_ - recorded.intercept))),
+            )
+            parts.append(
+                f"The parameters it records differ from those its settings replay to here by "
+                f"up to {gap:.1e}; the page shows the replay."
+            )
+        level = "success" if len(parts) == 1 else "warning"
+        if diverged is not None:
+            parts.append(diverged.text)
+            level = "error"
+        self.event = Event(level, " ".join(parts))
 
     def use_upload_kind(self) -> None:
         """The data source control chose the uploaded file: the columns chosen last, or the

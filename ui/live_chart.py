@@ -5,6 +5,8 @@ step the browser threw both Train charts away and drew them from scratch, twice 
 fit the width): 68 ms of plotly.js per click in a Chrome profile, 24 ms with this component.
 It keeps one chart per key for the whole session and hands each new figure to
 ``Plotly.react``, which redraws only what changed; the figure is sent as plotly's own JSON.
+Each chart downloads itself as a PNG or an SVG for slides (1920x1080: plotly.js's own
+``downloadImage``, from a mode bar of those two buttons that shows on hover).
 
 plotly.js is plotly's own "cartesian" partial bundle of the version the pinned plotly writes
 for (the tests validate every figure with it): every trace type the figures use, in a third
@@ -51,10 +53,30 @@ const load = (url) => {
   return window.labPlotly;
 };
 
-const CONFIG = {displayModeBar: false, responsive: true};
+// Charts for slides: on hover, a mode bar of two buttons only, which download the chart as a
+// PNG or an SVG of 1920x1080 pixels (laid out at 960x540 and drawn at scale 2, so that text
+// keeps its size relative to the chart) through plotly.js's own downloadImage. No mode bar
+// where nothing hovers (a phone): a tap on a point would bring it up over the title.
+const SLIDE = {width: 960, height: 540, scale: 2};
+let configured = null;
+const config = (Plotly) => {
+  if (configured) return configured;
+  const image = (format, icon) => ({
+    name: 'download-' + format,
+    title: 'Download ' + format.toUpperCase() + ' (1920×1080, for slides)',
+    icon,
+    click: (gd) => Plotly.downloadImage(gd, {format, ...SLIDE, filename: gd.labName}),
+  });
+  const hover = window.matchMedia('(hover: hover)').matches;
+  configured = {responsive: true, displaylogo: false, displayModeBar: hover ? 'hover' : false,
+                modeBarButtons: [[image('png', Plotly.Icons.camera),
+                                  image('svg', Plotly.Icons.disk)]]};
+  return configured;
+};
 
 const draw = async (gd, figure, data) => {
   const Plotly = await load(data.plotly);
+  gd.labName = data.name;
   const animated = Boolean(figure.frames && figure.frames.length);
   if (gd.labAnimating) {
     // A smooth Play tick's frames may still be playing: stop them, or they would go on
@@ -70,7 +92,7 @@ const draw = async (gd, figure, data) => {
   // it (drawn, but with an empty box that layout and hit tests see).
   if (figure.layout && figure.layout.height) gd.style.height = figure.layout.height + 'px';
   const figureNow = {data: figure.data, layout: figure.layout, frames: figure.frames || [],
-                     config: CONFIG};
+                     config: config(Plotly)};
   if (gd.labWasAnimated && !animated) {
     // From an animation to a still figure: drawn anew, so that nothing of the animation's
     // state is left (Plotly.react diffs against the data the frames changed in place).
@@ -183,11 +205,18 @@ def draw(
         "figure": figure_json(spec),
         "plotly": _plotly_url(),
         "clicks": on_click is not None,
+        "name": image_name(key),
     }
     height = spec.get("layout", {}).get("height", 450)
     callbacks = {} if on_click is None else {"on_point_change": on_click}
     with container or contextlib.nullcontext():
         _component(key=key, data=payload, height=height, **callbacks)
+
+
+def image_name(key: str) -> str:
+    """The file name (without extension) of a chart's PNG and SVG downloads: the key's, as
+    in ``softmax-lab-train-loss_chart``."""
+    return "softmax-lab-" + key.removeprefix("w.").replace(".", "-")
 
 
 # plotly.js's typed arrays (base64 ``bdata``), as plotly's own JSON encoder writes them.

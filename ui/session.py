@@ -30,6 +30,7 @@ from .settings import SEED_NOTE
 _LAB = "lab"
 _QUERY_WRITTEN = "lab.query_written"
 _UPLOADER = "lab.uploader"  # the uploader's key changes after each file (see uploader_key)
+_RUN_OPENER = "lab.run_opener"  # the same for the uploader of run files (run_file_key)
 _TEACHING = "live.teaching"  # the room this session drives (ui.live.Teaching), or None
 _ROOM_ENDED = "live.ended"  # the code of a room this session drove that has expired
 _STUDENT = "live.student"  # this browser's answer token
@@ -224,6 +225,23 @@ def receive_upload() -> None:
         return
     act("receive_upload", file.name, file.getvalue())
     st.session_state[_UPLOADER] = st.session_state.get(_UPLOADER, 0) + 1
+
+
+def run_file_key() -> str:
+    """The key of the uploader of saved runs (JSON): it changes once a file has been read,
+    as :func:`uploader_key`'s does."""
+    return f"w.data.open_run.{st.session_state.get(_RUN_OPENER, 0)}"
+
+
+def receive_run_file() -> None:
+    """The run-file uploader's callback: the lab opens the file (or says why not), then the
+    uploader lets go of it."""
+    key = run_file_key()
+    file = st.session_state.get(key)
+    if file is None:
+        return
+    act("open_run_file", file.name, file.getvalue())
+    st.session_state[_RUN_OPENER] = st.session_state.get(_RUN_OPENER, 0) + 1
 
 
 def open_chosen_lesson(control_key: str) -> None:

@@ -9,7 +9,7 @@ import math
 import pyarrow
 import streamlit as st
 
-from . import escape, explain, figures, page, session, views
+from . import escape, explain, export, figures, page, session, views
 from .escape import plain
 from .lab import OPTIMUM_TOL, Lab
 from .report import format_change, format_number, format_rate
@@ -101,6 +101,54 @@ def more_settings() -> None:
             "30, two seconds' steps at a time, animated by the browser; turbo 50, drawn five at "
             "a time.",
         )
+
+
+def take_home(*, popover: bool = False) -> None:
+    """The run on screen as files: a notebook, a script and the run as JSON (each built only
+    when someone downloads it: the page pays for a copy of the model's state, not for the
+    files), and the way to open a saved run. In an expander below the charts (the Train
+    page), or in a ``popover`` (a lesson step's header row)."""
+    files = session.lab().take_home()
+    if popover:
+        holder = st.popover(
+            "Take home", icon=":material/download:", help="This run as a notebook, a script or JSON"
+        )
+    else:
+        holder = st.expander("Take this run home", icon=":material/download:")
+    with holder, st.container(horizontal=not popover, vertical_alignment="center"):
+        st.download_button(
+            "Download notebook",
+            data=files.notebook_text,
+            file_name=export.NOTEBOOK_NAME,
+            mime="application/x-ipynb+json",
+            key="w.export.notebook",
+            on_click="ignore",
+            icon=":material/description:",
+            help="A Jupyter notebook that rebuilds this run twice, with the seed note's own "
+            "NumPy loop and with softmax_core: both print the final loss and draw the charts.",
+        )
+        st.download_button(
+            "Download script",
+            data=files.script_text,
+            file_name=export.SCRIPT_NAME,
+            mime="text/x-python",
+            key="w.export.script",
+            on_click="ignore",
+            icon=":material/code:",
+            help=f"The same as a Python script: python {export.SCRIPT_NAME}",
+        )
+        st.download_button(
+            "Download run (JSON)",
+            data=files.json_text,
+            file_name=export.JSON_NAME,
+            mime="application/json",
+            key="w.export.json",
+            on_click="ignore",
+            icon=":material/data_object:",
+            help="Settings, learning-rate schedule, parameters and loss history (an uploaded "
+            "file inside): open it on the Data page to get this run back.",
+        )
+        st.page_link("pages/1_Data.py", label="Open a saved run (Data page)")
 
 
 def buttons(report, page_title: str) -> None:
@@ -546,3 +594,4 @@ def draw(title: str | None, page_title: str, controls: tuple[str, ...] | None = 
             if not large:
                 parameters(report)
             share_links()
+            take_home()  # a lesson's step offers it in its own row (pages/5_Lessons.py)

@@ -1480,14 +1480,17 @@ def downloads(monkeypatch):
     """What a download button would hand over: ``downloads(element)`` is the file's text.
 
     The app builds its CSV only when someone clicks (a callable ``data``: Streamlit's
-    deferred download), so the callables are recorded as the page registers them.
+    deferred download), so the callables are recorded as the page registers them;
+    ``downloads.file_name(element)`` is the name the browser saves the file under.
     """
     deferred: dict[str, Callable] = {}
+    names: dict[str, str | None] = {}
     original = MediaFileManager.add_deferred
 
-    def add_deferred(self, data_callable, *args, **kwargs):
-        file_id = original(self, data_callable, *args, **kwargs)
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        file_id = original(self, data_callable, mimetype, coordinates, file_name, **kwargs)
         deferred[file_id] = data_callable
+        names[file_id] = file_name
         return file_id
 
     monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
@@ -1498,4 +1501,5 @@ def downloads(monkeypatch):
         data = deferred[file_id]()
         return data.decode() if isinstance(data, bytes) else data
 
+    content.file_name = lambda element: names[element.proto.deferred_file_id]
     return content

@@ -55,12 +55,13 @@ def test_every_page_renders_by_link(page, query):
     assert title(at) == TITLES[page]
     found = charts(at)
     assert set(found) == CHARTS[page]
-    # Only the Data page takes a file, and there only a CSV (or text) one at a time.
+    # Only the Data page takes files, one at a time: a CSV (or text) file of at most 1 MB,
+    # and a saved run (JSON) of at most 2 MB.
     uploaders = at.get("file_uploader")
-    assert len(uploaders) == (page == DATA)
-    for uploader in uploaders:
-        assert list(uploader.proto.type) == [".csv", ".txt"]
-        assert not uploader.proto.multiple_files
+    assert [(list(u.proto.type), u.proto.max_upload_size_mb) for u in uploaders] == (
+        [([".csv", ".txt"], 1), ([".json"], 2)] if page == DATA else []
+    )
+    assert not any(uploader.proto.multiple_files for uploader in uploaders)
     for figure in found.values():
         assert chart_title(figure) and figure["data"]
     if page == MATH:
