@@ -212,11 +212,13 @@ def base_url() -> str | None:
 
 
 def answer_count(teaching: live.Teaching) -> int | None:
-    """How many answered the open question (None: the store cannot be reached)."""
+    """How many answered the open question (None: the store cannot be reached, or does not
+    hold the room: the badge then publishes the run again, which restores a lost room)."""
     try:
         return caches.room_store().count_answers(teaching.code, teaching.secret)
     except store_errors() as error:
         teaching.unreachable = str(error)
+        teaching.published = None
         return None
 
 

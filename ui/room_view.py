@@ -22,7 +22,7 @@ from .caches import following, room_store
 from .escape import plain
 from .rooms import NoSuchRoomError, QuestionView, normalise_code, store_errors
 
-_SEEN = "live.seen"  # the room and its signature the follower's page last drew
+_FOLLOWED = "live.followed"  # the room whose run this follower's page has drawn
 _MESSAGE = "live.message"  # what went wrong in the last callback, for the page to say
 _CLEAR_COOKIE = "live.clear_cookie"
 PAGE_QR_SCALE = 7
@@ -240,14 +240,20 @@ _UNREACHABLE = "unreachable"  # what a page drew when the store could not be rea
 
 def watch(code: str, token: str, drawn: object) -> None:
     """The follower's poll: every second, one read of the room's signature; the whole page
-    reruns when it is not the one ``drawn`` (a signature, None for no room, or
-    :data:`_UNREACHABLE`). While the store cannot be reached the poll says so, and goes on."""
-    st.session_state[_SEEN] = (code, drawn)
+    reruns when it is not the one ``drawn`` (a signature, or None for no room), or, after
+    the page could not read the room (``drawn`` is :data:`_UNREACHABLE`), once it can.
+    While the store cannot be reached the poll says so, and goes on."""
 
     @st.fragment(run_every=live.POLL_SECONDS)
     def poll() -> None:
         try:
-            now = room_store().read_signature(code, token)
+            if drawn == _UNREACHABLE:
+                # The page's own read, not the signature alone: a room whose signature reads
+                # but whose state does not (a corrupt record) must not rerun the page forever.
+                room_store().read_room(code, token)
+                now: object = "readable"
+            else:
+                now = room_store().read_signature(code, token)
         except NoSuchRoomError:
             now = None
         except store_errors() as error:
@@ -274,7 +280,7 @@ def follow(typed: str) -> None:
     token, new = session.student_token()
     if new:
         set_cookie(live.STUDENT_COOKIE, token)
-    followed = st.session_state.get(_SEEN, (None, None))[0]
+    followed = st.session_state.get(_FOLLOWED)
     try:
         code = normalise_code(typed)
         read = room_store().read_room(code, token)
@@ -305,6 +311,7 @@ def follow(typed: str) -> None:
         watch(code, token, _UNREACHABLE)
         return
     # What is drawn below and the signature the poll compares with come from one read.
+    st.session_state[_FOLLOWED] = code
     watch(code, token, read.signature)
     shown = following().shown(code, read.state, large=session.lab().classroom)
     st.caption(f"Room {code} · the teacher's run, as it is now (it updates by itself)")
