@@ -23,6 +23,7 @@ same followers polling a room nobody teaches (no full reruns), the floor of poll
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 import time
@@ -126,6 +127,7 @@ def measure(cluster, n_followers: int, seconds: float, teach: bool) -> dict:
         followers.append(follower)
     replicas = {f.session.replica for f in followers}
     stepped: dict[int, float] = {}
+    load_before = os.getloadavg()
     cpu_before, clients_before = replica_cpu(cluster), time.process_time()
     started = time.monotonic()
     until = started + seconds
@@ -161,6 +163,7 @@ def measure(cluster, n_followers: int, seconds: float, teach: bool) -> dict:
         "replica_cpu_share": cpu / elapsed,
         "client_cpu_share": (time.process_time() - clients_before) / elapsed,
         "errors": [e for f in followers for e in f.errors][:5],
+        "load": (load_before, os.getloadavg()),
     }
 
 
@@ -178,6 +181,12 @@ def report(title: str, result: dict) -> None:
         f"  polls {result['polls']:,}; replica CPU {result['cpu_per_poll_ms']:.2f} ms per poll, "
         f"{result['cpu_per_follower_second_ms']:.2f} ms per follower-second, "
         f"{result['replica_cpu_share']:.2f} cores; clients {result['client_cpu_share']:.2f} cores"
+    )
+    before, after = result["load"]
+    print(
+        "  machine load average (1, 5, 15 min) before "
+        f"{' '.join(f'{x:.2f}' for x in before)}, after {' '.join(f'{x:.2f}' for x in after)} "
+        f"({os.cpu_count()} cores; other work on the machine counts in it)"
     )
     if result["errors"]:
         print(f"  errors: {result['errors']}")

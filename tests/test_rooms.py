@@ -1100,3 +1100,97 @@ def test_a_room_behaves_like_its_model(make_store):
         lambda: RoomMachine(store, clock),
         settings=settings(max_examples=12, stateful_step_count=12, derandomize=True, deadline=None),
     )
+
+
+# ---------------------------------------------------------------- reading a room, restoring it
+
+
+def lose_room(store, code: str) -> None:
+    """Delete a room behind the store's back, as a Redis restarted without its data does."""
+    if isinstance(store, SqliteRoomStore):
+        with sqlite3.connect(store.path) as db:
+            for table in ("answers", "students", "rooms"):
+                db.execute(f"DELETE FROM {table} WHERE code = ?", (code,))
+    else:
+        store._client.delete(*store._keys(code))
+        store._client.zrem(store._index, code)
+
+
+def test_one_read_gives_the_state_the_question_and_the_signature_a_poll_reads(store):
+    room = store.create_room()
+    token = new_student_token()
+    seen = []
+
+    def check():
+        read = store.read_room(room.code, token)
+        assert read.state == store.read_published(room.code)
+        assert read.question == store.read_question(room.code, token)
+        assert read.signature == store.read_signature(room.code, token)
+        seen.append(read.signature)
+
+    check()
+    assert seen[-1] == rooms.RoomSignature(0, 0, False, None) and seen[-1].version == 0
+    store.publish(room.code, room.teacher_secret, {"iter": "3"})
+    check()
+    number = store.open_question(room.code, room.teacher_secret, Question())
+    check()
+    store.submit_answer(room.code, token, number, "up")
+    check()
+    assert seen[-1].your_answer == "up"
+    # Another student's answer is not this student's change.
+    other = store.read_signature(room.code, new_student_token())
+    assert other.your_answer is None and other.version == seen[-1].version
+    store.reveal(room.code, room.teacher_secret)
+    check()
+    assert len(set(seen)) == len(seen)  # every step above is a change a poll sees
+    assert store.read_room(room.code).question.your_answer is None  # no token: nobody's
+    store.close_room(room.code, room.teacher_secret)
+    for read in (store.read_room, store.read_signature):
+        with pytest.raises(NoSuchRoomError):
+            read(room.code, token)
+
+
+def test_a_lost_room_is_restored_for_its_teacher_only(store):
+    room = store.create_room()
+    store.publish(room.code, room.teacher_secret, {"iter": "7"})
+    assert not store.restore_room(room.code, room.teacher_secret, 1)  # live: kept as it is
+    assert store.read_published(room.code).query == {"iter": "7"}
+    with pytest.raises(NotTeacherError):
+        store.restore_room(room.code, "not-the-secret", 1)
+    lose_room(store, room.code)
+    with pytest.raises(NoSuchRoomError):
+        store.read_published(room.code)
+    assert store.restore_room(room.code, room.teacher_secret, 1)
+    state = store.read_published(room.code)
+    assert (state.query, state.version) == ({}, 1)  # empty, at the teacher's version
+    assert store.publish(room.code, room.teacher_secret, {"iter": "8"}) == 2
+    assert store.is_teacher(room.code, room.teacher_secret)
+    assert store.read_question(room.code) is None  # the question went with the data
+    with pytest.raises(InvalidInputError):
+        store.restore_room(room.code, room.teacher_secret, -1)
+
+
+def test_restoring_counts_against_the_store_bound(make_store):
+    store = make_store(max_rooms=1)
+    room = store.create_room()
+    lose_room(store, room.code)
+    other = store.create_room()
+    with pytest.raises(StoreFullError):
+        store.restore_room(room.code, room.teacher_secret)
+    store.close_room(other.code, other.teacher_secret)
+    assert store.restore_room(room.code, room.teacher_secret)
+
+
+def test_the_embedded_store_lends_its_connections_again(tmp_path):
+    store = SqliteRoomStore(tmp_path / "rooms.sqlite3", clock=FakeClock())
+    room = store.create_room()
+    threads = [threading.Thread(target=store.read_signature, args=(room.code,)) for _ in range(20)]
+    for thread in threads:  # one after another, as Streamlit's script threads come
+        thread.start()
+        thread.join()
+    assert len(store._idle) == 1  # one connection served them all
+    with pytest.raises(NoSuchRoomError):
+        store.read_signature("ZZZZZZ")
+    assert len(store._idle) == 1  # a refusal gives it back too
+    store.close()
+    assert store._idle == []

@@ -18,16 +18,16 @@ read-only checkout, and the versioned name lets browsers cache it.
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import json
-import math
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
+
+from .figures import Serialised, figure_json, serialise
+
+__all__ = ["PLOTLY_JS", "draw", "figure_json", "plotly_js_url"]
 
 ROOT = Path(__file__).resolve().parents[1]
 STATIC = ROOT / "static"
@@ -191,7 +191,7 @@ _component = st.components.v2.component(
 
 
 def draw(
-    spec: dict,
+    spec: dict | Serialised,
     *,
     key: str,
     container: DeltaGenerator | None = None,
@@ -199,15 +199,18 @@ def draw(
 ) -> None:
     """Draw ``spec`` under ``key``, updating the chart drawn under that key before.
 
-    ``on_click`` is Streamlit's callback for a click on a data point; the point's row (its
-    ``customdata``) is then the key's ``point`` value in the session state."""
+    ``spec`` may be serialised already (:func:`ui.figures.serialise`: a live room's chart,
+    one JSON for all its followers). ``on_click`` is Streamlit's callback for a click on a
+    data point; the point's row (its ``customdata``) is then the key's ``point`` value in
+    the session state."""
+    figure = spec if isinstance(spec, Serialised) else serialise(spec)
     payload = {
-        "figure": figure_json(spec),
+        "figure": figure.json,
         "plotly": _plotly_url(),
         "clicks": on_click is not None,
         "name": image_name(key),
     }
-    height = spec.get("layout", {}).get("height", 450)
+    height = figure.height
     callbacks = {} if on_click is None else {"on_point_change": on_click}
     with container or contextlib.nullcontext():
         _component(key=key, data=payload, height=height, **callbacks)
@@ -217,68 +220,3 @@ def image_name(key: str) -> str:
     """The file name (without extension) of a chart's PNG and SVG downloads: the key's, as
     in ``softmax-lab-train-loss_chart``."""
     return "softmax-lab-" + key.removeprefix("w.").replace(".", "-")
-
-
-# plotly.js's typed arrays (base64 ``bdata``), as plotly's own JSON encoder writes them.
-_TYPED_ARRAYS = {
-    "int8": "i1",
-    "uint8": "u1",
-    "int16": "i2",
-    "uint16": "u2",
-    "int32": "i4",
-    "uint32": "u4",
-    "float32": "f4",
-    "float64": "f8",
-}
-_NARROWER_INTEGERS = {"int64": ("int8", "int16", "int32"), "uint64": ("uint8", "uint16", "uint32")}
-# Read by plotly.js as plain lists (plotly's encoder leaves them alone too).
-_PLAIN_LIST_KEYS = frozenset({"range", "geojson", "layer", "layers"})
-
-
-def figure_json(spec: dict) -> str:
-    """``spec`` as plotly.js reads it: numpy arrays as typed arrays (base64), non-finite
-    numbers elsewhere as null (JSON has no NaN).
-
-    The same JSON as ``plotly.io.to_json(go.Figure(spec))`` (tests/test_live_chart.py), without
-    building and copying a graph-objects figure first: that was most of a Step's server time.
-    """
-    return json.dumps(_plain(spec), allow_nan=False, separators=(",", ":"))
-
-
-def _plain(value, key: str | None = None):
-    if isinstance(value, dict):
-        return {name: _plain(item, name) for name, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    if isinstance(value, np.ndarray):
-        typed = None if key in _PLAIN_LIST_KEYS else _typed_array(value)
-        return typed if typed is not None else _plain(value.tolist())
-    if isinstance(value, np.generic):
-        return _plain(value.item())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _typed_array(array: np.ndarray) -> dict | None:
-    """plotly.js's typed-array form of ``array``, or None if it has none (strings, objects,
-    booleans, empty, or integers beyond 32 bits)."""
-    if array.size == 0:
-        return None
-    if array.dtype.name in _NARROWER_INTEGERS:
-        low, high = array.min(), array.max()
-        fitting = [
-            t
-            for t in _NARROWER_INTEGERS[array.dtype.name]
-            if np.iinfo(t).min <= low and high <= np.iinfo(t).max
-        ]
-        if not fitting:
-            return None
-        array = array.astype(fitting[0])
-    code = _TYPED_ARRAYS.get(array.dtype.name)
-    if code is None:
-        return None
-    typed = {"dtype": code, "bdata": base64.b64encode(np.ascontiguousarray(array)).decode("ascii")}
-    if array.ndim > 1:
-        typed["shape"] = ", ".join(str(size) for size in array.shape)
-    return typed

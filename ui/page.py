@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from . import caches, escape, live, live_chart, qr, session
+from . import caches, escape, figures, live, live_chart, qr, session
+from .escape import plain
 from .rooms import store_errors
 
 PAGES = (
@@ -216,11 +217,27 @@ def base_url() -> str | None:
     return url.rsplit("/", 1)[0]  # drop the page's own name (or a trailing slash)
 
 
-def answer_count(teaching: live.Teaching) -> int:
+def answer_count(teaching: live.Teaching) -> int | None:
+    """How many answered the open question (None: the store cannot be reached, or does not
+    hold the room: the badge then publishes the run again, which restores a lost room)."""
     try:
         return caches.room_store().count_answers(teaching.code, teaching.secret)
-    except store_errors():
-        return 0
+    except store_errors() as error:
+        teaching.unreachable = str(error)
+        teaching.published = None
+        return None
+
+
+def room_unreachable(teaching: live.Teaching) -> None:
+    """The teacher's word that the room cannot be reached (their own lab works on)."""
+    st.warning(
+        escape.markdown(
+            f"Room {teaching.code} cannot be reached just now ({plain(teaching.unreachable, 200)})"
+            ". Your run goes on here and loses nothing; the class gets it as soon as the room "
+            "is back (this retries every two seconds)."
+        ),
+        icon=":material/sync_problem:",
+    )
 
 
 def sidebar_badge() -> None:
@@ -236,8 +253,15 @@ def sidebar_badge() -> None:
 
     @st.fragment(run_every=2 * live.POLL_SECONDS)
     def count() -> None:
-        answers = answer_count(teaching)
-        st.caption(f"{answers} answer{'s' if answers != 1 else ''} to the open question")
+        if teaching.unreachable is not None or teaching.published is None:
+            session.publish_live()  # the room's last publish failed: again, now
+        if session.teaching() is not teaching:  # it has ended meanwhile
+            st.rerun(scope="app")
+        answers = None if teaching.unreachable is not None else answer_count(teaching)
+        if answers is None:
+            room_unreachable(teaching)
+        else:
+            st.caption(f"{answers} answer{'s' if answers != 1 else ''} to the open question")
 
     count()
 
@@ -286,15 +310,15 @@ def show_event() -> None:
 
 
 def chart(
-    spec: dict,
+    spec: dict | figures.Serialised,
     *,
     key: str,
     container: st.delta_generator.DeltaGenerator | None = None,
     clickable: bool = False,
 ) -> None:
-    """Draw a figure spec (:mod:`ui.figures`) under ``key``, updated in place from one rerun
-    to the next (:mod:`ui.live_chart`). On a ``clickable`` chart a click on a data point
-    chooses that point (the one followed through the model)."""
+    """Draw a figure spec (:mod:`ui.figures`; or serialised already) under ``key``, updated
+    in place from one rerun to the next (:mod:`ui.live_chart`). On a ``clickable`` chart a
+    click on a data point chooses that point (the one followed through the model)."""
     on_click = functools.partial(session.choose_point, key) if clickable else None
     live_chart.draw(spec, key=key, container=container, on_click=on_click)
 

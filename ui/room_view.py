@@ -3,9 +3,11 @@ a follower's read-only view of the teacher's run.
 
 The logic is :mod:`ui.live` (no Streamlit) and the store :mod:`ui.rooms`; what a session
 holds (its teaching, its answer token) is :mod:`ui.session`'s. A follower's page polls the
-room with a small fragment (Streamlit cannot push to other sessions): when the room's
-signature changes (a new version of the teacher's run, a question opened or revealed), the
-whole page reruns and draws the new state.
+room with a small fragment (Streamlit cannot push to other sessions), one read of the room's
+signature a second: when it changes (a new version of the teacher's run, a question opened
+or revealed), the whole page reruns and draws the new state, made once per version for all
+the followers a process serves (:class:`ui.live.Shown`). A store that cannot be reached is
+said, and polled on.
 """
 
 from __future__ import annotations
@@ -15,18 +17,12 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from . import escape, explain, live, page, qr, session, training
+from . import escape, live, page, qr, session, training
 from .caches import following, room_store
 from .escape import plain
-from .rooms import (
-    NoSuchRoomError,
-    PublishedState,
-    QuestionView,
-    normalise_code,
-    store_errors,
-)
+from .rooms import NoSuchRoomError, QuestionView, normalise_code, store_errors
 
-_SEEN = "live.seen"  # the room's signature the follower's page last drew
+_FOLLOWED = "live.followed"  # the room whose run this follower's page has drawn
 _MESSAGE = "live.message"  # what went wrong in the last callback, for the page to say
 _CLEAR_COOKIE = "live.clear_cookie"
 PAGE_QR_SCALE = 7
@@ -153,7 +149,10 @@ def questions(teaching: live.Teaching) -> None:
 
         @st.fragment(run_every=live.POLL_SECONDS)
         def count() -> None:
-            st.metric("Answers", page.answer_count(teaching))
+            answers = page.answer_count(teaching)
+            st.metric("Answers", "–" if answers is None else answers)
+            if answers is None:
+                page.room_unreachable(teaching)
 
         count()
         with st.container(horizontal=True):
@@ -224,18 +223,6 @@ def wrong_code(typed: str, why: str) -> None:
     join_form()
 
 
-def _read(code: str, token: str) -> tuple[PublishedState, QuestionView | None]:
-    """The room as a follower sees it: the teacher's state and the question, as ``token``'s."""
-    store = room_store()
-    return store.read_published(code), store.read_question(code, token)
-
-
-def _signature(state: PublishedState, view: QuestionView | None) -> tuple:
-    """What a follower's page shows changes exactly when this does."""
-    question = None if view is None else (view.number, view.revealed, view.your_answer)
-    return state.version, question
-
-
 def submit(code: str, number: int, key: str) -> None:
     option = st.session_state.get(key)
     if option is None:
@@ -248,15 +235,67 @@ def submit(code: str, number: int, key: str) -> None:
         _say(error)
 
 
+_UNREACHABLE = "unreachable"  # what a page drew when the store could not be read
+
+
+def watch(code: str, token: str, drawn: object) -> None:
+    """The follower's poll: every second, one read of the room's signature; the whole page
+    reruns when it is not the one ``drawn`` (a signature, or None for no room), or, after
+    the page could not read the room (``drawn`` is :data:`_UNREACHABLE`), once it can.
+    While the store cannot be reached the poll says so, and goes on."""
+
+    @st.fragment(run_every=live.POLL_SECONDS)
+    def poll() -> None:
+        try:
+            if drawn == _UNREACHABLE:
+                # The page's own read, not the signature alone: a room whose signature reads
+                # but whose state does not (a corrupt record) must not rerun the page forever.
+                room_store().read_room(code, token)
+                now: object = "readable"
+            else:
+                now = room_store().read_signature(code, token)
+        except NoSuchRoomError:
+            now = None
+        except store_errors() as error:
+            if drawn != _UNREACHABLE:  # the page below says it already otherwise
+                st.warning(unreachable_text(error), icon=":material/sync_problem:")
+            return
+        if now != drawn:
+            st.rerun(scope="app")
+
+    poll()
+
+
+def unreachable_text(error: Exception) -> str:
+    return escape.markdown(
+        f"The room cannot be reached just now ({plain(str(error), 200)}): retrying every "
+        "second. What is shown here is the teacher's run as it was last read."
+    )
+
+
 def follow(typed: str) -> None:
     """A student's page: the teacher's run, read-only, and the open question."""
     # Once per page run: a second call would no longer say that the token is new, and the
     # cookie that keeps it across a refresh would never be set.
     token, new = session.student_token()
+    if new:
+        set_cookie(live.STUDENT_COOKIE, token)
+    followed = st.session_state.get(_FOLLOWED)
     try:
         code = normalise_code(typed)
-        state, view = _read(code, token)
+        read = room_store().read_room(code, token)
     except NoSuchRoomError:
+        if followed is not None and followed == _normalised(typed):
+            # A room this page showed: ended, or lost by a restarted store until the
+            # teacher's page brings it back. The poll goes on, and shows it if it comes back.
+            st.warning(
+                f"Room {followed} is not live just now: the teacher has ended the class, or "
+                "its server lost the room (the teacher's page then brings it back, and it "
+                "reappears here by itself)."
+            )
+            watch(followed, token, None)
+            join_form()
+            return
         wrong_code(typed, "it has ended, or a character is mistyped")
         return
     except ValueError as error:
@@ -265,46 +304,37 @@ def follow(typed: str) -> None:
     except store_errors() as error:
         st.error(
             escape.markdown(
-                f"The live class cannot be reached just now ({error}). "
-                "This page tries again when you reload it."
+                f"The room cannot be reached just now ({plain(str(error), 200)}): this page "
+                "retries every second and shows the teacher's run as soon as it can."
             )
         )
+        watch(code, token, _UNREACHABLE)
         return
-    if new:
-        set_cookie(live.STUDENT_COOKIE, token)
-    # What is drawn below and the signature the poll compares with come from the same reads.
-    st.session_state[_SEEN] = _signature(state, view)
-
-    @st.fragment(run_every=live.POLL_SECONDS)
-    def watch() -> None:
-        try:
-            now = _signature(*_read(code, token))
-        except NoSuchRoomError:
-            now = None
-        except store_errors():  # a blip: the next poll asks again
-            return
-        if now != st.session_state.get(_SEEN):
-            st.rerun(scope="app")
-
-    watch()
-    with following().reading(code, state) as lab:
-        st.caption(f"Room {code} · the teacher's run, as it is now (it updates by itself)")
-        for notice in lab.notices:
-            st.warning(escape.markdown(f"Part of the teacher's run could not be shown: {notice}"))
-        report = lab.report()
-        with st.container(horizontal=True, key="train-metrics"):
-            training.metrics(report)
-        claim = explain.stability(report)
-        getattr(st, claim.level)(claim.text)
-        training.charts(report, session.lab().classroom, followed=lab)
-        own = {k: v for k, v in lab.query().items() if k != "classroom"}
+    # What is drawn below and the signature the poll compares with come from one read.
+    st.session_state[_FOLLOWED] = code
+    watch(code, token, read.signature)
+    shown = following().shown(code, read.state, large=session.lab().classroom)
+    st.caption(f"Room {code} · the teacher's run, as it is now (it updates by itself)")
+    for notice in shown.notices:
+        st.warning(escape.markdown(f"Part of the teacher's run could not be shown: {notice}"))
+    with st.container(horizontal=True, key="train-metrics"):
+        training.metrics(shown.report)
+    getattr(st, shown.banner.level)(shown.banner.text)
+    training.followed_charts(shown)
     st.link_button(
         "Try it yourself",
-        f"Train?{urlencode(own)}",
+        shown.own_link,
         icon=":material/open_in_new:",
         help="Open this run as your own lab (a link you can keep).",
     )
-    student_question(code, view)
+    student_question(code, read.question)
+
+
+def _normalised(typed: str) -> str | None:
+    try:
+        return normalise_code(typed)
+    except (ValueError, LookupError):
+        return None
 
 
 def student_question(code: str, view: QuestionView | None) -> None:

@@ -179,6 +179,30 @@ class QuestionView:
     answer_count: int | None = None
 
 
+@dataclass(frozen=True)
+class RoomSignature:
+    """What a follower's page shows changes exactly when this does: the teacher's version,
+    the question's number and whether it was revealed, and the reading student's answer.
+
+    Read alone by :meth:`RoomStore.read_signature` (one cheap read per poll), and with the
+    room by :meth:`RoomStore.read_room`, from the same stored fields."""
+
+    version: int
+    question_number: int
+    revealed: bool
+    your_answer: str | None
+
+
+@dataclass(frozen=True)
+class RoomRead:
+    """A room as a follower reads it, from one moment: the teacher's state, the question as
+    the reading student sees it, and their signature."""
+
+    state: PublishedState
+    question: QuestionView | None
+    signature: RoomSignature
+
+
 class AskedQuestion(Protocol):
     """What a store needs of a question (``ui.questions.Question`` is one)."""
 
@@ -225,6 +249,23 @@ class RoomStore(Protocol):
 
     def read_published(self, code: str) -> PublishedState:
         """The teacher's last state, as stored (validate it with :func:`read_state`)."""
+        ...
+
+    def read_room(self, code: str, student_token: str | None = None) -> RoomRead:
+        """The teacher's state and the question as ``student_token`` sees it, in one read."""
+        ...
+
+    def read_signature(self, code: str, student_token: str | None = None) -> RoomSignature:
+        """Only what tells whether :meth:`read_room` would read something new (a poll)."""
+        ...
+
+    def restore_room(self, code: str, teacher_secret: str, version: int = 0) -> bool:
+        """Make room ``code`` live again for ``teacher_secret`` if the store holds no live
+        room of that code (it lost it: a restarted Redis); return whether it did. Its state
+        is empty at ``version`` (the teacher's last, so that the next publish is newer than
+        anything a follower saw). A live room of another teacher raises
+        :class:`NotTeacherError`; one of this teacher is kept as it is. Raises
+        :class:`StoreFullError` as :meth:`create_room` does."""
         ...
 
     def open_question(self, code: str, teacher_secret: str, question: AskedQuestion) -> int:
@@ -542,6 +583,22 @@ def _view(
     )
 
 
+def _signature(version: object, number: object, revealed: object, mine: object) -> RoomSignature:
+    """A room's signature from its stored fields (as read; corrupt fields read as changes)."""
+    mine = _text(mine)
+    return RoomSignature(
+        version=version if isinstance(version, int) else _loose_int(version),
+        question_number=number if isinstance(number, int) else _loose_int(number),
+        revealed=_text(revealed) in (1, "1"),
+        your_answer=mine if isinstance(mine, str) else None,
+    )
+
+
+def _loose_int(value: object) -> int:
+    text = _text(value)
+    return int(text) if isinstance(text, str) and re.fullmatch(r"[0-9]{1,15}", text) else -1
+
+
 def _check_number(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidInputError("a question number is a whole number from 1")
@@ -551,6 +608,13 @@ def _check_number(value: object) -> int:
 def _no_such_room(code: str) -> NoSuchRoomError:
     return NoSuchRoomError(
         f"no room {code}: it has been closed, it expired, or the code is mistyped"
+    )
+
+
+def _store_full(limit: int) -> StoreFullError:
+    return StoreFullError(
+        f"this server already holds {limit:,} live rooms; try again when one has been closed "
+        "or has expired"
     )
 
 
@@ -628,8 +692,8 @@ class SqliteRoomStore:
 
     WAL mode (readers never wait for the writer), a busy timeout, and every read-modify-write
     in one ``BEGIN IMMEDIATE`` transaction, so that concurrent answers from threads or
-    processes are each counted once. Each thread (and each process after a fork) uses its own
-    connection, opened on first use.
+    processes are each counted once. Connections are lent to one thread at a time and kept for
+    the next (a process after a fork opens its own).
 
     Parameters
     ----------
@@ -662,10 +726,15 @@ class SqliteRoomStore:
         self.max_students = max_students
         self._clock = clock
         self._busy_timeout = float(busy_timeout)
-        self._local = threading.local()
+        # Idle connections, lent to one thread at a time: Streamlit runs each script run (a
+        # follower's poll too) in a new thread, which would otherwise open a connection each.
+        self._idle: list[sqlite3.Connection] = []
+        self._idle_lock = threading.Lock()
+        self._pid = os.getpid()
         self._create_file()
         # WAL persists in the file: readers then never wait for the one writer.
-        self._connection().execute("PRAGMA journal_mode = WAL")
+        with self._connected() as db:
+            db.execute("PRAGMA journal_mode = WAL")
         with self._transaction(immediate=True) as db:
             if db.execute("PRAGMA user_version").fetchone()[0] not in (0, _SCHEMA_VERSION):
                 # Rooms live for hours: a file of another layout is dropped, not migrated.
@@ -695,39 +764,56 @@ class SqliteRoomStore:
         finally:
             os.close(descriptor)
 
-    def _connection(self) -> sqlite3.Connection:
-        local = self._local
-        # A connection must not cross a fork: a child process opens its own.
-        if getattr(local, "pid", None) != os.getpid():
+    _MAX_IDLE = 8  # connections kept open between uses
+
+    @contextmanager
+    def _connected(self):
+        """A connection for this thread alone until the block ends (then kept for reuse)."""
+        with self._idle_lock:
+            if self._pid != os.getpid():  # a connection must not cross a fork
+                self._idle, self._pid = [], os.getpid()
+            connection = self._idle.pop() if self._idle else None
+        if connection is None:
             connection = sqlite3.connect(
                 self.path,
                 timeout=self._busy_timeout,
                 isolation_level=None,  # transactions are begun explicitly
-                check_same_thread=True,
+                check_same_thread=False,  # lent to one thread at a time, see _idle
             )
             connection.execute("PRAGMA synchronous = NORMAL")  # safe in WAL mode
-            local.connection, local.pid = connection, os.getpid()
-        return local.connection
+        try:
+            yield connection
+        finally:
+            self._give_back(connection)
+
+    def _give_back(self, connection: sqlite3.Connection) -> None:
+        with self._idle_lock:
+            reusable = not connection.in_transaction and self._pid == os.getpid()
+            if reusable and len(self._idle) < self._MAX_IDLE:
+                self._idle.append(connection)
+                return
+        connection.close()
 
     @contextmanager
     def _transaction(self, *, immediate: bool):
-        db = self._connection()
-        # IMMEDIATE takes the write lock at once: a read-modify-write cannot interleave with
-        # another's; a plain BEGIN gives a read a consistent snapshot.
-        db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        with self._connected() as db:
+            # IMMEDIATE takes the write lock at once: a read-modify-write cannot interleave
+            # with another's; a plain BEGIN gives a read a consistent snapshot.
+            db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     def close(self) -> None:
-        """Close this thread's connection (others close when their threads end)."""
-        connection = getattr(self._local, "connection", None)
-        if connection is not None and self._local.pid == os.getpid():
-            connection.close()
-        self._local.__dict__.clear()
+        """Close the connections not in use now."""
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        if self._pid == os.getpid():
+            for connection in idle:
+                connection.close()
 
     def _live_room(self, db: sqlite3.Connection, code: str, columns: str) -> tuple:
         row = db.execute(
@@ -814,6 +900,78 @@ class SqliteRoomStore:
             raise _corrupt("version")
         query, problems = _decode_state(state)
         return PublishedState(query, version, tuple(problems))
+
+    def _answer_of(self, db: sqlite3.Connection, code: str, token: str | None) -> str | None:
+        if token is None:
+            return None
+        row = db.execute(
+            "SELECT option FROM answers WHERE code = ? AND token = ?", (code, token)
+        ).fetchone()
+        return row[0] if row else None
+
+    def read_room(self, code: str, student_token: str | None = None) -> RoomRead:
+        code = normalise_code(code)
+        if student_token is not None:
+            _check_token(student_token)
+        with self._transaction(immediate=False) as db:
+            version, state, number, raw, revealed, raw_histogram = self._live_room(
+                db, code, "version, state, question_number, question, revealed, histogram"
+            )
+            mine = self._answer_of(db, code, student_token)
+        if not isinstance(version, int) or version < 0:
+            raise _corrupt("version")
+        query, problems = _decode_state(state)
+        published = PublishedState(query, version, tuple(problems))
+        question = _decode_question(raw)
+        view = None
+        if question is not None:
+            histogram = _decode_histogram(raw_histogram, question.options) if revealed else None
+            view = _view(
+                number,
+                question,
+                revealed=bool(revealed),
+                histogram=histogram,
+                teacher=False,
+                your_answer=mine,
+            )
+        return RoomRead(published, view, _signature(version, number, revealed, mine))
+
+    def read_signature(self, code: str, student_token: str | None = None) -> RoomSignature:
+        code = normalise_code(code)
+        if student_token is not None:
+            _check_token(student_token)
+        with self._transaction(immediate=False) as db:
+            version, number, revealed = self._live_room(
+                db, code, "version, question_number, revealed"
+            )
+            mine = self._answer_of(db, code, student_token)
+        return _signature(version, number, revealed, mine)
+
+    def restore_room(self, code: str, teacher_secret: str, version: int = 0) -> bool:
+        code = normalise_code(code)
+        if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+            raise InvalidInputError("a version is a whole number from 0")
+        if not isinstance(teacher_secret, str) or not 0 < len(teacher_secret) <= MAX_SECRET_LENGTH:
+            raise _not_teacher()
+        now = self._clock()
+        with self._transaction(immediate=True) as db:
+            row = db.execute(
+                "SELECT active_at, secret_digest FROM rooms WHERE code = ?", (code,)
+            ).fetchone()
+            if row is not None and self._alive(row[0]):
+                if not _secret_matches(teacher_secret, row[1]):
+                    raise _not_teacher()
+                return False
+            self._delete(db, "active_at <= ? OR code = ?", (now - self.idle_timeout, code))
+            (count,) = db.execute("SELECT COUNT(*) FROM rooms").fetchone()
+            if count >= self.max_rooms:
+                raise _store_full(self.max_rooms)
+            db.execute(
+                "INSERT INTO rooms (code, secret_digest, created_at, active_at, version) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (code, _secret_digest(teacher_secret), now, now, version),
+            )
+        return True
 
     def open_question(self, code: str, teacher_secret: str, question: AskedQuestion) -> int:
         code = normalise_code(code)
@@ -1189,6 +1347,91 @@ class RedisRoomStore:
         version, state = self._live_fields(self._client, code, "version", "state")
         query, problems = _decode_state(state)
         return PublishedState(query, _stored_int(version, "version"), tuple(problems))
+
+    def read_room(self, code: str, student_token: str | None = None) -> RoomRead:
+        code = normalise_code(code)
+        if student_token is not None:
+            _check_token(student_token)
+        room, _, answers = self._keys(code)
+        # One MULTI: the state, the question and the student's answer from one moment.
+        with self._client.pipeline(transaction=True) as pipe:
+            pipe.hmget(
+                room,
+                ["active", "version", "state", "qnum", "question", "revealed", "histogram"],
+            )
+            pipe.hget(answers, student_token or "")
+            (active, version, state, number, raw, revealed, raw_histogram), mine = pipe.execute()
+        if not self._alive(active):
+            raise _no_such_room(code)
+        mine = mine if student_token else None
+        query, problems = _decode_state(state)
+        published = PublishedState(query, _stored_int(version, "version"), tuple(problems))
+        question = _decode_question(raw)
+        view = None
+        if question is not None:
+            is_revealed = _stored_flag(revealed)
+            histogram = _decode_histogram(raw_histogram, question.options) if is_revealed else None
+            view = _view(
+                _stored_int(number, "question number"),
+                question,
+                revealed=is_revealed,
+                histogram=histogram,
+                teacher=False,
+                your_answer=_text(mine) if mine is not None else None,
+            )
+        return RoomRead(published, view, _signature(version, number, revealed, mine))
+
+    def read_signature(self, code: str, student_token: str | None = None) -> RoomSignature:
+        code = normalise_code(code)
+        if student_token is not None:
+            _check_token(student_token)
+        room, _, answers = self._keys(code)
+        with self._client.pipeline(transaction=True) as pipe:
+            pipe.hmget(room, ["active", "version", "qnum", "revealed"])
+            pipe.hget(answers, student_token or "")
+            (active, version, number, revealed), mine = pipe.execute()
+        if not self._alive(active):
+            raise _no_such_room(code)
+        return _signature(version, number, revealed, mine if student_token else None)
+
+    def restore_room(self, code: str, teacher_secret: str, version: int = 0) -> bool:
+        code = normalise_code(code)
+        if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+            raise InvalidInputError("a version is a whole number from 0")
+        if not isinstance(teacher_secret, str) or not 0 < len(teacher_secret) <= MAX_SECRET_LENGTH:
+            raise _not_teacher()
+        room, _, _ = self._keys(code)
+
+        def work(pipe):
+            now = self._clock()
+            active, digest = pipe.hmget(room, ["active", "secret"])
+            if self._alive(active):
+                if not _secret_matches(teacher_secret, _text(digest)):
+                    raise _not_teacher()
+                return lambda _: False
+            expired = self._expired_codes(pipe, now, limit=100)
+            live = pipe.zcount(self._index, f"({now - self.idle_timeout}", "+inf")
+            if live >= self.max_rooms:
+                raise _store_full(self.max_rooms)
+            pipe.multi()
+            self._queue_delete(pipe, [*expired, code])
+            pipe.hset(
+                room,
+                mapping={
+                    "secret": _secret_digest(teacher_secret),
+                    "created": repr(now),
+                    "version": str(version),
+                    "state": "{}",
+                    "qnum": "0",
+                    "question": "",
+                    "revealed": "0",
+                    "histogram": "",
+                },
+            )
+            self._touch(pipe, code, now)
+            return lambda _: True
+
+        return self._watched([self._index, room], work)
 
     def open_question(self, code: str, teacher_secret: str, question: AskedQuestion) -> int:
         code = normalise_code(code)

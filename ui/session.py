@@ -298,7 +298,9 @@ def teaching() -> live.Teaching | None:
 def start_teaching() -> None:
     """The button's callback: a new room, driven by this session's lab from now on."""
     room = room_store().create_room()
-    st.session_state[_TEACHING] = live.Teaching(room.code, room.teacher_secret)
+    st.session_state[_TEACHING] = live.Teaching(
+        room.code, room.teacher_secret, driven_at=room.created_at
+    )
     st.session_state.pop(_ROOM_ENDED, None)
     publish_live()
 
@@ -319,7 +321,8 @@ def room_ended() -> str | None:
 
 def publish_live() -> None:
     """Publish the lab's link to the room this session drives, if it changed (every page
-    calls this where it writes its URL: every teacher action reaches the room)."""
+    calls this where it writes its URL: every teacher action reaches the room; and the
+    sidebar's badge every two seconds while the store cannot be reached)."""
     current = teaching()
     if current is None:
         return
@@ -328,8 +331,11 @@ def publish_live() -> None:
     except NoSuchRoomError:  # expired (hours without an action): say so on the Live page
         st.session_state[_TEACHING] = None
         st.session_state[_ROOM_ENDED] = current.code
-    except store_errors():  # unreachable for now: the next action publishes again
+    except store_errors() as error:  # unreachable for now: published again when it is back
         current.published = None
+        current.unreachable = str(error)
+    else:
+        current.unreachable = None
 
 
 def student_token() -> tuple[str, bool]:

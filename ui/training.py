@@ -9,7 +9,7 @@ import math
 import pyarrow
 import streamlit as st
 
-from . import escape, explain, export, figures, page, session, views
+from . import escape, explain, export, figures, live, page, session, views
 from .escape import plain
 from .lab import OPTIMUM_TOL, Lab
 from .report import format_change, format_number, format_rate
@@ -250,26 +250,34 @@ def fix_button(report, claim) -> None:
         )
 
 
-def charts(
-    report,
-    large: bool,
-    *,
-    chart_controls: bool = True,
-    followed: Lab | None = None,
-    roomy: bool = False,
-) -> None:
-    """Both charts. ``followed``: a live room's lab (ui.live) drawn read-only instead of the
-    session's own: no controls, no point to click, no pins to clear. ``roomy``: nothing but
-    the lecture's rows above (the Train page), so a projector's charts may be taller."""
+def _chart_columns(large: bool) -> list:
+    return st.columns([1, 1] if large else [1.1, 1])
+
+
+def charts(report, large: bool, *, chart_controls: bool = True, roomy: bool = False) -> None:
+    """Both charts of the session's own lab. ``roomy``: nothing but the lecture's rows above
+    (the Train page), so a projector's charts may be as tall as a screen's."""
     # On a projector: the room the rows above leave on 720 pixels (a lesson's step above
     # leaves less).
-    height = 340 if roomy or not large else 300
-    left, right = st.columns([1, 1] if large else [1.1, 1])
-    controls = chart_controls and followed is None
+    height = views.CHART_HEIGHT[large and not roomy]
+    left, right = _chart_columns(large)
     with left:
-        model_panel(report, large, height, controls=controls, followed=followed)
+        model_panel(report, large, height, controls=chart_controls)
     with right:
-        loss_panel(report, large, height, controls=controls, followed=followed)
+        loss_panel(report, large, height, controls=chart_controls)
+
+
+def followed_charts(shown: live.Shown) -> None:
+    """Both charts of a live room (:class:`ui.live.Shown`, serialised once for all its
+    followers), read-only: no controls, no point to click, no pins to clear."""
+    left, right = _chart_columns(shown.large)
+    with left:
+        page.chart(shown.model_chart, key=shown.model_key)
+        if shown.caption is not None:
+            st.caption(shown.caption)
+    with right:
+        page.chart(shown.loss_chart, key="w.train.loss_chart")
+        draw_pinned(shown.pins, clearable=False)
 
 
 def panel_controls(panels: list[str], panel: str) -> None:
@@ -297,64 +305,19 @@ def panel_controls(panels: list[str], panel: str) -> None:
             )
 
 
-def model_panel(
-    report, large: bool, height: int, *, controls: bool = True, followed: Lab | None = None
-) -> None:
+def model_panel(report, large: bool, height: int, *, controls: bool = True) -> None:
     """The model's probabilities, or the loss landscape with the path so far; with its
     controls (the panel, the plane) unless ``controls`` is False (a lesson sets them)."""
-    lab = session.lab() if followed is None else followed
-    clickable = followed is None
-    view, dataset = lab.view, lab.dataset
-    panels = [p for p in PANEL_LABELS if p != "simplex" or dataset.n_classes == 3]
-    panel = view.panel
+    lab = session.lab()
+    panels = [p for p in PANEL_LABELS if p != "simplex" or lab.dataset.n_classes == 3]
     if controls:
-        panel_controls(panels, panel)
-    if panel == "simplex":
-        page.chart(
-            views.simplex_figure(
-                lab.model,
-                dataset,
-                chosen=view.point,
-                title=f"Every point's probabilities, iteration {report.n_iter:,}",
-                large=large,
-                height=height - 45,
-            ),
-            key="w.train.simplex",
-            clickable=clickable,
-        )
-        return
-    if panel == "landscape":
-        directions, optimum = lab.plane()
-        spec, offsets = views.landscape_figure(
-            lab.model,
-            lab.training,
-            directions,
-            optimum,
-            kind=view.plane,
-            ghosts=tuple((pin.label, pin.path) for pin in lab.pins),
-            title=f"Loss landscape, iteration {report.n_iter:,}",
-            subtitle=explain.landscape_subtitle if large else None,
-            large=large,
-            height=height - 45,
-        )
-        page.chart(spec, key="w.train.landscape")
-        if not large:  # on a projector the chart's subtitle says it, in fewer words
-            st.caption(explain.landscape_caption(directions.eigenvalues[1], offsets))
-        return
-    page.chart(
-        views.model_chart(
-            lab.model,
-            dataset,
-            report,
-            view,
-            lab.frames(),
-            lab.play_timing()[0],
-            large=large,
-            height=height - 45,
-        ),
-        key="w.train.model_chart",
-        clickable=clickable,
+        panel_controls(panels, lab.view.panel)
+    figure = views.model_panel_figure(
+        lab, report, large=large, height=height - views.CHART_TITLE_ROOM
     )
+    page.chart(figure.spec, key=figure.key, clickable=figure.clickable)
+    if figure.caption is not None:
+        st.caption(figure.caption)
 
 
 def loss_controls() -> None:
@@ -381,47 +344,30 @@ def loss_controls() -> None:
         )
 
 
-def loss_panel(
-    report, large: bool, height: int, *, controls: bool = True, followed: Lab | None = None
-) -> None:
+def loss_panel(report, large: bool, height: int, *, controls: bool = True) -> None:
     """The loss history, with its controls unless ``controls`` is False."""
-    lab = session.lab() if followed is None else followed
+    lab = session.lab()
     if controls:
         loss_controls()
     page.chart(
-        views.loss_chart(
-            lab.model,
-            report,
-            lab.run.schedule,
-            lab.view,
-            lab.frames(),
-            lab.play_timing()[0],
-            ghosts=tuple((pin.label, pin.losses) for pin in lab.pins),
-            heldout=lab.heldout_history(),
-            large=large,
-            height=height - 45,
-        ),
+        views.loss_panel_figure(lab, report, large=large, height=height - views.CHART_TITLE_ROOM),
         key="w.train.loss_chart",
     )
-    pinned_runs(lab, report, clearable=followed is None)
+    pinned_runs(lab, report)
 
 
 def pinned_runs(lab: Lab, report, *, clearable: bool = True) -> None:
     """Where each pinned run ended (against the target, with the same objective), and a way
     to clear them; the loss chart's legend is the key to their dotted ghosts."""
-    if not lab.pins:
+    draw_pinned(views.pinned(lab, report), clearable=clearable)
+
+
+def draw_pinned(pins: views.Pinned | None, *, clearable: bool = True) -> None:
+    """:func:`pinned_runs` from the table it draws (a live room's is made once for all its
+    followers, who cannot clear it)."""
+    if pins is None:
         return
-    st.dataframe(
-        pyarrow.table(
-            views.pins_table(
-                lab.pins,
-                report.reference_loss if report.same_objective else None,
-                report.C,
-            )
-        ),
-        hide_index=True,
-        key="w.train.pins_table",
-    )
+    st.dataframe(pyarrow.table(pins.table), hide_index=True, key="w.train.pins_table")
     if clearable:
         st.button("Unpin all", key="w.train.unpin", type="tertiary", **session.action("clear_pins"))
 

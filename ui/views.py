@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,9 +34,12 @@ from softmax_core.datasets import to_csv
 from softmax_core.diagnostics import design_curvature
 
 from . import data as datasets
-from . import figures
+from . import explain, figures
 from .report import Reference, RunReport
 from .settings import Schedule, View
+
+if TYPE_CHECKING:  # ui.lab imports this module
+    from .lab import Lab
 
 GRID_1D = 300
 GRID_2D = 80
@@ -551,3 +555,98 @@ def pins_table(pins, reference_loss: float | None, C: float | None) -> dict[str,
             pin.final_loss - reference_loss if pin.spec.C == C else None for pin in pins
         ]
     return table
+
+
+# ------------------------------------------------------------ the Train page's two charts
+
+
+# The height of the charts' row (each chart's figure leaves room for its title), on a
+# screen and on a projector (``large``: the rows above leave less of 720 pixels).
+CHART_HEIGHT = {False: 340, True: 300}
+CHART_TITLE_ROOM = 45
+
+
+@dataclass(frozen=True)
+class PanelFigure:
+    """The left chart of a run (the model's probabilities, the simplex or the landscape):
+    its chart key, its figure, whether a click on a point chooses it, and its caption."""
+
+    key: str
+    spec: dict
+    clickable: bool
+    caption: str | None = None
+
+
+def model_panel_figure(lab: Lab, report: RunReport, *, large: bool, height: int) -> PanelFigure:
+    """The left chart the lab's view asks for, ``height`` pixels high (its figure; on a
+    projector, ``large``, the landscape's subtitle says what its caption would)."""
+    view, dataset = lab.view, lab.dataset
+    if view.panel == "simplex":
+        spec = simplex_figure(
+            lab.model,
+            dataset,
+            chosen=view.point,
+            title=f"Every point's probabilities, iteration {report.n_iter:,}",
+            large=large,
+            height=height,
+        )
+        return PanelFigure("w.train.simplex", spec, clickable=True)
+    if view.panel == "landscape":
+        directions, optimum = lab.plane()
+        spec, offsets = landscape_figure(
+            lab.model,
+            lab.training,
+            directions,
+            optimum,
+            kind=view.plane,
+            ghosts=tuple((pin.label, pin.path) for pin in lab.pins),
+            title=f"Loss landscape, iteration {report.n_iter:,}",
+            subtitle=explain.landscape_subtitle if large else None,
+            large=large,
+            height=height,
+        )
+        caption = None if large else explain.landscape_caption(directions.eigenvalues[1], offsets)
+        return PanelFigure("w.train.landscape", spec, clickable=False, caption=caption)
+    spec = model_chart(
+        lab.model,
+        dataset,
+        report,
+        view,
+        lab.frames(),
+        lab.play_timing()[0],
+        large=large,
+        height=height,
+    )
+    return PanelFigure("w.train.model_chart", spec, clickable=True)
+
+
+def loss_panel_figure(lab: Lab, report: RunReport, *, large: bool, height: int) -> dict:
+    """The right chart: the loss history, with the pins' ghosts, ``height`` pixels high."""
+    return loss_chart(
+        lab.model,
+        report,
+        lab.run.schedule,
+        lab.view,
+        lab.frames(),
+        lab.play_timing()[0],
+        ghosts=tuple((pin.label, pin.losses) for pin in lab.pins),
+        heldout=lab.heldout_history(),
+        large=large,
+        height=height,
+    )
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """A run's pins as drawn under the loss chart: the table of where each ended
+    (:func:`pins_table`); the chart's legend names their ghosts."""
+
+    table: dict[str, list]
+
+
+def pinned(lab: Lab, report: RunReport) -> Pinned | None:
+    """The lab's pins as drawn (None without pins)."""
+    if not lab.pins:
+        return None
+    table = pins_table(lab.pins, report.reference_loss if report.same_objective else None, report.C)
+    return Pinned(table)

@@ -8,10 +8,11 @@ sessions of one server do: the teacher's and the student's AppTests talk through
 from __future__ import annotations
 
 import re
+import sqlite3
 
 import numpy as np
 
-from ui.rooms import CODE_ALPHABET
+from ui.rooms import CODE_ALPHABET, SqliteRoomStore
 
 from .conftest import TRAIN, assert_ok, click, go, metric, open_app
 
@@ -152,3 +153,92 @@ def test_a_new_student_is_given_a_cookie_that_keeps_their_token():
     assert re.search(r"softmax_lab_student=[A-Za-z0-9_-]{16,64}; path=/; max-age=86400", cookies[0])
     student.run()
     assert not [h for h in student.get("html") if "softmax_lab_student=" in h.proto.body]
+
+
+def test_followers_of_a_version_share_one_view_built_once(monkeypatch):
+    from ui import live
+    from ui.caches import following, room_store
+
+    built = []
+    show = live.show
+
+    def counted(lab, version, *, large):
+        built.append((version, large))
+        return show(lab, version, large=large)
+
+    monkeypatch.setattr(live, "show", counted)
+    teacher, code = start_room()
+    go(teacher, TRAIN)
+    click(teacher, "w.train.step10")
+    students = [follow(code) for _ in range(3)]
+    version = room_store().read_published(code).version
+    assert built == [(version, False)]  # three followers, one view
+    shown = following().shown(code, room_store().read_published(code), large=False)
+    assert shown.report.n_iter == 10 and built == [(version, False)]
+    for student in students:
+        assert metric(student, "Iteration") == "10"
+    click(teacher, "w.train.step")
+    for student in students:
+        student.run()
+        assert metric(student, "Iteration") == "11"
+    assert built == [(version, False), (version + 1, False)]
+
+
+def failing(*args, **kwargs):
+    raise sqlite3.OperationalError("unable to open database file")
+
+
+def test_a_follower_is_told_when_the_room_cannot_be_reached_and_sees_it_again(monkeypatch):
+    teacher, code = start_room()
+    go(teacher, TRAIN)
+    click(teacher, "w.train.step")
+    student = follow(code)
+    monkeypatch.setattr(SqliteRoomStore, "read_room", failing)
+    student.run()
+    assert_ok(student)
+    (error,) = student.error
+    assert error.value.startswith("The room cannot be reached just now")
+    assert "retries every second" in error.value
+    monkeypatch.undo()
+    student.run()
+    assert not student.error and metric(student, "Iteration") == "1"
+
+
+def test_the_teachers_run_goes_on_while_the_room_cannot_be_reached(monkeypatch):
+    teacher, code = start_room()
+    go(teacher, TRAIN)
+    student = follow(code)
+    for name in ("publish", "count_answers"):
+        monkeypatch.setattr(SqliteRoomStore, name, failing)
+    click(teacher, "w.train.step10")
+    assert metric(teacher, "Iteration") == "10"  # the teacher's lab works on
+    warned = [w.value for w in teacher.sidebar.warning]
+    assert any(w.startswith(f"Room {code} cannot be reached just now") for w in warned), warned
+    student.run()
+    assert metric(student, "Iteration") == "0"  # the room has not had it yet
+    monkeypatch.undo()
+    teacher.run()  # the badge's timer publishes it again
+    assert not teacher.sidebar.warning
+    student.run()
+    assert metric(student, "Iteration") == "10"
+
+
+def test_a_room_the_store_lost_comes_back_with_the_teachers_run():
+    from ui.caches import room_store
+
+    teacher, code = start_room()
+    go(teacher, TRAIN)
+    click(teacher, "w.train.step")
+    student = follow(code)
+    with sqlite3.connect(room_store().path) as db:  # as a restarted Redis loses it
+        for table in ("answers", "students", "rooms"):
+            db.execute(f"DELETE FROM {table} WHERE code = ?", (code,))
+    student.run()
+    gone = f"Room {code} is not live just now"
+    assert any(w.value.startswith(gone) for w in student.warning)
+    teacher.run()
+    assert_ok(teacher)
+    assert metric(teacher, "Iteration") == "1"
+    student.run()
+    assert metric(student, "Iteration") == "1"
+    assert not any(w.value.startswith(gone) for w in student.warning)

@@ -1,10 +1,14 @@
 """The live classroom in Chromium: a teacher's run followed on a student's phone, a question
-predicted and revealed; and the same across two replicas behind HAProxy sharing Redis."""
+predicted and revealed; the same across two replicas behind HAProxy sharing Redis; and a
+Redis that goes away mid-class and comes back empty."""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
+import socket
+import subprocess
 import sys
 import time
 
@@ -12,6 +16,8 @@ import pytest
 
 from .browser import click, iteration, metric, no_exception, open_page, wait_until_idle
 from .conftest import ROOT
+from .server import free_port, stop_server
+from .server import start_server as start_app
 
 pytestmark = pytest.mark.e2e
 PHONE = {"width": 390, "height": 844}
@@ -19,6 +25,9 @@ CLASSROOM = {"width": 1280, "height": 720}
 # A student sees each teacher action within about two seconds (a one-second poll and a
 # rerun); the bound leaves room for a CI machine running two browsers and a server.
 FOLLOW_SECONDS = 6.0
+# A store outage is noticed by the next poll (a second) or badge refresh (two), and a room
+# is back within a few polls of the store's return.
+OUTAGE_SECONDS = 15.0
 
 
 def start_room(page) -> str:
@@ -153,3 +162,96 @@ def test_rooms_are_shared_by_replicas_through_redis(browser):
         finally:
             for context in contexts:
                 context.close()
+
+
+def _require_redis_server() -> str:
+    server = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not os.path.exists(server):
+        message = "redis-server is not installed: apt-get install redis-server"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return server
+
+
+def start_redis_on(server: str, port: int) -> subprocess.Popen:
+    """Debian's redis-server on ``port``, nothing saved (as deploy/serve.py starts it: a
+    restart loses every room); returns once it answers PING."""
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"redis-server exited on port {port}"
+        try:
+            with socket.create_connection(("127.0.0.1", port), 1) as probe:
+                probe.sendall(b"PING\r\n")
+                if probe.recv(16).startswith(b"+PONG"):
+                    return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    pytest.fail(f"redis-server did not answer on port {port}")
+
+
+def test_a_store_outage_mid_class_loses_no_run_and_the_room_resumes(browser):
+    """Redis is killed while the teacher steps and a student follows, then restarted empty:
+    the teacher's lab goes on, both are told that the room cannot be reached (no traceback),
+    and once Redis is back the room resumes with the teacher's current run, nobody
+    reloading."""
+    redis_server = _require_redis_server()
+    port = free_port()
+    redis_process = start_redis_on(redis_server, port)
+    env = {**os.environ, "SOFTMAX_LAB_REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+    app = start_app("streamlit-outage", env=env)
+    teacher_context = browser.new_context(viewport=CLASSROOM)
+    student_context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    try:
+        teacher = open_page(teacher_context, f"{app.url}/Live")
+        code = start_room(teacher)
+        teacher.get_by_role("link", name="Teach on Train").click()
+        teacher.get_by_role("heading", name="Train").wait_for()
+        wait_until_idle(teacher)
+        click(teacher, "w.train.step10")
+        student = open_page(student_context, f"{app.url}/Live?room={code}")
+        wait_for_student_iteration(student, 10)
+
+        redis_process.kill()
+        redis_process.wait(timeout=10)
+        click(teacher, "w.train.step")
+        assert iteration(teacher) == 11  # the teacher's own lab works on
+        teacher.get_by_text(re.compile(f"^Room {code} cannot be reached just now")).wait_for(
+            timeout=OUTAGE_SECONDS * 1000
+        )
+        student.get_by_text(re.compile("^The room cannot be reached just now")).wait_for(
+            timeout=OUTAGE_SECONDS * 1000
+        )
+        assert iteration(student) == 10  # what it showed stays, said to be the last read
+        click(teacher, "w.train.step")
+        assert iteration(teacher) == 12
+        no_exception(teacher)
+        no_exception(student)
+
+        redis_process = start_redis_on(redis_server, port)  # back, and empty
+        started = time.monotonic()
+        while iteration(student) != 12:  # the teacher's current run, nobody reloading
+            assert time.monotonic() - started < OUTAGE_SECONDS, "the room did not resume"
+            student.wait_for_timeout(200)
+        unreachable = teacher.get_by_text(re.compile(f"^Room {code} cannot be reached"))
+        unreachable.wait_for(state="detached", timeout=OUTAGE_SECONDS * 1000)
+        student.get_by_text(re.compile("cannot be reached")).wait_for(
+            state="detached", timeout=OUTAGE_SECONDS * 1000
+        )
+        assert iteration(teacher) == 12  # nothing was lost on the teacher's side
+        teach_a_step_and_follow(teacher, student, 13)  # and the class goes on
+        no_exception(teacher)
+        no_exception(student)
+    finally:
+        teacher_context.close()
+        student_context.close()
+        stop_server(app)
+        if redis_process.poll() is None:
+            redis_process.kill()
+            redis_process.wait(timeout=10)
