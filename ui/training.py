@@ -13,7 +13,15 @@ from . import escape, explain, figures, page, session, views
 from .escape import plain
 from .lab import OPTIMUM_TOL, Lab
 from .report import format_change, format_number, format_rate
-from .settings import LAST_ITERATIONS, LOSS_WINDOWS, LR_RANGE, MAX_ITER, SPEEDS
+from .settings import (
+    BATCH_RANGE,
+    LAST_ITERATIONS,
+    LOSS_WINDOWS,
+    LR_RANGE,
+    MAX_ITER,
+    MAX_SEED,
+    SPEEDS,
+)
 
 C_CHOICES = [math.inf, 100.0, 10.0, 1.0, 0.1, 0.01]
 TOL_CHOICES = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-8, 1e-10, 1e-12, 1e-15]
@@ -22,10 +30,10 @@ PANEL_LABELS = {"model": "Probabilities", "landscape": "Landscape", "simplex": "
 PLANE_LABELS = {"start": "with start", "steepest": "2 steepest"}
 
 
-def learning_rate_controls(newton: bool, large: bool) -> None:
-    """Solver and learning rate: automatic, typed, or one click relative to the limit. On a
-    projector (``large``) the labels above them give their room to the charts (screen
-    readers still have them)."""
+def learning_rate_controls(newton: bool, large: bool, *, sgd: bool = False) -> None:
+    """Solver and learning rate: automatic, typed, or one click relative to the limit; for
+    mini-batch SGD its batch size and shuffling seed. On a projector (``large``) the labels
+    above them give their room to the charts (screen readers still have them)."""
     labels = "collapsed" if large else "visible"
     st.segmented_control(
         "Solver",
@@ -35,8 +43,32 @@ def learning_rate_controls(newton: bool, large: bool) -> None:
         required=True,
         **session.widget("w.train.solver"),
         help="GD: plain gradient descent (the seed's). Nesterov: momentum. Newton: uses the "
-        "Hessian. Changing the solver starts a new run (Back returns to this one).",
+        "Hessian. SGD: mini-batch stochastic gradient descent, one batch per step. Changing "
+        "the solver starts a new run (Back returns to this one).",
     )
+    if sgd:
+        st.number_input(
+            "Batch size",
+            label_visibility=labels,
+            min_value=BATCH_RANGE[0],
+            max_value=BATCH_RANGE[1],
+            step=1,
+            width=110,
+            **session.widget("w.train.batch_size"),
+            help="Points per SGD step (the link keeps it); an epoch is ⌈n / batch⌉ steps, and "
+            "a batch of every point is plain gradient descent. Changing it starts a new run.",
+        )
+        st.number_input(
+            "Shuffle seed",
+            label_visibility=labels,
+            min_value=0,
+            max_value=MAX_SEED,
+            step=1,
+            width=110,
+            **session.widget("w.train.batch_seed"),
+            help="The seed of each epoch's shuffled order (the link keeps it, so the run "
+            "repeats exactly). Changing it starts a new run.",
+        )
     auto = st.toggle(
         "auto 1/L",
         **session.widget("w.train.lr_auto"),
@@ -176,10 +208,11 @@ def metrics(report) -> None:
             help=f"Accuracy on the held-out points (their cross-entropy: "
             f"{report.heldout_loss:.4f}).",
         )
+    what = "last step" if report.solver != "sgd" else "last complete epoch"
     st.metric(
         "Converged",
         "diverged" if report.diverged else ("yes" if report.converged else "no"),
-        help=f"Whether the last step changed the loss by less than tol = {report.tol:g}.",
+        help=f"Whether the {what} changed the loss by less than tol = {report.tol:g}.",
     )
 
 
@@ -527,7 +560,7 @@ def draw(title: str | None, page_title: str, controls: tuple[str, ...] | None = 
         with st.container(
             horizontal=True, vertical_alignment="bottom", key="train-settings", gap="xsmall"
         ):
-            learning_rate_controls(report.solver == "newton", large)
+            learning_rate_controls(report.solver == "newton", large, sgd=report.solver == "sgd")
             more_settings()
             with st.container(width="stretch"):  # the last action's message, in the room left
                 page.show_event()
