@@ -191,8 +191,8 @@ def _sgd_stability(report: RunReport) -> Claim:
             f"**Bouncing at a noise floor.** {head}: stable for full-batch steps, yet "
             f"measured over the last epoch ({steps}) the loss rose in {epoch.rises} of its "
             f"{epoch.steps} steps, by {epoch.rise_total:.2e} in all, against {net}. Each "
-            "step follows one batch's gradient, and that noise does not shrink at a constant "
-            "rate: a smaller rate or larger batches lower the floor.",
+            "step follows one batch's gradient, not J's (the Math page measures how far "
+            "apart they are): a smaller rate or larger batches make the noisy steps smaller.",
         )
     rose = (
         "it never rose"

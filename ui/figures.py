@@ -58,6 +58,8 @@ MAX_LOSS_POINTS = 2_000
 FONT_SIZE = {False: 13, True: 20}
 FONT_FAMILY = '"Source Sans", "Source Sans Pro", sans-serif'  # Streamlit's
 LINE_WIDTH = {False: 2.5, True: 4}
+# sgd's mini-batch losses: thinner than the full-batch J (but seen on a projector too).
+BATCH_LINE_WIDTH = {False: 1.0, True: 3.0}
 
 
 def _shown(texts: Sequence[str]) -> tuple[str, ...]:
@@ -666,7 +668,7 @@ def loss_history(
                     "mode": "lines",
                     "name": "mini-batch J_B",
                     "opacity": 0.45,
-                    "line": {"color": PALETTE[4], "width": 1},
+                    "line": {"color": PALETTE[4], "width": BATCH_LINE_WIDTH[large]},
                     "hovertemplate": "step %{x} (epoch %{customdata})<br>J_B = %{y:.6g}"
                     "<extra>mini-batch</extra>",
                 }
