@@ -806,7 +806,7 @@ class Lab:
         if model.diverged_:
             return self._divergence_event(caught)
         if model.solver == "sgd":
-            epoch = sgd_last_epoch(model, history)
+            epoch = sgd_last_epoch(model, self.training.n_samples, history)
             if epoch is not None and abs(epoch.change) < tol:
                 return Event(
                     "success",

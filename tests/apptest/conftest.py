@@ -1518,9 +1518,11 @@ def check_consistency(at: AppTest) -> None:
         check_compare_claims(at)
         check_generalisation(at)
     elif page == TITLES[MATH]:
+        sgd = model.solver == "sgd" and not model.diverged_
         assert [s.value for s in at.subheader] == [
             f"Live: one data point at {n_iter}",
             "How big a step can be",
+            *(["Mini-batch gradient against the full gradient"] if sgd else []),
             "Temperature",
         ]
     elif page == TITLES[HOME]:
