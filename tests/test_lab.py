@@ -550,3 +550,20 @@ def test_the_sgd_report_measures_the_last_complete_epoch():
     assert epoch.rise_total == pytest.approx(changes[changes > 0].sum(), abs=1e-15)
     assert epoch.fall_total == pytest.approx(-changes[changes < 0].sum(), abs=1e-15)
     assert opened({"solver": "sgd", "batch": "30", "iter": "1"}).report().last_epoch is None
+
+
+def test_run_to_convergence_of_sgd_says_which_epoch_met_the_tolerance(monkeypatch):
+    monkeypatch.setattr(ui.settings, "STEP_SECONDS", 3.0)
+    lab = opened({"solver": "sgd", "batch": "50", "lr": "auto", "tol": "0.001"})
+    lab.run_to_convergence()
+    model = lab.model
+    assert model.converged_ and lab.event.level == "success"
+    per_epoch = 2  # 100 points in batches of 50
+    end = model.n_iter_ // per_epoch * per_epoch
+    history = model.loss_history()
+    change = abs(history[end] - history[end - per_epoch])
+    assert change < 1e-3
+    assert (
+        f"the last complete epoch (steps {end - per_epoch:,} to {end:,}) changed the loss by "
+        f"{change:.1e} < 0.001" in lab.event.text
+    )

@@ -178,7 +178,12 @@ UPLOAD_NOTICE = (
 # share of the loss below which a change is rounding, not a rise.
 RECENT_STEPS = 20
 RISE_TOLERANCE = 1e-12
-SOLVER_NAMES = {"gd": "gradient descent", "nesterov": "Nesterov", "newton": "Newton"}
+SOLVER_NAMES = {
+    "gd": "gradient descent",
+    "nesterov": "Nesterov",
+    "newton": "Newton",
+    "sgd": "mini-batch SGD",
+}
 
 
 @dataclass(frozen=True)

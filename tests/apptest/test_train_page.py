@@ -10,6 +10,7 @@ import pytest
 
 from .conftest import (
     BACK,
+    COMPARE,
     FIX,
     LOG3,
     MATH,
@@ -651,4 +652,23 @@ def test_choosing_sgd_shows_its_batch_widgets_and_a_new_batch_size_restarts():
     click(at, BACK)  # the ten steps at seed 4
     click(at, BACK)  # the new run: back to seed 0's, at its ten steps
     assert iteration(at) == 10 and "bseed" not in url(at) and url(at)["batch"] == "25"
+    check_consistency(at)
+
+
+@pytest.mark.parametrize("page", [COMPARE, MATH])
+def test_an_sgd_run_is_told_truly_on_compare_and_math(page):
+    at = open_app({**SGD_LINK, "lr": "auto"}, page)
+    check_consistency(at)  # Compare's claims and Math's sections, for the run's numbers
+    assert not any("momentum" in text or "Oscillating" in text for _, text in page_alerts(at))
+
+
+def test_a_diverged_sgd_run_shows_only_the_divergence():
+    at = open_app({**SGD_LINK, "lr": "1e6", "iter": "5"}, TRAIN)
+    assert stability_key(expected(at)) == "diverged"
+    level, text = banner(at)
+    assert level == "error" and text.startswith("**Diverged at iteration ")
+    assert has_button(at, RESTART)
+    check_consistency(at)
+    go(at, MATH)
+    assert "Mini-batch gradient against the full gradient" not in [s.value for s in at.subheader]
     check_consistency(at)
