@@ -350,7 +350,7 @@ def test_every_sgd_claim_matches_the_numbers(kind, n_classes, C, batch_size, rat
         ratio = model.learning_rate_ / limit
         # Never GD's promise: 2/L is named as full-batch gradient descent's limit.
         assert "every gradient-descent step lowers" not in banner.text
-        assert "of full-batch gradient descent" in banner.text
+        assert "of full-batch GD" in banner.text
         assert (ratio_in_text(banner.text) > 1) == (ratio > 1)
         if ratio > 1:
             assert banner.key == "sgd-above-limit"

@@ -151,7 +151,7 @@ def stability(report: RunReport) -> Claim:
 
 def _batches(report: RunReport) -> str:
     return (
-        f"batches of {report.batch_size:,} points, {report.epoch_steps:,} "
+        f"batches of {report.batch_size:,}, {report.epoch_steps:,} "
         f"step{'s' if report.epoch_steps != 1 else ''} an epoch"
     )
 
@@ -160,23 +160,23 @@ def _sgd_stability(report: RunReport) -> Claim:
     """The banner for mini-batch SGD: 2/L is full-batch gradient descent's limit; what the
     run does below it is measured on its last complete epoch, never assumed."""
     rate = f"lr = {format_rate(report.learning_rate)}"
-    limit = f"the stable limit 2/L = {format_rate(report.limit)} of full-batch gradient descent"
+    limit = f"the stable limit 2/L = {format_rate(report.limit)} of full-batch GD"
     head = f"{rate} is {format_ratio(report.ratio)} {limit} ({_batches(report)})"
     if report.ratio > 1:
         return Claim(
             "sgd-above-limit",
             "warning",
-            f"**Mini-batch SGD above the stable limit.** {head}: not even a step along the "
-            "full gradient would be sure to lower the loss. " + _trend(report),
+            f"**Mini-batch SGD above the stable limit.** {head}: not even a full-gradient "
+            "step is sure to lower the loss. " + _trend(report),
         )
     epoch = report.last_epoch
     if epoch is None:
         return Claim(
             "sgd-first-epoch",
             "info",
-            f"**Mini-batch SGD.** {head}. Below that limit every full-batch step lowers the "
-            "loss, but an SGD step follows one batch's gradient, so the loss can rise too. "
-            "No epoch is complete yet to measure how much. " + _trend(report),
+            f"**Mini-batch SGD.** {head}: full-gradient steps would lower the loss, but an "
+            "SGD step follows one batch's gradient. No epoch complete yet to measure it. "
+            + _trend(report),
         )
     steps = f"steps {epoch.start:,} to {epoch.end:,}"
     if epoch.bouncing:
@@ -188,11 +188,10 @@ def _sgd_stability(report: RunReport) -> Claim:
         return Claim(
             "sgd-noise-floor",
             "warning",
-            f"**Bouncing at a noise floor.** {head}: stable for full-batch steps, yet "
-            f"measured over the last epoch ({steps}) the loss rose in {epoch.rises} of its "
-            f"{epoch.steps} steps, by {epoch.rise_total:.2e} in all, against {net}. Each "
-            "step follows one batch's gradient, not J's (the Math page measures how far "
-            "apart they are): a smaller rate or larger batches make the noisy steps smaller.",
+            f"**Bouncing at a noise floor.** {head}. Over the last epoch ({steps}) the loss "
+            f"rose in {epoch.rises} of its {epoch.steps} steps, by {epoch.rise_total:.2e} in "
+            f"all, against {net}: each step follows one batch's gradient. A smaller rate or "
+            "larger batches make the steps less noisy.",
         )
     rose = (
         "it never rose"
@@ -203,8 +202,8 @@ def _sgd_stability(report: RunReport) -> Claim:
     return Claim(
         "sgd-descending",
         "success",
-        f"**Mini-batch SGD, still descending.** {head}. Measured over the last epoch "
-        f"({steps}): the loss fell by {epoch.net_fall:.2e} net, and {rose}.",
+        f"**Mini-batch SGD, still descending.** {head}. Over the last epoch ({steps}) the "
+        f"loss fell by {epoch.net_fall:.2e} net, and {rose}.",
     )
 
 
@@ -273,8 +272,9 @@ def differences(report: RunReport, *, two_dimensional: bool) -> list[Claim]:
             )
         else:
             rate = "" if report.solver == "newton" else " at this rate"
+            small = "a small epoch" if report.solver == "sgd" else "a small step"
             after = (
-                f"{behind} For {SOLVER_NAMES[report.solver]}{rate} a small step is not yet "
+                f"{behind} For {SOLVER_NAMES[report.solver]}{rate} {small} is not yet "
                 "the optimum: lower tol, or *Run to the optimum*."
             )
         what = f"The last step changed the loss by {abs(report.loss_change):.1e}"

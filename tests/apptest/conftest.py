@@ -1065,7 +1065,7 @@ def _check_banner(at: AppTest, state: Expected) -> None:
         assert f"picks the step length s ({last})." in text
     elif key in ("sgd-noise-floor", "sgd-descending"):
         start, end, rises, rise_total, net_fall = sgd_last_epoch(state)
-        assert f"over the last epoch (steps {start:,} to {end:,})" in text
+        assert f"Over the last epoch (steps {start:,} to {end:,})" in text
         if key == "sgd-noise-floor":
             assert f"the loss rose in {rises} of its {end - start} steps" in text
             assert f"by {rise_total:.2e} in all" in text
@@ -1074,8 +1074,8 @@ def _check_banner(at: AppTest, state: Expected) -> None:
     else:
         assert text.endswith(trend_sentence(state)), (text, state.trend)
     if key.startswith("sgd"):
-        assert "of full-batch gradient descent" in text
-        assert f"batches of {min(model.batch_size, len(state.data.y_train)):,} points" in text
+        assert "of full-batch GD" in text
+        assert f"(batches of {min(model.batch_size, len(state.data.y_train)):,}, " in text
     if key.startswith("nesterov"):
         restarts = model.n_restarts_
         said = {0: "has not restarted", 1: "restarted once", 2: "restarted twice"}

@@ -615,7 +615,7 @@ def test_sgd_banner_names_the_full_batch_limit_and_measures_the_epoch():
     key = stability_key(expected(at))
     assert key in ("sgd-noise-floor", "sgd-descending")
     assert level == ("warning" if key == "sgd-noise-floor" else "success")
-    assert "of full-batch gradient descent" in text and "every gradient-descent step" not in text
+    assert "of full-batch GD" in text and "every gradient-descent step" not in text
     assert not has_button(at, FIX)  # 1/L does not remove mini-batch noise
     check_consistency(at)
 
