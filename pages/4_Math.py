@@ -3,6 +3,7 @@
 import numpy as np
 import streamlit as st
 
+from softmax_core import minibatch_gradient_spread
 from ui import escape, explain, figures, page, session, views
 from ui.escape import plain
 from ui.settings import TEMPERATURE_RANGE
@@ -100,6 +101,17 @@ def next_step(report) -> None:
             r"y = \theta_t + \beta_t(\theta_t - \theta_{t-1}), \qquad "
             r"\theta_{t+1} = y - \eta\,\nabla J(y)"
         )
+    elif report.solver == "sgd":
+        batch = lab.training.n_samples if step.batch is None else len(step.batch)
+        loss = "–" if step.batch_loss is None else f"{step.batch_loss:.6g}"
+        st.markdown(
+            f"**The next step, mini-batch SGD** (a batch of {batch:,} of the "
+            f"{lab.training.n_samples:,} points, step {report.n_iter % report.epoch_steps + 1:,} "
+            f"of {report.epoch_steps:,} in epoch {report.n_iter // report.epoch_steps + 1:,}, "
+            f"η = {step.step_size:.4g}, the batch's J_B = {loss}): θ ← θ − η ∇J_B(θ), from "
+            "the batch's gradient."
+        )
+        st.latex(r"\theta_{t+1} = \theta_t - \eta\,\nabla J_{B_t}(\theta_t)")
     else:
         st.markdown(
             f"**The next step, Newton**: the direction d solves H d = ∇J (H the Hessian); the "
@@ -107,6 +119,45 @@ def next_step(report) -> None:
         )
         st.latex(r"\theta_{t+1} = \theta_t - s\,H^{+}\nabla J(\theta_t)")
     st.dataframe(table, hide_index=True)
+
+
+def minibatch_gradients(report) -> None:
+    """SGD: the batch gradients of the epoch against the full gradient, where the run is."""
+    lab = session.lab()
+    if report.solver != "sgd" or report.diverged:
+        return
+    spread = minibatch_gradient_spread(lab.model, lab.training)
+    st.subheader("Mini-batch gradient against the full gradient", anchor=False)
+    st.markdown(
+        "An SGD step follows ∇J_B, the gradient of one batch B's objective (its mean "
+        "cross-entropy plus the penalty), an estimate of ∇J that is right on average over "
+        "an epoch but not at any one step."
+    )
+    st.latex(
+        r"\nabla J_B = \frac{1}{|B|}\sum_{i \in B}(\mathbf{p}_i - \mathbf{y}_i)\,"
+        r"\tilde{\mathbf{x}}_i^\top + \ldots, \qquad "
+        r"\sum_{B}\frac{|B|}{n}\,\nabla J_B = \nabla J"
+    )
+    cols = st.columns(4)
+    cols[0].metric("‖∇J‖ (all points)", f"{spread.full_norm:.4g}")
+    cols[1].metric(
+        "‖∇J_B‖ (next batch)",
+        f"{spread.next_norm:.4g}",
+        help="The gradient the next step follows.",
+    )
+    cosine = spread.next_cosine
+    cols[2].metric(
+        "cos(∇J_B, ∇J)",
+        "–" if not np.isfinite(cosine) else f"{cosine:.3f}",
+        help="1: the same direction; below 0 the batch's step goes uphill for J.",
+    )
+    cols[3].metric(
+        "spread over the epoch",
+        f"{spread.rms_deviation:.4g}",
+        help="Root mean square of ‖∇J_B − ∇J‖ over the epoch's batches (weighted by size).",
+    )
+    claim = explain.gradient_spread(spread)
+    getattr(st, claim.level)(claim.text)
 
 
 def temperature(report) -> None:
@@ -233,6 +284,9 @@ def body() -> None:
     next_step(report)
     st.divider()
     step_size(report)
+    if report.solver == "sgd" and not report.diverged:
+        st.divider()
+        minibatch_gradients(report)
     st.divider()
     temperature(report)
 

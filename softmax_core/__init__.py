@@ -33,6 +33,7 @@ from .landscape import (
     steepest_and_start,
     steepest_directions,
 )
+from .minibatch import GradientSpread, minibatch_gradient_spread
 from .model import DivergenceWarning, SoftmaxRegression, TrainingSnapshot
 from .regularization import RegularizationPath, regularization_path
 from .solvers import ALL_SOLVERS, SOLVERS, STOCHASTIC_SOLVERS, Step, iteration_cost
@@ -44,6 +45,7 @@ __all__ = [
     "STOCHASTIC_SOLVERS",
     "Directions",
     "DivergenceWarning",
+    "GradientSpread",
     "Pace",
     "PathProjection",
     "ProbabilityGap",
@@ -71,6 +73,7 @@ __all__ = [
     "loss_surface",
     "make_noisy_blobs",
     "make_noisy_classes",
+    "minibatch_gradient_spread",
     "objective_gradient",
     "one_hot",
     "probability_gap",

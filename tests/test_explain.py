@@ -527,3 +527,177 @@ def test_the_path_sentence_says_when_the_budget_or_the_limit_cut_it_short():
 )
 def test_values_of_c_are_written_with_three_digits(C, text):
     assert explain.format_c(C) == text
+
+
+# ----------------------------------------------------------------------- mini-batch SGD
+
+# The SGD grid: data kind x classes x C x batch size (10 of the 60 points, and all of them,
+# where SGD is GD) x learning rate x iteration (inside the first epoch of batches of 10,
+# after five epochs, converged or max_iter).
+SGD_RATES = {"0.5x": 0.5, "2x": 2.0, "divergent": None}
+SGD_GRID = list(
+    itertools.product(
+        ["line", "blobs"],
+        [2, 3],
+        [np.inf, 0.1],
+        [10, N_SAMPLES],
+        list(SGD_RATES),
+        ["3", "30", "converged"],
+    )
+)
+
+
+@cache
+def trained_sgd(kind, n_classes, C, batch_size, rate, iteration):
+    X, y = data(kind, n_classes)
+    limit = stable_learning_rate_limit(X, C)
+    learning_rate = DIVERGENT_RATE if SGD_RATES[rate] is None else SGD_RATES[rate] * limit
+    model = SoftmaxRegression(
+        learning_rate=learning_rate,
+        C=C,
+        solver="sgd",
+        batch_size=batch_size,
+        random_state=7,
+        max_iter=CONVERGED_MAX_ITER,
+    )
+    training = TrainingData(X, y, classes=np.arange(n_classes))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if iteration == "converged":
+            model.step(training, CONVERGED_MAX_ITER, until_converged=True)
+        else:
+            model.step(training, int(iteration))
+    return model, training
+
+
+def last_epoch_by_hand(model, batch_size):
+    """Recomputed here: the last complete epoch's ends, its rises (count and sum) and its
+    net fall, from the loss history; None inside the first epoch."""
+    history = np.array([*model.loss_curve_, model.loss_])
+    per_epoch = -(-N_SAMPLES // batch_size)
+    end = model.n_iter_ // per_epoch * per_epoch
+    if end == 0:
+        return None
+    start = end - per_epoch
+    changes = np.diff(history[start : end + 1])
+    rises = [c > 1e-12 * max(abs(h), 1.0) for c, h in zip(changes, history[start:end], strict=True)]
+    rise_total = float(changes[changes > 0].sum())
+    return start, end, sum(rises), rise_total, history[start] - history[end]
+
+
+@pytest.mark.parametrize(("kind", "n_classes", "C", "batch_size", "rate", "iteration"), SGD_GRID)
+def test_every_sgd_claim_matches_the_numbers(kind, n_classes, C, batch_size, rate, iteration):
+    X, _ = data(kind, n_classes)
+    model, training = trained_sgd(kind, n_classes, C, batch_size, rate, iteration)
+    limit = stable_learning_rate_limit(X, C)
+    steps, rises = rises_among_last_steps(model)
+    epoch = last_epoch_by_hand(model, batch_size)
+    for objective, reference in references(kind, n_classes, C).items():
+        report = build_report(model, training, auto_rate=False, reference=reference)
+        banner = explain.stability(report)
+        claims = explain.differences(report, two_dimensional=kind == "blobs")
+        keys = {key for claim in claims for key in claim.key.split()}
+        if model.diverged_:
+            assert banner.key == "diverged" and [c.key for c in claims] == ["diverged"]
+            continue
+        ratio = model.learning_rate_ / limit
+        # Never GD's promise: 2/L is named as full-batch gradient descent's limit.
+        assert "every gradient-descent step lowers" not in banner.text
+        assert "of full-batch GD" in banner.text
+        assert (ratio_in_text(banner.text) > 1) == (ratio > 1)
+        if ratio > 1:
+            assert banner.key == "sgd-above-limit"
+        elif epoch is None:
+            assert banner.key == "sgd-first-epoch" and model.n_iter_ < -(-N_SAMPLES // batch_size)
+        else:
+            start, end, epoch_rises, rise_total, net_fall = epoch
+            assert f"steps {start:,} to {end:,}" in banner.text
+            if epoch_rises and rise_total >= net_fall:
+                assert banner.key == "sgd-noise-floor"
+                assert f"rose in {epoch_rises} of its {end - start} steps" in banner.text
+                assert f"by {rise_total:.2e} in all" in banner.text
+            else:
+                assert banner.key == "sgd-descending"
+                assert net_fall > 0 and (epoch_rises == 0 or net_fall > rise_total)
+                assert f"fell by {net_fall:.2e} net" in banner.text
+        if batch_size == N_SAMPLES and ratio <= 1:  # a full batch is GD: no noise floor
+            assert banner.key != "sgd-noise-floor"
+        assert "oscillating" not in keys and "momentum" not in keys
+        if "sgd-noisy" in keys:
+            assert rises > 0 and not model.converged_
+            assert f"rose in {rises} of the last {steps} steps" in claims[-1].text or any(
+                f"rose in {rises} of the last {steps} steps" in c.text for c in claims
+            )
+        if "stopped-by-tol" in keys:
+            assert model.converged_ and epoch is not None
+            start, end = epoch[:2]
+            text = next(c.text for c in claims if c.key == "stopped-by-tol")
+            assert f"epoch (steps {start:,} to {end:,}) changed the loss by" in text
+            assert abs(epoch[4]) < model.tol
+        if model.n_iter_ and objective == "same":
+            standing = keys & {
+                "at-optimum",
+                "below-reference",
+                "sgd-noisy",
+                "stopped-by-tol",
+                "max-iter",
+                "converging",
+            }
+            assert len(standing) == 1, keys
+
+
+def test_the_sgd_grid_reaches_every_sgd_claim():
+    seen = set()
+    for kind, n_classes, C, batch_size, rate, iteration in SGD_GRID:
+        model, training = trained_sgd(kind, n_classes, C, batch_size, rate, iteration)
+        report = build_report(model, training, auto_rate=False)
+        seen.add(explain.stability(report).key)
+        for reference in references(kind, n_classes, C).values():
+            report = build_report(model, training, auto_rate=False, reference=reference)
+            for claim in explain.differences(report, two_dimensional=kind == "blobs"):
+                seen.update(claim.key.split())
+    assert {
+        "sgd-first-epoch",
+        "sgd-above-limit",
+        "sgd-noise-floor",
+        "sgd-descending",
+        "sgd-noisy",
+        "diverged",
+    } <= seen, seen
+
+
+@pytest.mark.parametrize(
+    ("kind", "n_classes", "C", "batch_size", "rate", "iteration"),
+    [case for case in SGD_GRID if case[4] != "divergent" and case[5] != "converged"],
+)
+def test_maths_sgd_sentences_match_the_numbers(kind, n_classes, C, batch_size, rate, iteration):
+    from softmax_core import local_curvature, minibatch_gradient_spread
+
+    X, _ = data(kind, n_classes)
+    model, training = trained_sgd(kind, n_classes, C, batch_size, rate, iteration)
+    limit = stable_learning_rate_limit(X, C)
+    report = build_report(model, training, auto_rate=False)
+    steepest = local_curvature(model.coef_, model.intercept_, X, C)
+    local = explain.local_step(report, steepest, model.learning_rate_, limit)
+    if model.learning_rate_ <= limit:
+        assert local.key == "local-sgd-stable"
+    else:
+        assert local.key == (
+            "local-sgd-overshoot" if model.learning_rate_ * steepest > 2 else "local-sgd-long-step"
+        )
+    assert "mini-batch's gradient" in local.text and "anywhere the step can reach" not in local.text
+
+    spread = minibatch_gradient_spread(model, training)
+    claim = explain.gradient_spread(spread)
+    if batch_size >= N_SAMPLES:
+        assert claim.key == "spread-full-batch"
+        return
+    assert claim.key == "spread"
+    cosines = spread.cosines
+    assert f"from {cosines.min():.2f} to {cosines.max():.2f}" in claim.text
+    assert f"{spread.rms_deviation:.3g} from ∇J" in claim.text
+    uphill = int(np.sum(cosines < 0))
+    if uphill:
+        assert f"{uphill} of the {spread.n_batches} batch gradients point uphill" in claim.text
+    else:
+        assert "No batch gradient points uphill" in claim.text

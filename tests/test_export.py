@@ -643,3 +643,22 @@ def test_values_out_of_bounds_fall_back_as_a_links_do(document):
     assert settings.learning_rate == SEED_NOTE.learning_rate and opened.view.speed == "fast"
     assert replace(settings, learning_rate=None) == original.settings
     assert opened.spec.schedule == original.schedule and opened.spec.csv_bytes == HOSTILE_CSV
+
+
+def test_an_sgd_run_is_refused_by_every_export_with_why():
+    spec = export.RunSpec(Settings(solver="sgd", batch_size=10, batch_seed=3), [(0.5, 20)])
+    why = "a mini-batch SGD run cannot be exported yet"
+    for build in (export.script, export.notebook):
+        with pytest.raises(ValueError, match=why):
+            build(spec)
+    with pytest.raises(ValueError, match=why):
+        export.run_json(spec, model=SoftmaxRegression(solver="sgd"))
+
+
+def test_a_json_file_of_an_sgd_run_is_refused_with_why(document):
+    opened, problems = export.spec_from_json(json.dumps(_set(document, "settings.solver", "sgd")))
+    assert opened is None
+    assert problems == [
+        "settings.solver: a mini-batch SGD run cannot be restored from a file yet; open its "
+        "link instead"
+    ]

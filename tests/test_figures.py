@@ -100,6 +100,9 @@ BUILDERS = {
     "loss-one-point-logx": lambda large: figures.loss_history(
         LOSSES[:1], reference=0.59, window="logx", large=large
     ),
+    "loss-sgd": lambda large: figures.loss_history(
+        LOSSES, batch_losses=LOSSES[:-1] * 1.1, epoch_steps=4, reference=0.3, large=large
+    ),
     "loss-long": lambda large: figures.loss_history(
         1 + 0.1 * (-1.0) ** np.arange(5000), reference=0.5, rate_changes=[2500], large=large
     ),
@@ -618,3 +621,33 @@ def test_the_path_figure_refuses_what_it_could_not_draw(change, message):
     arguments = {"Cs": PATH_CS, **PATH, "current_C": 1.0, **change}
     with pytest.raises(ValueError, match=message):
         path_figure.regularization_path(**arguments)
+
+
+@pytest.mark.parametrize("window", ["all", "last", "logx"])
+def test_sgd_draws_the_mini_batch_losses_under_the_full_batch_j(window):
+    rng = np.random.default_rng(0)
+    losses = np.linspace(1.0, 0.5, 121)
+    batch = losses[:-1] + rng.normal(0, 0.05, 120)
+    spec = figures.loss_history(losses, batch_losses=batch, epoch_steps=6, window=window)
+    names = [trace.get("name") for trace in spec["data"]]
+    assert names[:2] == ["mini-batch J_B", "full-batch J"]
+    noisy, full = spec["data"][0], spec["data"][1]
+    assert noisy["opacity"] < 1 and noisy["line"]["width"] < full["line"]["width"]
+    np.testing.assert_array_equal(noisy["y"], batch[noisy["x"]])
+    np.testing.assert_array_equal(noisy["customdata"], noisy["x"] // 6 + 1)  # the epoch
+    assert "epoch %{customdata}" in full["hovertemplate"]
+    assert spec["layout"]["xaxis"]["title"]["text"].startswith(
+        "iteration (mini-batch step; an epoch is 6)"
+    )
+    assert noisy["x"].min() >= full["x"].min()
+
+
+def test_sgd_on_the_gap_scale_draws_no_batch_losses_below_j_star():
+    losses = np.linspace(1.0, 0.5, 21)
+    spec = figures.loss_history(
+        losses, batch_losses=losses[:-1] - 0.6, epoch_steps=4, reference=0.45, log_y=True
+    )
+    names = [trace.get("name") for trace in spec["data"]]
+    assert "mini-batch J_B" not in names and "full-batch J" in names
+    for trace in spec["data"]:
+        assert np.all(np.isfinite(np.asarray(trace["y"], dtype=float)))

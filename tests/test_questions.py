@@ -434,3 +434,28 @@ def test_every_question_fits_a_room_and_reads_back(tmp_path, blobs):
         assert (revealed.number, revealed.answer) == (number, question.answer)
         assert revealed.reveal == question.reveal
     store.close()
+
+
+@pytest.mark.parametrize("factor", [0.5, 2.0])
+def test_an_sgd_runs_loss_direction_is_its_next_mini_batch_step(seed_data, factor):
+    X, y = seed_data
+    data = TrainingData(X, y, classes=np.arange(3))
+    limit = SoftmaxRegression().step(data, 0).learning_rate_limit_
+    params = {"solver": "sgd", "batch_size": 10, "random_state": 4, "learning_rate": factor * limit}
+    model, data = start(X, y, steps=7, **params)
+    before = state_of(model)
+    question = loss_direction_question(model, data)
+    assert state_of(model) == before  # asking takes no step of the run
+    twin, _ = start(X, y, steps=8, **params)  # the same batches: the step the run will take
+    change = twin.loss_ - model.loss_
+    assert question.numbers["loss_after"] == twin.loss_
+    tolerance = question.numbers["tolerance"]
+    assert question.answer == (
+        "up" if change > tolerance else "down" if change < -tolerance else "no change"
+    )
+    assert "mini-batch's gradient" in question.reveal
+    if factor < 1:
+        assert "even below the stable limit 2/L" in question.reveal
+    else:
+        assert "above the stable limit 2/L" in question.reveal
+    assert "every gradient step lowers the loss" not in question.reveal

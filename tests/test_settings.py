@@ -12,6 +12,8 @@ from softmax_core import iteration_cost
 from softmax_core.solvers import SECONDS_PER_FLOP
 from softmax_core.text import plain
 from ui.settings import (
+    APP_SOLVERS,
+    BATCH_RANGE,
     C_RANGE,
     DEFAULT_VIEW,
     HOLDOUT_RANGE,
@@ -204,7 +206,7 @@ def step_work() -> float:
     return STEP_SECONDS / SECONDS_PER_FLOP
 
 
-@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("solver", APP_SOLVERS)
 @pytest.mark.parametrize(
     ("kind", "n_samples", "n_classes"),
     [("line", 100, 3), ("line", 10_000, 3), ("blobs", 100_000, 10), ("blobs", 1_000, 2)],
@@ -215,7 +217,7 @@ def test_a_click_does_at_most_its_work_whatever_the_solver_k_and_n(
     # Reproduced: the budget counted points only, so at n = 100,000 and k = 10 a Newton link
     # (whose Hessian grows with (k (d + 1))^2) took 117 s and 172 CPU-s.
     current = Settings(kind=kind, n_samples=n_samples, n_classes=n_classes, solver=solver)
-    cost = iteration_cost(solver, n_samples, 2 if kind == "blobs" else 1, n_classes)
+    cost = iteration_cost(solver, n_samples, 2 if kind == "blobs" else 1, n_classes, 32)
     assert current.iteration_cost() == cost
     budget = current.step_budget()
     assert 1 <= budget <= MAX_ITER
@@ -281,7 +283,7 @@ BAD_VALUES = [
     ("C", "0", "must be a number from 0.0001 to 10000"),
     ("C", "inf", "must be a number from 0.0001 to 10000"),
     ("C", "None", "must be a number from 0.0001 to 10000"),
-    ("solver", "sgd", "must be one of gd, nesterov, newton"),
+    ("solver", "lbfgs", "must be one of gd, nesterov, newton, sgd"),
     ("tol", "1", "must be a number from 0 to 0.1"),
     ("tol", "1e-1000", "must be a number from 0 to 0.1"),
     ("max_iter", "0", "must be a whole number from 1 to 100,000"),
@@ -307,7 +309,7 @@ BAD_VALUES = [
     ("lesson", "10", "must be a whole number from 1 to 9"),
     ("step", "0", "must be a whole number from 1 to 20"),
     ("pins", "gd~none", "must be pins like gd~none~0.5x30 separated by ;; no pins"),
-    ("pins", "sgd~none~0.5x3", "must be one of gd, nesterov, newton; no pins"),
+    ("pins", "lbfgs~none~0.5x3", "must be one of gd, nesterov, newton, sgd; no pins"),
     ("pins", "gd~0~0.5x3", "must be a number from 0.0001 to 10000; no pins"),
     ("pins", "gd~none~0.5x0", "must be segments like 0.5x120,autox30; no pins"),
     ("pins", ";".join(["gd~none~0.5x1"] * (MAX_PINS + 1)), "has more than 4 pins; no pins"),
@@ -556,7 +558,11 @@ def pin_specs(draw, settings):
     budget = settings.step_budget()
     schedule = [(lr, min(count, budget // 3)) for lr, count in schedule]
     C = draw(st.one_of(st.just(math.inf), st.floats(*C_RANGE)))
-    return PinSpec(draw(st.sampled_from(SOLVERS)), C, tuple(schedule))
+    solver = draw(st.sampled_from(APP_SOLVERS))
+    if solver != "sgd":
+        return PinSpec(solver, C, tuple(schedule))
+    batch_size, batch_seed = draw(st.integers(*BATCH_RANGE)), draw(st.integers(0, MAX_SEED))
+    return PinSpec(solver, C, tuple(schedule), batch_size, batch_seed)
 
 
 @st.composite
@@ -581,9 +587,11 @@ def valid_runs(draw):
         seed=draw(st.integers(0, MAX_SEED)),
         learning_rate=draw(valid_lr),
         C=draw(st.one_of(st.just(math.inf), st.floats(*C_RANGE))),
-        solver=draw(st.sampled_from(SOLVERS)),
+        solver=draw(st.sampled_from(APP_SOLVERS)),
         tol=draw(st.floats(*TOL_RANGE)),
         max_iter=draw(st.integers(1, MAX_ITER)),
+        batch_size=draw(st.one_of(st.just(32), st.integers(*BATCH_RANGE))),
+        batch_seed=draw(st.one_of(st.just(0), st.integers(0, MAX_SEED))),
     )
     view = View(
         reference=draw(st.sampled_from(REFERENCES)),
@@ -674,6 +682,8 @@ NAMES = [
     "pins",
     "lesson",
     "step",
+    "batch",
+    "bseed",
 ]
 
 
@@ -681,7 +691,9 @@ NAMES = [
 def test_any_query_gives_bounded_settings_and_short_plain_problems(query):
     restored = from_query(query)
     current, view = restored.settings, restored.view
-    assert current.kind in KINDS and current.solver in SOLVERS
+    assert current.kind in KINDS and current.solver in APP_SOLVERS
+    assert BATCH_RANGE[0] <= current.batch_size <= BATCH_RANGE[1]
+    assert 0 <= current.batch_seed <= MAX_SEED
     assert MIN_SAMPLES <= current.n_samples <= MAX_SAMPLES
     assert 2 <= current.n_classes <= min(MAX_CLASSES, current.n_samples)
     assert NOISE_RANGE[0] <= current.noise <= NOISE_RANGE[1]
@@ -746,7 +758,13 @@ def test_truncate_schedule_keeps_a_prefix(schedule, n_iter):
 
 # Settings a link leaves out while they have their default value (written when set), and
 # those no link carries: an uploaded file stays in the session that uploaded it.
-OPTIONAL_SETTINGS = {"features": "features", "standardise": "std", "holdout": "holdout"}
+OPTIONAL_SETTINGS = {
+    "features": "features",
+    "standardise": "std",
+    "holdout": "holdout",
+    "batch_size": "batch",
+    "batch_seed": "bseed",
+}
 NEVER_IN_A_LINK = {"upload", "upload_columns", "upload_label", "upload_rows"}
 
 
@@ -755,10 +773,81 @@ def test_every_setting_has_a_url_parameter():
     always = len(fields(Settings)) - len(OPTIONAL_SETTINGS) - len(NEVER_IN_A_LINK) - 1
     assert len(query) == always + 1  # and iter; holdout_seed goes with holdout
     assert {f.name for f in fields(Settings)} >= set(OPTIONAL_SETTINGS) | NEVER_IN_A_LINK
-    full = replace(SEED_NOTE, kind="iris", features=(2, 3), standardise=True, holdout=0.3)
+    full = replace(
+        SEED_NOTE,
+        kind="iris",
+        features=(2, 3),
+        standardise=True,
+        holdout=0.3,
+        batch_size=10,
+        batch_seed=3,
+    )
     written = to_query(full, 0, [])
     assert set(written) - set(query) == {*OPTIONAL_SETTINGS.values(), "hseed"}
     view = View("default", False, True, "last", 3, "slow", "landscape", "steepest", 2.0)
     full = to_query(SEED_NOTE, 0, [], view)
     assert set(full) - set(query) == set(VIEW_NAMES)
     assert QUOTE_LENGTH == 30
+
+
+# ------------------------------------------------------------- mini-batch SGD
+
+
+def test_an_sgd_link_carries_its_batch_size_and_seed_and_omits_the_defaults():
+    sgd = Settings(solver="sgd", batch_size=10, batch_seed=3)
+    query = to_query(sgd, 50, [(0.5, 50)])
+    assert (query["solver"], query["batch"], query["bseed"]) == ("sgd", "10", "3")
+    restored = from_query(query)
+    assert restored.problems == []
+    assert restored.settings == sgd and restored.n_iter == 50
+    plain = to_query(Settings(solver="sgd"), 0, [])
+    assert "batch" not in plain and "bseed" not in plain
+    assert from_query(plain).settings == Settings(solver="sgd", batch_size=32, batch_seed=0)
+
+
+@pytest.mark.parametrize("raw", ["0", "-3", "abc", "2.5", "100001", "１０", ""])
+def test_a_bad_batch_size_is_named_and_the_default_used(raw):
+    restored = from_query({"solver": "sgd", "batch": raw})
+    assert restored.settings == Settings(solver="sgd")
+    assert restored.problems == [
+        f"batch={raw!r}: must be a whole number from 1 to 100,000; using the default"
+    ]
+
+
+@pytest.mark.parametrize("raw", ["-1", "x", "4294967296"])
+def test_a_bad_shuffle_seed_is_named_and_the_default_used(raw):
+    restored = from_query({"solver": "sgd", "bseed": raw})
+    assert restored.settings == Settings(solver="sgd")
+    assert restored.problems == [
+        f"bseed={raw!r}: must be a whole number from 0 to 4,294,967,295; using the default"
+    ]
+
+
+def test_the_batches_are_part_of_an_sgd_run_only():
+    sgd = Settings(solver="sgd")
+    assert replace(sgd, batch_size=5).run_key() != sgd.run_key()
+    assert replace(sgd, batch_seed=5).run_key() != sgd.run_key()
+    gd = Settings()
+    assert replace(gd, batch_size=5, batch_seed=5).run_key() == gd.run_key()
+
+
+def test_an_sgd_click_costs_its_batch():
+    small = Settings(solver="sgd", n_samples=10_000, batch_size=10)
+    large = replace(small, batch_size=1_000)
+    assert small.iteration_cost() == iteration_cost("sgd", 10_000, 1, 3, 10)
+    assert small.iteration_cost() < large.iteration_cost()
+    assert small.step_budget() >= large.step_budget()
+
+
+def test_sgd_pins_carry_their_batches_and_a_pin_without_them_is_refused():
+    pin = PinSpec("sgd", math.inf, ((0.5, 30),), 10, 3)
+    query = to_query(Settings(), 0, [], pins=(pin,))
+    assert query["pins"] == "sgd~none~0.5x30~10~3"
+    assert from_query(query).pins == (pin,)
+    refused = from_query({"pins": "sgd~none~0.5x30"})
+    assert refused.pins == ()
+    assert refused.problems == [
+        "pins='sgd~none~0.5x30': must give an sgd pin its batch size and seed: "
+        "sgd~none~0.5x30~32~0; no pins"
+    ]
+    assert from_query({"pins": "sgd~none~0.5x30~0~3"}).pins == ()

@@ -16,13 +16,20 @@ The facts behind the keys:
 - ``diverged``: the model stopped on an exploding objective; nothing else is said then.
 - ``path``: where the regularization path's held-out accuracy (the training accuracy
   without held-out points) is highest on its grid, and where the run's C lies against it.
+- ``sgd-first-epoch``, ``sgd-above-limit``, ``sgd-noise-floor``, ``sgd-descending``: mini-batch
+  SGD. 2/L is full-batch gradient descent's limit, and an SGD step follows one batch's
+  gradient, so no rate guarantees a fall; what is said is measured on the last complete
+  epoch (:class:`ui.report.Epoch`): ``sgd-noise-floor`` when ``lr <= 2/L`` and its steps'
+  rises add up to at least its net fall (``Epoch.bouncing``), ``sgd-descending`` when
+  ``lr <= 2/L`` and they do not, ``sgd-above-limit`` when ``lr > 2/L``, ``sgd-first-epoch``
+  before an epoch is complete.
 - ``objectives-differ``, with ``flatter-reference`` or ``flatter-scratch``: the reference
   minimises another objective; the model with the smaller ``||W||`` has the flatter
   probabilities.
 - ``not-trained``, ``stopped-by-tol``, ``oscillating`` (gradient descent whose loss rose
-  in the last steps), ``momentum`` (Nesterov's), ``max-iter``, ``converging``,
-  ``at-optimum``, ``below-reference``, ``reference-stopped-early``: where the scratch run
-  stands relative to its own objective's optimum, measured by ``J - J*``; a run that met
+  in the last steps), ``momentum`` (Nesterov's), ``sgd-noisy`` (SGD's), ``max-iter``,
+  ``converging``, ``at-optimum``, ``below-reference``, ``reference-stopped-early``: where the
+  scratch run stands relative to its own objective's optimum, measured by ``J - J*``; a run that met
   its tolerance is said to have stopped there, whatever its last steps did.
 """
 
@@ -41,8 +48,13 @@ from .settings import Settings
 # J - J* below this counts as "at the same optimum" (the objectives are about 0.1 to 2).
 OPTIMUM_GAP = 1e-8
 # The solvers' names in sentences, and on buttons, pins and labels.
-SOLVER_NAMES = {"gd": "gradient descent", "nesterov": "Nesterov", "newton": "Newton"}
-SOLVER_SHORT = {"gd": "GD", "nesterov": "Nesterov", "newton": "Newton"}
+SOLVER_NAMES = {
+    "gd": "gradient descent",
+    "nesterov": "Nesterov",
+    "newton": "Newton",
+    "sgd": "mini-batch SGD",
+}
+SOLVER_SHORT = {"gd": "GD", "nesterov": "Nesterov", "newton": "Newton", "sgd": "SGD"}
 # How many digits of the error "to the optimum" counts.
 DIGITS = 6
 
@@ -104,6 +116,8 @@ def stability(report: RunReport) -> Claim:
             "**Newton's method** needs no learning rate: each step solves H d = ∇J with the "
             f"Hessian H, and a line search picks the step length s ({last}).",
         )
+    if report.solver == "sgd":
+        return _sgd_stability(report)
     if report.solver == "nesterov":
         proven = report.learning_rate <= report.limit / 2
         return Claim(
@@ -135,6 +149,64 @@ def stability(report: RunReport) -> Claim:
         "warning",
         f"**Above the stable limit.** {rate} is {format_ratio(report.ratio)} {limit}: "
         "nothing guarantees that a step lowers the loss. " + _trend(report),
+    )
+
+
+def _batches(report: RunReport) -> str:
+    return (
+        f"batches of {report.batch_size:,}, {report.epoch_steps:,} "
+        f"step{'s' if report.epoch_steps != 1 else ''} an epoch"
+    )
+
+
+def _sgd_stability(report: RunReport) -> Claim:
+    """The banner for mini-batch SGD: 2/L is full-batch gradient descent's limit; what the
+    run does below it is measured on its last complete epoch, never assumed."""
+    rate = f"lr = {format_rate(report.learning_rate)}"
+    limit = f"the stable limit 2/L = {format_rate(report.limit)} of full-batch GD"
+    head = f"{rate} is {format_ratio(report.ratio)} {limit} ({_batches(report)})"
+    if report.ratio > 1:
+        return Claim(
+            "sgd-above-limit",
+            "warning",
+            f"**Mini-batch SGD above the stable limit.** {head}: not even a full-gradient "
+            "step is sure to lower the loss. " + _trend(report),
+        )
+    epoch = report.last_epoch
+    if epoch is None:
+        return Claim(
+            "sgd-first-epoch",
+            "info",
+            f"**Mini-batch SGD.** {head}: full-gradient steps would lower the loss, but an "
+            "SGD step follows one batch's gradient. No epoch complete yet to measure it. "
+            + _trend(report),
+        )
+    steps = f"steps {epoch.start:,} to {epoch.end:,}"
+    if epoch.bouncing:
+        net = (
+            f"a net fall of only {epoch.net_fall:.2e}"
+            if epoch.net_fall > 0
+            else f"a net rise of {-epoch.net_fall:.2e}"
+        )
+        return Claim(
+            "sgd-noise-floor",
+            "warning",
+            f"**Bouncing at a noise floor.** {head}. Over the last epoch ({steps}) the loss "
+            f"rose in {epoch.rises} of its {epoch.steps} steps, by {epoch.rise_total:.2e} in "
+            f"all, against {net}: each step follows one batch's gradient. A smaller rate or "
+            "larger batches make the steps less noisy.",
+        )
+    rose = (
+        "it never rose"
+        if epoch.rises == 0
+        else f"its rises in {epoch.rises} of {epoch.steps} steps add up to only "
+        f"{epoch.rise_total:.2e}"
+    )
+    return Claim(
+        "sgd-descending",
+        "success",
+        f"**Mini-batch SGD, still descending.** {head}. Over the last epoch ({steps}) the "
+        f"loss fell by {epoch.net_fall:.2e} net, and {rose}.",
     )
 
 
@@ -203,16 +275,23 @@ def differences(report: RunReport, *, two_dimensional: bool) -> list[Claim]:
             )
         else:
             rate = "" if report.solver == "newton" else " at this rate"
+            small = "a small epoch" if report.solver == "sgd" else "a small step"
             after = (
-                f"{behind} For {SOLVER_NAMES[report.solver]}{rate} a small step is not yet "
+                f"{behind} For {SOLVER_NAMES[report.solver]}{rate} {small} is not yet "
                 "the optimum: lower tol, or *Run to the optimum*."
+            )
+        what = f"The last step changed the loss by {abs(report.loss_change):.1e}"
+        if report.solver == "sgd" and report.last_epoch is not None:
+            epoch = report.last_epoch
+            what = (
+                f"The last complete epoch (steps {epoch.start:,} to {epoch.end:,}) changed "
+                f"the loss by {abs(epoch.change):.1e}"
             )
         claims.append(
             Claim(
                 "stopped-by-tol",
                 "info",
-                f"**Stopped by the tolerance.** The last step changed the loss by "
-                f"{abs(report.loss_change):.1e} < tol = {report.tol:g}.{after}",
+                f"**Stopped by the tolerance.** {what} < tol = {report.tol:g}.{after}",
             )
         )
     elif report.recent_rises and report.solver == "gd":
@@ -224,6 +303,16 @@ def differences(report: RunReport, *, two_dimensional: bool) -> list[Claim]:
                 f"{report.recent_steps} steps: the learning rate "
                 f"{format_rate(report.learning_rate)} ({format_ratio(report.ratio)} 2/L) "
                 f"makes the run overshoot instead of settling.{behind}",
+            )
+        )
+    elif report.recent_rises and report.solver == "sgd":
+        claims.append(
+            Claim(
+                "sgd-noisy",
+                "info",
+                f"**Noisy steps.** The loss rose in {report.recent_rises} of the last "
+                f"{report.recent_steps} steps: each SGD step follows one mini-batch's "
+                f"gradient, not that of the whole objective.{behind}",
             )
         )
     elif report.recent_rises:
@@ -276,7 +365,11 @@ def restart_reason(old: Settings, new: Settings) -> str:
         return "the data changed"
     if old.C != new.C:
         return f"the penalty changed the objective ({format_penalty(new.C)})"
-    return f"the solver changed from {SOLVER_NAMES[old.solver]} to {SOLVER_NAMES[new.solver]}"
+    if old.solver != new.solver:
+        return f"the solver changed from {SOLVER_NAMES[old.solver]} to {SOLVER_NAMES[new.solver]}"
+    if old.batch_size != new.batch_size:
+        return f"the batch size changed to {new.batch_size:,} (new batches, a new run)"
+    return f"the shuffle seed changed to {new.batch_seed} (new batches, a new run)"
 
 
 def local_step(
@@ -300,6 +393,8 @@ def local_step(
             "Newton's method divides by the curvature: it takes no learning rate, so there is "
             "nothing to overshoot with.",
         )
+    if report.solver == "sgd":
+        return _local_sgd_step(report, product, factor, learning_rate, limit)
     if learning_rate <= limit:
         return Claim(
             "local-stable",
@@ -328,6 +423,78 @@ def local_step(
         f"step; but η = {format_rate(learning_rate)} is above 2/L = {format_rate(limit)}, "
         f"and a step that long reaches ground curved up to L = {format_rate(2 / limit)}, "
         f"where it overshoots.{trend}",
+    )
+
+
+def _local_sgd_step(
+    report: RunReport, product: float, factor: float, learning_rate: float, limit: float
+) -> Claim:
+    """:func:`local_step` for mini-batch SGD: the curvature speaks of a step along the full
+    gradient; SGD's step has the same length along a batch's gradient."""
+    batch = "an SGD step goes as far along one mini-batch's gradient instead (below: how far "
+    batch += "that is from ∇J), so the loss can rise even so."
+    if learning_rate <= limit:
+        return Claim(
+            "local-sgd-stable",
+            "info",
+            f"η = {format_rate(learning_rate)} is at most 2/L = {format_rate(limit)}: a step "
+            f"along the full gradient ∇J would shrink the error along every direction "
+            f"(here |1 − ηλ| = {factor:.3f}); {batch}",
+        )
+    if product > 2:
+        return Claim(
+            "local-sgd-overshoot",
+            "warning",
+            f"Here ηλ = {product:.3g} > 2: a step along the full gradient would overshoot "
+            f"along the steepest direction, multiplying the error by {factor:.3g} and "
+            f"flipping its sign; {batch}",
+        )
+    return Claim(
+        "local-sgd-long-step",
+        "warning",
+        f"Here ηλ = {product:.3g} < 2, but η = {format_rate(learning_rate)} is above 2/L = "
+        f"{format_rate(limit)}: a step that long along the full gradient can reach ground "
+        f"curved up to L = {format_rate(2 / limit)} and overshoot there; {batch}",
+    )
+
+
+def gradient_spread(spread) -> Claim:
+    """Math's sentence on the mini-batch gradients of the epoch against the full gradient
+    (``spread``: :class:`softmax_core.GradientSpread`), each figure measured."""
+    if spread.n_batches == 1:
+        return Claim(
+            "spread-full-batch",
+            "info",
+            "The batch is all the training points: the SGD step is a full gradient step, "
+            "and its gradient is ∇J itself.",
+        )
+    cosines = spread.cosines[np.isfinite(spread.cosines)]
+    if spread.full_norm == 0 or cosines.size == 0:
+        return Claim(
+            "spread-stationary",
+            "info",
+            f"Here ∇J = 0, yet the {spread.n_batches} batch gradients of epoch "
+            f"{spread.epoch + 1:,} lie on average (root mean square) "
+            f"{spread.rms_deviation:.3g} from it: SGD keeps moving where J is flat.",
+        )
+    relative = spread.rms_deviation / spread.full_norm
+    against = int(np.count_nonzero(cosines < 0))
+    size = f"{relative:.2g} times ‖∇J‖ = {spread.full_norm:.3g}"
+    turned = (
+        f" {against} of the {spread.n_batches} batch gradients point uphill for J (cosine "
+        "below 0): a short enough step along one of them raises J."
+        if against
+        else " No batch gradient points uphill for J (no cosine below 0)."
+    )
+    return Claim(
+        "spread",
+        "info",
+        f"Over the {spread.n_batches} batches of epoch {spread.epoch + 1:,} the batch gradients "
+        f"lie on average (root mean square) {spread.rms_deviation:.3g} from ∇J, {size}; their "
+        f"cosines with ∇J range from {np.min(cosines):.2f} to {np.max(cosines):.2f}."
+        + turned
+        + " Weighted by their sizes they average to ∇J (off by "
+        f"{spread.mean_error:.1e}, rounding).",
     )
 
 

@@ -153,6 +153,11 @@ def _check_spec(spec: RunSpec) -> None:
     """Raise ValueError unless ``spec`` is a run the app could have made."""
     if not isinstance(spec, RunSpec) or not isinstance(spec.settings, Settings):
         raise ValueError("spec must be a RunSpec with Settings")
+    if spec.settings.solver == "sgd":
+        raise ValueError(
+            "a mini-batch SGD run cannot be exported yet: the notebook and script rebuild "
+            f"full-batch runs only ({', '.join(SOLVERS)}); pin it and export a full-batch run"
+        )
     if spec.settings.solver not in SOLVERS:
         raise ValueError(f"solver must be one of {', '.join(SOLVERS)}")
     if not isinstance(spec.schedule, Sequence):
@@ -1692,6 +1697,12 @@ def _read_settings(value: object) -> Settings:
     features = _list(raw["features"], "settings.features", 2)
     rate = _real(raw["learning_rate"], "settings.learning_rate", nullable=True)
     C = _real(raw["C"], "settings.C", nullable=True)
+    solver = _text(raw["solver"], "settings.solver")
+    if solver == "sgd":  # a file carries no batch size and seed: it could not replay the run
+        raise _RefusedError(
+            "settings.solver: a mini-batch SGD run cannot be restored from a file yet; "
+            "open its link instead"
+        )
     return Settings(
         kind=_text(raw["kind"], "settings.kind"),
         n_samples=_integer(raw["n_samples"], "settings.n_samples"),
@@ -1700,7 +1711,7 @@ def _read_settings(value: object) -> Settings:
         seed=_integer(raw["seed"], "settings.seed"),
         learning_rate=rate,
         C=math.inf if C is None else C,
-        solver=_text(raw["solver"], "settings.solver"),
+        solver=solver,
         tol=_real(raw["tol"], "settings.tol"),
         max_iter=_integer(raw["max_iter"], "settings.max_iter"),
         features=tuple(_integer(j, f"settings.features[{i}]") for i, j in enumerate(features)),

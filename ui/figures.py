@@ -61,6 +61,8 @@ MAX_LOSS_POINTS = 2_000
 FONT_SIZE = {False: 13, True: 20}
 FONT_FAMILY = '"Source Sans", "Source Sans Pro", sans-serif'  # Streamlit's
 LINE_WIDTH = {False: 2.5, True: 4}
+# sgd's mini-batch losses: thinner than the full-batch J (but seen on a projector too).
+BATCH_LINE_WIDTH = {False: 1.0, True: 3.0}
 
 
 def _shown(texts: Sequence[str]) -> tuple[str, ...]:
@@ -645,6 +647,8 @@ def loss_history(
     large: bool = False,
     height: int = 440,
     animate_from: int | None = None,
+    batch_losses: np.ndarray | None = None,
+    epoch_steps: int = 1,
 ) -> dict:
     """The objective at every iterate (index 0 is the start, the last the current model).
 
@@ -671,6 +675,14 @@ def loss_history(
     animate_from : int, optional
         Frames that draw the line from this iteration on, one iteration each (see
         :func:`autoplay`); the figure's own data is the whole line.
+    batch_losses : ndarray of shape (n_iterations,), optional
+        Mini-batch SGD: the objective of each step's mini-batch before the step (the
+        model's ``batch_loss_curve_``), drawn thin and translucent under the full-batch
+        ``losses``, which are then labelled "full-batch J". Not with the ``J - J*`` scale
+        (a batch's objective may lie below J*, where a log scale has nothing to show).
+    epoch_steps : int
+        The mini-batch steps of an epoch: with ``batch_losses`` the x axis says that an
+        iteration is a mini-batch step, and the hover names each step's epoch.
     """
     losses = np.asarray(losses, dtype=float)
     iterations = np.arange(losses.shape[0])
@@ -714,15 +726,41 @@ def loss_history(
                 "hovertemplate": "iteration %{x}<br>%{y:.6g}<extra>pinned</extra>",
             }
         )
+    stochastic = batch_losses is not None
+    hover = "iteration %{x}<br>%{y:.6g}<extra></extra>"
+    if stochastic:
+        hover = "iteration %{x} (epoch %{customdata})<br>J = %{y:.6g}<extra>full batch</extra>"
+        batch = np.asarray(batch_losses, dtype=float)
+        batch_x = np.arange(batch.shape[0])
+        shown = batch_x >= iterations[0] if iterations.size else np.zeros(batch.shape, bool)
+        batch_x, batch = batch_x[shown], batch[shown]
+        if not gap_mode and batch.size:
+            batch_keep = thin_keeping_extremes(batch)
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": batch_x[batch_keep],
+                    "y": batch[batch_keep],
+                    "customdata": batch_x[batch_keep] // epoch_steps + 1,
+                    "mode": "lines",
+                    "name": "mini-batch J_B",
+                    "opacity": 0.45,
+                    "line": {"color": PALETTE[4], "width": BATCH_LINE_WIDTH[large]},
+                    "hovertemplate": "step %{x} (epoch %{customdata})<br>J_B = %{y:.6g}"
+                    "<extra>mini-batch</extra>",
+                }
+            )
     line = {
         "type": "scatter",
         "x": x,
         "y": y,
         "mode": "lines+markers" if x.shape[0] <= 60 else "lines",
-        "name": "from scratch",
+        "name": "full-batch J" if stochastic else "from scratch",
         "line": {"color": PALETTE[0], "width": width},
-        "hovertemplate": "iteration %{x}<br>%{y:.6g}<extra></extra>",
+        "hovertemplate": hover,
     }
+    if stochastic:
+        line["customdata"] = x // epoch_steps + 1
     # The line is two traces, whatever the figure, so that a figure with frames has the very
     # traces of one without and nothing of an animation stays behind when Play pauses: the
     # line, and its part that a smooth Play tick lengthens, one iteration a frame (empty but
@@ -735,8 +773,12 @@ def loss_history(
         tail_x, tail_y = iterations[tail], values[tail]
         line["x"] = np.append(x[before], tail_x[:1])
         line["y"] = np.append(y[before], tail_y[:1])
+        if stochastic:
+            line["customdata"] = line["x"] // epoch_steps + 1
     traces.append(line)
     line = {**line, "x": tail_x, "y": tail_y, "showlegend": False}
+    if stochastic:
+        line["customdata"] = tail_x // epoch_steps + 1
     if animate_from is not None:
         frames = [
             {
@@ -774,14 +816,17 @@ def loss_history(
             }
         )
     y_title = "J − J* (log)" if gap_mode else "objective J"
-    layout = _layout(title, "iteration", y_title, large=large, height=height, legend="below")
+    x_title = "iteration"
+    if stochastic and epoch_steps > 1:
+        x_title = f"iteration (mini-batch step; an epoch is {epoch_steps:,})"
+    layout = _layout(title, x_title, y_title, large=large, height=height, legend="below")
     if log_y:
         # Ticks at the powers of ten only, written as powers: plotly's default labels the
         # digits in between ("6 5 4 3 2 0.1 9 8"), and a student read J − J* = 6.
         layout["yaxis"].update(type="log", dtick=1, exponentformat="power")
     if window == "logx":
         layout["xaxis"]["type"] = "log"
-        layout["xaxis"]["title"]["text"] = "iteration (log scale)"
+        layout["xaxis"]["title"]["text"] = x_title + " (log scale)"
     shown = [int(i) for i in rate_changes if x.shape[0] and x[0] <= i <= x[-1]]
     layout["shapes"] = [
         {

@@ -51,7 +51,14 @@ from . import escape, explain, views
 from .data import Dataset
 from .export import ModelState, RunSpec, TakeHome, spec_from_json
 from .lessons import LESSONS
-from .report import RunReport, build_report, format_number, format_rate, format_ratio
+from .report import (
+    RunReport,
+    build_report,
+    format_number,
+    format_rate,
+    format_ratio,
+    sgd_last_epoch,
+)
 from .services import Services, digest, path_on_demand
 from .settings import (
     DEFAULT_VIEW,
@@ -202,14 +209,26 @@ def training_data(dataset: Dataset) -> TrainingData:
 
 
 def new_model(settings: Settings) -> SoftmaxRegression:
-    """A model at iteration 0 with ``settings``' solver, rate, penalty, tol and max_iter."""
+    """A model at iteration 0 with ``settings``' solver, rate, penalty, tol and max_iter,
+    and for ``sgd`` its batch size and shuffling seed (so that a link replays it exactly)."""
     return SoftmaxRegression(
         learning_rate="auto" if settings.learning_rate is None else settings.learning_rate,
         max_iter=settings.max_iter,
         tol=settings.tol,
         C=settings.C,
         solver=settings.solver,
+        batch_size=settings.batch_size,
+        shuffle=True,
+        random_state=settings.batch_seed,
     )
+
+
+def pin_spec(settings: Settings, schedule) -> PinSpec:
+    """The pin of a run with ``settings`` and ``schedule`` (sgd's with its batches)."""
+    spec = PinSpec(settings.solver, settings.C, tuple(schedule))
+    if settings.solver == "sgd":
+        spec = replace(spec, batch_size=settings.batch_size, batch_seed=settings.batch_seed)
+    return spec
 
 
 def seed_note_ratio(services: Services) -> float:
@@ -225,6 +244,8 @@ def pin_label(spec: PinSpec) -> str:
         for lr in dict.fromkeys(r for r, _ in spec.schedule)
     )
     parts = [explain.SOLVER_SHORT[spec.solver]]
+    if spec.solver == "sgd":
+        parts.append(f"batch {spec.batch_size:,} seed {spec.batch_seed}")
     if spec.solver != "newton" and rates:
         parts.append(rates)
     if not math.isinf(spec.C):
@@ -820,7 +841,16 @@ class Lab:
         tol = current.tol if tol is None else tol
         if model.diverged_:
             return self._divergence_event(caught)
-        if history.size > 1 and change < tol:
+        if model.solver == "sgd":
+            epoch = sgd_last_epoch(model, self.training.n_samples, history)
+            if epoch is not None and abs(epoch.change) < tol:
+                return Event(
+                    "success",
+                    f"Converged after {done:,} more iterations: the last complete epoch "
+                    f"(steps {epoch.start:,} to {epoch.end:,}) changed the loss by "
+                    f"{abs(epoch.change):.1e} < {tol:g}.",
+                )
+        elif history.size > 1 and change < tol:
             return Event(
                 "success",
                 f"Converged after {done:,} more iterations: the last step changed the loss by "
@@ -970,7 +1000,20 @@ class Lab:
 
     def _replay_pin(self, spec: PinSpec) -> Pin:
         """A pin from a link: its run replayed from zero on the lab's data."""
-        model = SoftmaxRegression(solver=spec.solver, C=spec.C).step(self.training, n_steps=0)
+        pinned = replace(
+            self.settings,
+            solver=spec.solver,
+            C=spec.C,
+            batch_size=spec.batch_size,
+            batch_seed=spec.batch_seed,
+        )
+        model = SoftmaxRegression(
+            solver=spec.solver,
+            C=spec.C,
+            batch_size=spec.batch_size,
+            shuffle=True,
+            random_state=spec.batch_seed,
+        ).step(self.training, n_steps=0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a pinned divergence shows in its ghost
             for learning_rate, count in spec.schedule:
@@ -978,7 +1021,8 @@ class Lab:
                 done = 0
                 while done < count and not model.diverged_:
                     before = model.n_iter_
-                    model.step(self.training, min(count - done, self._slice_steps()))
+                    slice_steps = pinned.iterations_within(SLICE_SECONDS)
+                    model.step(self.training, min(count - done, slice_steps))
                     if model.n_iter_ == before:
                         break
                     done += model.n_iter_ - before
@@ -988,7 +1032,7 @@ class Lab:
 
     def pin(self) -> None:
         """Keep the current run for comparison (the oldest pin goes beyond MAX_PINS)."""
-        spec = PinSpec(self.settings.solver, self.settings.C, tuple(self.run.schedule))
+        spec = pin_spec(self.settings, self.run.schedule)
         kept = [pin for pin in self.pins if pin.spec != spec][-(MAX_PINS - 1) :]
         self.pins = [*kept, self._make_pin(spec, self.model)]
         self.event = Event("info", f"Pinned: {pin_label(spec).rstrip('.')}.")

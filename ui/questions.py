@@ -201,6 +201,16 @@ def _why_the_loss_moves(solver: str, rate: float, limit: float) -> str:
         return "Newton's line search takes only a step that lowers the loss (or none)."
     if solver == "nesterov":
         return f"Nesterov's momentum can raise the loss even below {stable} ({shown})."
+    if solver == "sgd" and rate > limit:
+        return (
+            f"With {shown} above {stable} of full-batch gradient descent, and each SGD step "
+            "following one mini-batch's gradient, a step can raise the loss."
+        )
+    if solver == "sgd":
+        return (
+            f"Each SGD step follows one mini-batch's gradient, which can raise the loss even "
+            f"below {stable} of full-batch gradient descent ({shown})."
+        )
     if rate > limit:
         return f"With {shown} above {stable}, a step can overshoot the minimum."
     # The descent lemma: below 2/L every gradient step lowers an L-smooth objective.

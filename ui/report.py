@@ -23,6 +23,7 @@ from softmax_core import (
     probability_gap,
     symmetric_parameters,
 )
+from softmax_core.solvers import batches_per_epoch
 
 # The last steps whose loss trend the explanations describe.
 RECENT_STEPS = 20
@@ -86,6 +87,59 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class Epoch:
+    """The last complete epoch of an ``sgd`` run, measured on the full-batch objective J
+    (the model's ``loss_`` history): its steps ``start`` to ``end``, J's change between its
+    two ends (the model's convergence rule), the steps that raised J, and what the rises and
+    the falls of its steps add up to."""
+
+    start: int
+    end: int
+    change: float  # J(end) - J(start)
+    rises: int
+    rise_total: float  # the sum of its steps' increases of J (>= 0)
+    fall_total: float  # the sum of its steps' decreases of J (>= 0)
+
+    @property
+    def steps(self) -> int:
+        return self.end - self.start
+
+    @property
+    def net_fall(self) -> float:
+        """How much lower J ended than it started (negative: higher)."""
+        return -self.change
+
+    @property
+    def bouncing(self) -> bool:
+        """Whether the epoch's rises add up to at least its net fall: as much climbing as
+        progress, the mark of a noise floor (never for an epoch without a rise)."""
+        return self.rises > 0 and self.rise_total >= self.net_fall
+
+
+def sgd_last_epoch(
+    model: SoftmaxRegression, n_samples: int, history: np.ndarray | None = None
+) -> Epoch | None:
+    """The last complete epoch of ``model``'s run on ``n_samples`` training points (None
+    before the first one ends). ``history`` is ``model.loss_history()``, if at hand."""
+    history = model.loss_history() if history is None else history
+    per_epoch = batches_per_epoch(n_samples, model.batch_size)
+    end = model.n_iter_ // per_epoch * per_epoch
+    start = end - per_epoch
+    if start < 0:
+        return None
+    changes = np.diff(history[start : end + 1])
+    rises = changes > RISE_TOLERANCE * np.maximum(np.abs(history[start:end]), 1.0)
+    return Epoch(
+        start=start,
+        end=end,
+        change=float(history[end] - history[start]),
+        rises=int(np.count_nonzero(rises)),
+        rise_total=float(np.sum(changes[changes > 0])),
+        fall_total=float(-np.sum(changes[changes < 0])),
+    )
+
+
+@dataclass(frozen=True)
 class RunReport:
     """The state of a run, as every page shows it."""
 
@@ -114,6 +168,10 @@ class RunReport:
     reference_norm: float | None = None
     heldout_accuracy: float | None = None  # on the held-out points, if there are any
     heldout_loss: float | None = None  # their mean cross-entropy (no penalty)
+    # sgd only: its batch size, the steps of an epoch and the last complete epoch.
+    batch_size: int | None = None
+    epoch_steps: int = 1
+    last_epoch: Epoch | None = None
 
     @property
     def loss_change(self) -> float | None:
@@ -182,6 +240,13 @@ def build_report(
         X_test, y_test = heldout
         heldout_accuracy = accuracy(data.classes[y_test], model.predict(X_test))
         heldout_loss = objective_gradient(model.coef_, model.intercept_, X_test, y_test)[0]
+    sgd = {}
+    if model.solver == "sgd":
+        sgd = {
+            "batch_size": min(model.batch_size, data.n_samples),
+            "epoch_steps": batches_per_epoch(data.n_samples, model.batch_size),
+            "last_epoch": sgd_last_epoch(model, data.n_samples, history),
+        }
     return RunReport(
         n_iter=model.n_iter_,
         max_iter=model.max_iter,
@@ -210,6 +275,7 @@ def build_report(
         reference_norm=reference_norm,
         heldout_accuracy=heldout_accuracy,
         heldout_loss=heldout_loss,
+        **sgd,
     )
 
 

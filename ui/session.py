@@ -51,6 +51,8 @@ SETTING_WIDGETS = {
     "w.train.solver": "solver",
     "w.train.tol": "tol",
     "w.train.max_iter": "max_iter",
+    "w.train.batch_size": "batch_size",
+    "w.train.batch_seed": "batch_seed",
 }
 # Widgets bound to a view option: key -> the View field it shows.
 VIEW_WIDGETS = {
@@ -64,7 +66,15 @@ VIEW_WIDGETS = {
     "w.view.temperature": "temperature",
     "w.math.point": "point",
 }
-_INT_FIELDS = ("n_samples", "n_classes", "seed", "max_iter", "holdout_seed")
+_INT_FIELDS = (
+    "n_samples",
+    "n_classes",
+    "seed",
+    "max_iter",
+    "holdout_seed",
+    "batch_size",
+    "batch_seed",
+)
 LR_AUTO, LR, RATE_PRESET, CLASSROOM = (
     "w.train.lr_auto",
     "w.train.lr",

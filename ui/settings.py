@@ -12,10 +12,10 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 
-from softmax_core import SOLVERS, iteration_cost
+from softmax_core import SOLVERS, STOCHASTIC_SOLVERS, iteration_cost
 from softmax_core.data import MAX_CLASSES, MAX_SAMPLES, MAX_SEED, MIN_CLASSES
 from softmax_core.datasets import MAX_HOLDOUT, REAL_DATASETS, real_shape
-from softmax_core.solvers import SECONDS_PER_FLOP
+from softmax_core.solvers import DEFAULT_BATCH_SIZE, SECONDS_PER_FLOP
 from softmax_core.text import PLAIN_LENGTH, plain
 
 from . import escape
@@ -56,6 +56,10 @@ TEMPERATURE_RANGE = (0.05, 20.0)
 MAX_LESSONS, MAX_LESSON_STEPS = 9, 20  # bounds of the URL's numbers (ui.lessons has fewer)
 PLANES = ("start", "steepest")
 MAX_POINT = MAX_SAMPLES - 1
+# The solvers a link and the app offer: the full-batch ones and mini-batch SGD.
+APP_SOLVERS = (*SOLVERS, *STOCHASTIC_SOLVERS)
+# sgd's batch size: 1 (one point per step) to every point (then it is gd, bit for bit).
+BATCH_RANGE = (1, MAX_SAMPLES)
 QUOTE_LENGTH = PLAIN_LENGTH  # 30
 
 
@@ -70,6 +74,9 @@ class Settings:
     CSV (it lives in the session only: no link carries it) with the columns chosen from it.
     ``holdout`` is the share of points held out of training, ``standardise`` scales the
     features to mean 0 and variance 1 on the training points, as a Pipeline would.
+    ``batch_size`` and ``batch_seed`` are ``sgd``'s: the points per mini-batch step and the
+    seed of the epochs' shuffled orders (the core's ``random_state``); the other solvers
+    ignore them.
     """
 
     kind: str = "line"
@@ -90,6 +97,8 @@ class Settings:
     upload_columns: tuple[str, ...] = ()
     upload_label: str = ""
     upload_rows: int = 0
+    batch_size: int = DEFAULT_BATCH_SIZE
+    batch_seed: int = 0
 
     def data_key(self) -> tuple:
         """What defines the data set the model learns from (a change means a new run):
@@ -110,8 +119,10 @@ class Settings:
         )
 
     def run_key(self) -> tuple:
-        """What defines the objective and the optimiser (a change means a new run)."""
-        return (*self.data_key(), self.C, self.solver)
+        """What defines the objective and the optimiser (a change means a new run): for
+        ``sgd`` its batches too (a run replays from its batch size and seed)."""
+        batches = (self.batch_size, self.batch_seed) if self.solver == "sgd" else ()
+        return (*self.data_key(), self.C, self.solver, *batches)
 
     @property
     def n_points(self) -> int:
@@ -146,7 +157,11 @@ class Settings:
         """The core's estimate of one iteration's work on this data, in flop-equivalents,
         for ``solver`` (this run's by default)."""
         return iteration_cost(
-            solver or self.solver, self.n_points, self.n_features, self.n_classes_at_most
+            solver or self.solver,
+            self.n_points,
+            self.n_features,
+            self.n_classes_at_most,
+            self.batch_size,
         )
 
     def iterations_within(self, seconds: float, solver: str | None = None) -> int:
@@ -199,6 +214,8 @@ class PinSpec:
     solver: str
     C: float
     schedule: tuple[tuple[float | None, int], ...]
+    batch_size: int = DEFAULT_BATCH_SIZE  # sgd's batches (ignored by the other solvers)
+    batch_seed: int = 0
 
     @property
     def n_iter(self) -> int:
@@ -217,7 +234,10 @@ def _format_schedule(schedule) -> str:
 
 def _format_pin(pin: PinSpec) -> str:
     penalty = "none" if math.isinf(pin.C) else _format_float(pin.C)
-    return f"{pin.solver}~{penalty}~{_format_schedule(pin.schedule)}"
+    text = f"{pin.solver}~{penalty}~{_format_schedule(pin.schedule)}"
+    if pin.solver == "sgd":
+        text += f"~{pin.batch_size}~{pin.batch_seed}"
+    return text
 
 
 def to_query(
@@ -258,6 +278,10 @@ def to_query(
         query["holdout"] = _format_float(settings.holdout)
     if settings.holdout or settings.holdout_seed:  # a seed kept while nothing is held out
         query["hseed"] = str(settings.holdout_seed)
+    if settings.batch_size != DEFAULT_BATCH_SIZE:
+        query["batch"] = str(settings.batch_size)
+    if settings.batch_seed:
+        query["bseed"] = str(settings.batch_seed)
     if pins:
         query["pins"] = ";".join(_format_pin(pin) for pin in pins)
     if view.lesson is not None:
@@ -361,12 +385,14 @@ _PARSERS = {
     "seed": ("seed", lambda raw: _parse_int(raw, 0, MAX_SEED)),
     "lr": ("learning_rate", _parse_lr),
     "C": ("C", _parse_c),
-    "solver": ("solver", lambda raw: _parse_choice(raw, SOLVERS)),
+    "solver": ("solver", lambda raw: _parse_choice(raw, APP_SOLVERS)),
     "tol": ("tol", lambda raw: _parse_float(raw, *TOL_RANGE)),
     "max_iter": ("max_iter", lambda raw: _parse_int(raw, 1, MAX_ITER)),
     "std": ("standardise", _parse_flag),
     "holdout": ("holdout", lambda raw: _parse_float(raw, *HOLDOUT_RANGE)),
     "hseed": ("holdout_seed", lambda raw: _parse_int(raw, 0, MAX_SEED)),
+    "batch": ("batch_size", lambda raw: _parse_int(raw, *BATCH_RANGE)),
+    "bseed": ("batch_seed", lambda raw: _parse_int(raw, 0, MAX_SEED)),
 }
 _VIEW_PARSERS = {
     "ref": ("reference", lambda raw: _parse_choice(raw, REFERENCES)),
@@ -401,20 +427,28 @@ def _parse_schedule(raw: str) -> Schedule:
 
 def _parse_pins(raw: str) -> tuple[PinSpec, ...]:
     """Pins like ``gd~none~0.5x30;nesterov~1.0~autox200``: solver, C and schedule each, at
-    most ``MAX_PINS``."""
+    most ``MAX_PINS``; an ``sgd`` pin adds its batch size and seed, ``sgd~none~0.5x30~10~3``."""
     parts = raw.split(";")
     if len(parts) > MAX_PINS:
         raise ValueError(f"has more than {MAX_PINS} pins")
     pins = []
     for part in parts:
         fields = part.split("~")
-        if len(fields) != 3:
+        if fields[0] == "sgd" and len(fields) != 5:
+            raise ValueError("must give an sgd pin its batch size and seed: sgd~none~0.5x30~32~0")
+        if fields[0] != "sgd" and len(fields) != 3:
             raise ValueError("must be pins like gd~none~0.5x30 separated by ;")
-        solver = _parse_choice(fields[0], SOLVERS)
+        solver = _parse_choice(fields[0], APP_SOLVERS)
         C = _parse_c(fields[1])
         # An empty schedule is a run pinned at iteration 0 (the app lets one be pinned).
         schedule = tuple(_parse_schedule(fields[2])) if fields[2] else ()
-        pins.append(PinSpec(solver, C, schedule))
+        batches = {}
+        if solver == "sgd":
+            batches = {
+                "batch_size": _parse_int(fields[3], *BATCH_RANGE),
+                "batch_seed": _parse_int(fields[4], 0, MAX_SEED),
+            }
+        pins.append(PinSpec(solver, C, schedule, **batches))
     return tuple(pins)
 
 
@@ -426,7 +460,8 @@ def pins_within_budget(
     budget = PINS_FACTOR * STEP_SECONDS / SECONDS_PER_FLOP
     kept, work = [], 0.0
     for pin in pins:
-        work += pin.n_iter * settings.iteration_cost(pin.solver)
+        pinned = replace(settings, batch_size=pin.batch_size)
+        work += pin.n_iter * pinned.iteration_cost(pin.solver)
         if work > budget:
             break
         kept.append(pin)

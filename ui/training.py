@@ -13,7 +13,15 @@ from . import escape, explain, export, figures, live, page, session, views
 from .escape import plain
 from .lab import OPTIMUM_TOL, Lab
 from .report import format_change, format_number, format_rate
-from .settings import LAST_ITERATIONS, LOSS_WINDOWS, LR_RANGE, MAX_ITER, SPEEDS
+from .settings import (
+    BATCH_RANGE,
+    LAST_ITERATIONS,
+    LOSS_WINDOWS,
+    LR_RANGE,
+    MAX_ITER,
+    MAX_SEED,
+    SPEEDS,
+)
 
 C_CHOICES = [math.inf, 100.0, 10.0, 1.0, 0.1, 0.01]
 TOL_CHOICES = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-8, 1e-10, 1e-12, 1e-15]
@@ -23,9 +31,9 @@ PLANE_LABELS = {"start": "with start", "steepest": "2 steepest"}
 
 
 def learning_rate_controls(newton: bool, large: bool) -> None:
-    """Solver and learning rate: automatic, typed, or one click relative to the limit. On a
-    projector (``large``) the labels above them give their room to the charts (screen
-    readers still have them)."""
+    """Solver and learning rate: automatic, typed, or one click relative to the limit (SGD's
+    batch size and shuffle seed are under More). On a projector (``large``) the labels above
+    them give their room to the charts (screen readers still have them)."""
     labels = "collapsed" if large else "visible"
     st.segmented_control(
         "Solver",
@@ -35,14 +43,12 @@ def learning_rate_controls(newton: bool, large: bool) -> None:
         required=True,
         **session.widget("w.train.solver"),
         help="GD: plain gradient descent (the seed's). Nesterov: momentum. Newton: uses the "
-        "Hessian. Changing the solver starts a new run (Back returns to this one).",
+        "Hessian. SGD: mini-batch stochastic gradient descent, one batch per step. Changing "
+        "the solver starts a new run (Back returns to this one).",
     )
-    auto = st.toggle(
-        "auto 1/L",
-        **session.widget("w.train.lr_auto"),
-        disabled=newton,
-        help="1/L never overshoots: L bounds the curvature of the loss on this data.",
-    )
+    # No help icon on the toggle: the row must hold four solvers at 1280 px beside the
+    # sidebar; the learning rate's help says what auto is.
+    auto = st.toggle("auto 1/L", **session.widget("w.train.lr_auto"), disabled=newton)
     st.number_input(
         "Learning rate",
         label_visibility=labels,
@@ -50,10 +56,11 @@ def learning_rate_controls(newton: bool, large: bool) -> None:
         max_value=LR_RANGE[1],
         format="%.4g",
         disabled=auto or newton,
-        width=130,
+        width=130 if large else 110,
         **session.widget("w.train.lr"),
-        help="Step size of gradient descent; changing it keeps the run. While auto is on "
-        "this shows 1/L, the rate in use.",
+        help="Step size of gradient descent (and of SGD); changing it keeps the run. While "
+        "auto is on this shows 1/L, the rate in use: 1/L never overshoots, since L bounds the "
+        "curvature of the loss on this data.",
     )
     st.segmented_control(
         "× the stable limit 2/L",
@@ -68,8 +75,30 @@ def learning_rate_controls(newton: bool, large: bool) -> None:
 
 def more_settings() -> None:
     """The settings a lecture rarely changes, in a popover."""
-    with st.popover("More", icon=":material/tune:", help="Penalty, tolerance, limits, speed"):
+    with st.popover(
+        "More", icon=":material/tune:", help="SGD's batches, penalty, tolerance, limits, speed"
+    ):
         current = session.lab().settings  # a linked value outside the usual choices is offered
+        if current.solver == "sgd":
+            st.number_input(
+                "SGD batch size",
+                min_value=BATCH_RANGE[0],
+                max_value=BATCH_RANGE[1],
+                step=1,
+                **session.widget("w.train.batch_size"),
+                help="Points per SGD step (the link keeps it); an epoch is ⌈n / batch⌉ steps, "
+                "and a batch of every point is plain gradient descent. Changing it starts a "
+                "new run.",
+            )
+            st.number_input(
+                "SGD shuffle seed",
+                min_value=0,
+                max_value=MAX_SEED,
+                step=1,
+                **session.widget("w.train.batch_seed"),
+                help="The seed of each epoch's shuffled order (the link keeps it, so the run "
+                "repeats exactly). Changing it starts a new run.",
+            )
         st.selectbox(
             "L2 penalty C",
             sorted({*C_CHOICES, current.C}, reverse=True),
@@ -224,10 +253,11 @@ def metrics(report) -> None:
             help=f"Accuracy on the held-out points (their cross-entropy: "
             f"{report.heldout_loss:.4f}).",
         )
+    what = "last step" if report.solver != "sgd" else "last complete epoch"
     st.metric(
         "Converged",
         "diverged" if report.diverged else ("yes" if report.converged else "no"),
-        help=f"Whether the last step changed the loss by less than tol = {report.tol:g}.",
+        help=f"Whether the {what} changed the loss by less than tol = {report.tol:g}.",
     )
 
 
@@ -445,10 +475,12 @@ def parameters(report) -> None:
     # An Arrow table goes to the browser as it is; a dict would pass through pandas first.
     table = views.parameter_table(lab.model, lab.dataset.class_names)
     st.dataframe(pyarrow.table(table), hide_index=True)
-    st.caption(
-        f"W and b at iteration {report.n_iter:,}, and the gradient at this point (the next "
-        "step of gradient descent goes against it)."
+    after = (
+        "an SGD step goes against one mini-batch's gradient instead: the Math page shows both"
+        if report.solver == "sgd"
+        else "the next step of gradient descent goes against it"
     )
+    st.caption(f"W and b at iteration {report.n_iter:,}, and the gradient at this point ({after}).")
 
 
 def share_links() -> None:

@@ -244,7 +244,19 @@ def loss_figure(
         large=large,
         height=height,
         animate_from=animate_from,
+        **_batch_losses(model, report),
     )
+
+
+def _batch_losses(model: SoftmaxRegression, report: RunReport) -> dict:
+    """The loss chart's mini-batch losses and epoch length, for an sgd run of more than one
+    batch an epoch (a full batch's J_B is J itself)."""
+    if report.solver != "sgd" or report.epoch_steps <= 1:
+        return {}
+    return {
+        "batch_losses": np.asarray(model.batch_loss_curve_, dtype=float),
+        "epoch_steps": report.epoch_steps,
+    }
 
 
 def class_counts(dataset: datasets.Dataset) -> dict[str, int]:
@@ -400,6 +412,8 @@ NEXT_STEP_PARTS = {
         ("direction d", "direction"),
         ("next", "theta"),
     ),
+    # The batch's gradient, not J's: the full gradient is in the parameter table.
+    "sgd": (("now", "start"), ("∂J_B/∂· now", "point_grad"), ("next", "theta")),
 }
 
 
@@ -536,7 +550,12 @@ def pins_table(pins, reference_loss: float | None, C: float | None) -> dict[str,
     objective): pins of another penalty minimise another objective, and get none."""
     table: dict[str, list] = {
         "pin": [pin.label for pin in pins],
-        "solver": [pin.spec.solver for pin in pins],
+        "solver": [
+            f"sgd, batch {pin.spec.batch_size:,}, seed {pin.spec.batch_seed}"
+            if pin.spec.solver == "sgd"
+            else pin.spec.solver
+            for pin in pins
+        ],
         "rate": [
             "–"
             if pin.spec.solver == "newton"

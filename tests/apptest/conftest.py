@@ -178,7 +178,12 @@ UPLOAD_NOTICE = (
 # share of the loss below which a change is rounding, not a rise.
 RECENT_STEPS = 20
 RISE_TOLERANCE = 1e-12
-SOLVER_NAMES = {"gd": "gradient descent", "nesterov": "Nesterov", "newton": "Newton"}
+SOLVER_NAMES = {
+    "gd": "gradient descent",
+    "nesterov": "Nesterov",
+    "newton": "Newton",
+    "sgd": "mini-batch SGD",
+}
 
 
 @dataclass(frozen=True)
@@ -322,6 +327,8 @@ def replay(settings: Settings, schedule: tuple, upload: Uploaded | None) -> Soft
         tol=settings.tol,
         C=settings.C,
         solver=settings.solver,
+        batch_size=settings.batch_size,
+        random_state=settings.batch_seed,
     ).step(training, n_steps=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a divergence shows in the model's own flag
@@ -337,7 +344,9 @@ def pin_losses(settings: Settings, pin: PinSpec, upload: Uploaded | None) -> np.
     """A pinned run's loss at every iterate: its schedule replayed from zero, with the core,
     on the data of ``settings``."""
     training = training_points(expected_data(settings, upload))
-    model = SoftmaxRegression(solver=pin.solver, C=pin.C).step(training, n_steps=0)
+    model = SoftmaxRegression(
+        solver=pin.solver, C=pin.C, batch_size=pin.batch_size, random_state=pin.batch_seed
+    ).step(training, n_steps=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for learning_rate, count in pin.schedule:
@@ -855,7 +864,7 @@ def loss_line(figure: dict) -> tuple[np.ndarray, np.ndarray]:
     """The loss chart's "from scratch" line, whole: two traces of that name, the line and
     its tail that a smooth Play tick lengthens (empty but for such a tick's figure, whose
     first trace then ends where the tail begins)."""
-    found = [t for t in figure["data"] if t.get("name") == "from scratch"]
+    found = [t for t in figure["data"] if t.get("name") in ("from scratch", "full-batch J")]
     assert len(found) == 2, [t.get("name") for t in figure["data"]]
     head, tail = found
     head_x, head_y = np.asarray(head["x"]), np.asarray(head["y"])
@@ -973,13 +982,42 @@ def stability_key(state: Expected) -> str:
     if model.solver == "nesterov":
         proven = model.learning_rate_ <= model.learning_rate_limit_ / 2
         return "nesterov-proven" if proven else "nesterov-unproven"
+    if model.solver == "sgd":
+        if model.learning_rate_ > model.learning_rate_limit_:
+            return "sgd-above-limit"
+        epoch = sgd_last_epoch(state)
+        if epoch is None:
+            return "sgd-first-epoch"
+        _, _, rises, rise_total, net_fall = epoch
+        return "sgd-noise-floor" if rises and rise_total >= net_fall else "sgd-descending"
     if model.learning_rate_ / model.learning_rate_limit_ <= 1:
         return "stable"
     return "unstable-rising" if state.trend[1] else "unstable-falling"
 
 
+def sgd_last_epoch(state: Expected) -> tuple[int, int, int, float, float] | None:
+    """An sgd run's last complete epoch, from its loss history: its first and last steps,
+    how many of its steps raised J (beyond rounding) and by how much in all, and J's net
+    fall over it; None inside the first epoch."""
+    model = state.model
+    n_train = len(state.data.y_train)
+    per_epoch = -(-n_train // model.batch_size)
+    end = model.n_iter_ // per_epoch * per_epoch
+    if end == 0:
+        return None
+    history = model.loss_history()
+    start = end - per_epoch
+    changes = np.diff(history[start : end + 1])
+    rises = int(np.sum(changes > 1e-12 * np.maximum(np.abs(history[start:end]), 1.0)))
+    return start, end, rises, float(changes[changes > 0].sum()), history[start] - history[end]
+
+
 BANNERS = {
     "diverged": ("error", "**Diverged at iteration "),
+    "sgd-above-limit": ("warning", "**Mini-batch SGD above the stable limit.**"),
+    "sgd-first-epoch": ("info", "**Mini-batch SGD.**"),
+    "sgd-noise-floor": ("warning", "**Bouncing at a noise floor.**"),
+    "sgd-descending": ("success", "**Mini-batch SGD, still descending.**"),
     "newton": ("info", "**Newton's method**"),
     "nesterov-proven": ("info", "**Nesterov**"),
     "nesterov-unproven": ("warning", "**Nesterov**"),
@@ -1025,8 +1063,19 @@ def _check_banner(at: AppTest, state: Expected) -> None:
         last = "no step taken yet" if model.n_iter_ == 0 else "the last step's s = "
         last += "" if model.n_iter_ == 0 else f"{model.step_size_:g}"
         assert f"picks the step length s ({last})." in text
+    elif key in ("sgd-noise-floor", "sgd-descending"):
+        start, end, rises, rise_total, net_fall = sgd_last_epoch(state)
+        assert f"Over the last epoch (steps {start:,} to {end:,})" in text
+        if key == "sgd-noise-floor":
+            assert f"the loss rose in {rises} of its {end - start} steps" in text
+            assert f"by {rise_total:.2e} in all" in text
+        else:
+            assert f"the loss fell by {net_fall:.2e} net" in text
     else:
         assert text.endswith(trend_sentence(state)), (text, state.trend)
+    if key.startswith("sgd"):
+        assert "of full-batch GD" in text
+        assert f"(batches of {min(model.batch_size, len(state.data.y_train)):,}, " in text
     if key.startswith("nesterov"):
         restarts = model.n_restarts_
         said = {0: "has not restarted", 1: "restarted once", 2: "restarted twice"}
@@ -1233,10 +1282,33 @@ def _check_train(at: AppTest, state: Expected, controls: frozenset[str] = EVERY_
         drawn = np.asarray(ghost["x"]).astype(int)
         assert drawn.size == 0 or drawn[-1] == losses.size - 1
         np.testing.assert_allclose(ghost["y"], ghost_values[drawn], rtol=1e-12)
+    # sgd: the mini-batch losses under the full-batch J (a full batch's are J itself).
+    model = state.model
+    names = [t.get("name") for t in loss_figure["data"]]
+    n_train = len(state.data.y_train)
+    noisy = current.solver == "sgd" and current.batch_size < n_train
+    assert ("full-batch J" in names) == noisy and ("from scratch" in names) == (not noisy)
+    assert ("mini-batch J_B" in names) == (noisy and not gap_mode and n_iter > first)
+    if "mini-batch J_B" in names:
+        batch = trace(loss_figure, "mini-batch J_B")
+        drawn = np.asarray(batch["x"]).astype(int)
+        np.testing.assert_array_equal(batch["y"], np.asarray(model.batch_loss_curve_)[drawn])
+        per_epoch = -(-n_train // current.batch_size)
+        np.testing.assert_array_equal(batch["customdata"], drawn // per_epoch + 1)
+        assert loss_figure["layout"]["xaxis"]["title"]["text"].startswith(
+            f"iteration (mini-batch step; an epoch is {per_epoch:,})"
+        )
     # The widgets shown show the link's settings, and the learning rate in use.
     if "rate" in controls:
         _check_rate_widgets(at, state)
         assert at.segmented_control(key="w.train.solver").value == current.solver
+        batch_widgets = [w.key for w in at.number_input if w.key.startswith("w.train.batch")]
+        if current.solver == "sgd":
+            assert batch_widgets == ["w.train.batch_size", "w.train.batch_seed"]
+            assert at.number_input(key="w.train.batch_size").value == current.batch_size
+            assert at.number_input(key="w.train.batch_seed").value == current.batch_seed
+        else:
+            assert batch_widgets == []
         assert at.selectbox(key="w.train.C").value == current.C
         assert at.select_slider(key="w.train.tol").value == current.tol
         assert at.number_input(key="w.train.max_iter").value == current.max_iter
@@ -1361,6 +1433,9 @@ def compare_claims(state: Expected) -> list[tuple[str, str, list[str]]]:
         said = [f"The scratch loss is {-gap:.2e} below scikit-learn's"]
         claims.append(("below-reference", "info", ["**Lower than scikit-learn.**", *said]))
     elif state.state_word == "converged":
+        if model.solver == "sgd":  # converged on an epoch's change, not a step's
+            *_, net_fall = sgd_last_epoch(state)
+            change = -net_fall
         said = [f"changed the loss by {abs(change):.1e} < tol = {current.tol:g}.{behind}"]
         if gap is None:  # another objective: no claim that this is not the optimum
             said = [
@@ -1371,6 +1446,9 @@ def compare_claims(state: Expected) -> list[tuple[str, str, list[str]]]:
     elif rises and model.solver == "gd":
         said = [f"The loss rose in {rises} of the last {steps} steps", f"{behind}"]
         claims.append(("oscillating", "warning", ["**Oscillating.**", *said]))
+    elif rises and model.solver == "sgd":
+        said = [f"The loss rose in {rises} of the last {steps} steps", f"{behind}"]
+        claims.append(("sgd-noisy", "info", ["**Noisy steps.**", *said]))
     elif rises:
         said = [f"The loss rose in {rises} of the last {steps} steps", f"{behind}"]
         claims.append(("momentum", "info", ["**Still converging, with momentum.**", *said]))
@@ -1457,9 +1535,11 @@ def check_consistency(at: AppTest) -> None:
         check_compare_claims(at)
         check_generalisation(at)
     elif page == TITLES[MATH]:
+        sgd = model.solver == "sgd" and not model.diverged_
         assert [s.value for s in at.subheader] == [
             f"Live: one data point at {n_iter}",
             "How big a step can be",
+            *(["Mini-batch gradient against the full gradient"] if sgd else []),
             "Temperature",
         ]
     elif page == TITLES[HOME]:

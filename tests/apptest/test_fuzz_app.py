@@ -80,6 +80,8 @@ QUERY = st.fixed_dictionaries(
         "lr": values(["auto", "1e-06", "0.05", "0.5", "3", "1000000", "1e7"]),
         "C": values(["none", "1.0", "1e-4", "10000", "0"]),
         "solver": values(["gd", "nesterov", "newton", "sgd"]),
+        "batch": values(["1", "10", "32", "100", "0", "abc"]),
+        "bseed": values(["0", "3", "-1"]),
         "tol": values(["0", "1e-06", "0.01", "0.1", "0.2"]),
         "max_iter": values(["1", "5", "30", "1000", "0"]),
         "iter": values(["0", "1", "5", "12", "30", "200", "-5"]),
@@ -94,7 +96,15 @@ QUERY = st.fixed_dictionaries(
         "panel": values(["model", "landscape", "simplex"]),
         "plane": values(["start", "steepest"]),
         "temp": values(["0.05", "1", "20.0", "0"]),
-        "pins": values(["gd~none~0.5x10", "newton~1.0~autox3;gd~none~autox5", "gd~none"]),
+        "pins": values(
+            [
+                "gd~none~0.5x10",
+                "newton~1.0~autox3;gd~none~autox5",
+                "gd~none",
+                "sgd~none~0.5x10~10~3",
+                "sgd~none~0.5x10",
+            ]
+        ),
     },
 )
 

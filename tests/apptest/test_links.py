@@ -308,7 +308,7 @@ def test_a_five_thousand_character_value_is_cut(name):
 
 
 def test_every_problem_of_a_tampered_link_is_named_and_the_url_is_clean():
-    bad = {"n": "abc", "k": "99", "lr": "nan", "C": "0", "solver": "sgd", "noise": "2"}
+    bad = {"n": "abc", "k": "99", "lr": "nan", "C": "0", "solver": "lbfgs", "noise": "2"}
     at = open_app(bad | {"seed": "-1", "iter": "-5", "window": "none", "ref": "x"}, TRAIN)
     assert expected(at).settings == Settings()
     items = notice_items(at)

@@ -337,3 +337,69 @@ def test_separable_data_are_said_to_have_no_unique_optimum():
     at = open_app({"kind": "iris", "C": "1.0", "iter": "50"}, MATH)
     assert FLAT not in [m.value for m in at.markdown]
     assert any(m.value.startswith("Near the optimum") for m in at.markdown)
+
+
+# ------------------------------------------------------------------- mini-batch SGD
+
+
+def batch_gradients_by_hand(at, theta: np.ndarray, batch_size: int, seed: int, epoch: int):
+    """The gradients of every batch of ``epoch`` at ``theta`` (each epoch visits the points
+    in numpy's permutation of the seed and the epoch), and the full gradient."""
+    current = expected(at).settings
+    X, y = data_of(current)
+    order = np.random.default_rng([seed, epoch]).permutation(len(y))
+    batches = [order[i : i + batch_size] for i in range(0, len(y), batch_size)]
+    grads = []
+    for batch in batches:
+        _, g_coef, g_intercept = objective_gradient(
+            theta[:, :-1], theta[:, -1], X[batch], y[batch], current.C
+        )
+        grads.append(np.column_stack([g_coef, g_intercept]))
+    return batches, grads, gradient_at(at, theta)
+
+
+def test_sgd_next_step_and_its_batch_gradient_against_the_full_one():
+    at = open_app({"solver": "sgd", "batch": "30", "bseed": "5", "lr": "auto", "iter": "6"}, MATH)
+    model = expected(at).model
+    theta = np.column_stack([model.coef_, model.intercept_])
+    # 100 points in batches of 30: 4 steps an epoch; step 6 is the third of epoch 2.
+    batches, grads, full = batch_gradients_by_hand(at, theta, 30, 5, 1)
+    assert [len(b) for b in batches] == [30, 30, 30, 10]
+    text = next(m.value for m in at.markdown if m.value.startswith("**The next step, mini"))
+    assert "a batch of 30 of the 100 points, step 3 of 4 in epoch 2" in text
+    table = dataframe(at)
+    now = stacked(table, "now", 1)
+    np.testing.assert_array_equal(now, theta)
+    grad = stacked(table, "∂J_B/∂· now", 1)
+    np.testing.assert_allclose(grad, grads[2], rtol=1e-10, atol=1e-14)
+    eta = model.learning_rate_
+    np.testing.assert_allclose(stacked(table, "next", 1), now - eta * grad, rtol=1e-12)
+    # The section on the batch gradients: each number from the gradients computed here.
+    shown = {m.label: m.value for m in at.metric}
+    norms = [np.linalg.norm(g) for g in grads]
+    assert shown["‖∇J‖ (all points)"] == f"{np.linalg.norm(full):.4g}"
+    assert shown["‖∇J_B‖ (next batch)"] == f"{norms[2]:.4g}"
+    cosines = [np.sum(g * full) / (np.linalg.norm(g) * np.linalg.norm(full)) for g in grads]
+    assert shown["cos(∇J_B, ∇J)"] == f"{cosines[2]:.3f}"
+    weights = np.array([len(b) for b in batches]) / 100
+    rms = np.sqrt(np.sum(weights * [np.linalg.norm(g - full) ** 2 for g in grads]))
+    assert shown["spread over the epoch"] == f"{rms:.4g}"
+    np.testing.assert_allclose(sum(w * g for w, g in zip(weights, grads, strict=True)), full)
+    spread = next(text for _, text in alerts(at) if text.startswith("Over the 4 batches"))
+    assert f"from {min(cosines):.2f} to {max(cosines):.2f}" in spread
+    # The step-size claim speaks of a full-gradient step, and says SGD's is another.
+    local = next(text for _, text in alerts(at) if text.startswith(f"η = {eta:.4g} is at most"))
+    assert "along the full gradient" in local and "mini-batch's gradient" in local
+    assert "anywhere the step can reach" not in local
+    predicted = stacked(table, "next", 1)
+    go(at, TRAIN)
+    click(at, STEP)
+    shown = parameters_shown(at)
+    np.testing.assert_allclose(np.column_stack([shown["w1"], shown["b"]]), predicted, rtol=1e-12)
+    check_consistency(at)
+
+
+def test_a_full_batch_sgd_run_says_its_gradient_is_the_full_one():
+    at = open_app({"solver": "sgd", "batch": "100", "iter": "3"}, MATH)
+    assert any(text.startswith("The batch is all the training points") for _, text in alerts(at))
+    check_consistency(at)

@@ -10,9 +10,11 @@ import pytest
 
 from .conftest import (
     BACK,
+    COMPARE,
     FIX,
     LOG3,
     MATH,
+    NOTICE,
     OPTIMUM,
     PAUSE,
     PLAY,
@@ -570,3 +572,103 @@ def test_the_lecture_in_four_actions_lands_on_scikit_learn(train_app):
         np.testing.assert_array_equal(solid["x"], line["x"])
         np.testing.assert_allclose(solid["y"], line["y"], rtol=0, atol=1e-5)
     check_consistency(train_app)
+
+
+# ------------------------------------------------------------------- mini-batch SGD
+
+SGD_LINK = {"solver": "sgd", "batch": "10", "seed": "3", "iter": "50"}
+SHOWN = ("Iteration", "Loss J", "Last step ΔJ", "max |Δp| to target", "Accuracy", "Converged")
+
+
+def test_an_sgd_link_draws_the_batch_losses_and_j_and_repeats_exactly_on_reload():
+    at = open_app(SGD_LINK, TRAIN)
+    check_consistency(at)  # the run is the link's, replayed with its batches by the core
+    assert iteration(at) == 50
+    figure = chart_data(at, "w.train.loss_chart")
+    noisy = trace(figure, "mini-batch J_B")
+    full = next(t for t in figure["data"] if t.get("name") == "full-batch J")
+    np.testing.assert_array_equal(loss_line(figure)[1], expected(at).model.loss_history())
+    model = expected(at).model
+    assert (model.batch_size, model.batch_seed_) == (10, 0)
+    np.testing.assert_array_equal(noisy["y"], model.batch_loss_curve_)  # 50 steps, all drawn
+    assert noisy["opacity"] < 1 and noisy["line"]["width"] < full["line"]["width"]
+    assert figure["layout"]["xaxis"]["title"]["text"] == (
+        "iteration (mini-batch step; an epoch is 10)"
+    )
+    # A reload is a new session from the link the app wrote: the very same run.
+    written = url(at)
+    assert (written["solver"], written["batch"], written["iter"]) == ("sgd", "10", "50")
+    again = open_app(written, TRAIN)
+    assert {label: metric(again, label) for label in SHOWN} == {
+        label: metric(at, label) for label in SHOWN
+    }
+    np.testing.assert_array_equal(
+        trace(chart_data(again, "w.train.loss_chart"), "mini-batch J_B")["y"], noisy["y"]
+    )
+    assert url(again) == written
+    check_consistency(again)
+
+
+def test_sgd_banner_names_the_full_batch_limit_and_measures_the_epoch():
+    at = open_app({**SGD_LINK, "lr": "auto"}, TRAIN)
+    level, text = banner(at)
+    key = stability_key(expected(at))
+    assert key in ("sgd-noise-floor", "sgd-descending")
+    assert level == ("warning" if key == "sgd-noise-floor" else "success")
+    assert "of full-batch GD" in text and "every gradient-descent step" not in text
+    assert not has_button(at, FIX)  # 1/L does not remove mini-batch noise
+    check_consistency(at)
+
+
+@pytest.mark.parametrize("raw", ["0", "-4", "ten", "100001"])
+def test_a_bad_batch_size_in_a_link_says_so_and_uses_the_default(raw):
+    at = open_app({**SGD_LINK, "batch": raw}, TRAIN)
+    warning = next(w.value for w in at.warning if w.value.startswith(NOTICE))
+    assert "batch" in warning and "must be a whole number from 1 to 100,000" in warning
+    assert "using the default" in warning
+    assert at.number_input(key="w.train.batch_size").value == 32
+    assert "batch" not in url(at)
+    check_consistency(at)
+
+
+def test_choosing_sgd_shows_its_batch_widgets_and_a_new_batch_size_restarts():
+    at = open_app({"lr": "auto"}, TRAIN)
+    assert not [w for w in at.number_input if w.key == "w.train.batch_size"]
+    click(at, STEP10)
+    choose(at, "w.train.solver", "sgd")
+    assert toasts(at) == [
+        "Training restarted from iteration 0 because the solver changed from gradient "
+        "descent to mini-batch SGD."
+    ]
+    click(at, STEP10)
+    check_consistency(at)
+    set_widget(at, "number_input", "w.train.batch_size", 25)
+    assert iteration(at) == 0 and url(at)["batch"] == "25"
+    click(at, STEP10)
+    set_widget(at, "number_input", "w.train.batch_seed", 4)
+    assert iteration(at) == 0 and url(at)["bseed"] == "4"
+    click(at, STEP10)
+    check_consistency(at)
+    click(at, BACK)  # the ten steps at seed 4
+    click(at, BACK)  # the new run: back to seed 0's, at its ten steps
+    assert iteration(at) == 10 and "bseed" not in url(at) and url(at)["batch"] == "25"
+    check_consistency(at)
+
+
+@pytest.mark.parametrize("page", [COMPARE, MATH])
+def test_an_sgd_run_is_told_truly_on_compare_and_math(page):
+    at = open_app({**SGD_LINK, "lr": "auto"}, page)
+    check_consistency(at)  # Compare's claims and Math's sections, for the run's numbers
+    assert not any("momentum" in text or "Oscillating" in text for _, text in page_alerts(at))
+
+
+def test_a_diverged_sgd_run_shows_only_the_divergence():
+    at = open_app({**SGD_LINK, "lr": "1e6", "iter": "5"}, TRAIN)
+    assert stability_key(expected(at)) == "diverged"
+    level, text = banner(at)
+    assert level == "error" and text.startswith("**Diverged at iteration ")
+    assert has_button(at, RESTART)
+    check_consistency(at)
+    go(at, MATH)
+    assert "Mini-batch gradient against the full gradient" not in [s.value for s in at.subheader]
+    check_consistency(at)

@@ -14,6 +14,7 @@ from ui.lessons import LESSONS
 
 from .browser import (
     button,
+    chart_traces,
     click,
     legend_names,
     open_page,
@@ -123,6 +124,35 @@ def test_classroom_projector_pages(app_server, browser, path):
         open_sidebar(page)
         page.screenshot(path=str(SCREENSHOTS / f"{PAGES[path]}-classroom-1280x720-sidebar.png"))
         assert page.evaluate(_CUT_TEXT) == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("classroom", [False, True])
+def test_sgd_train_fits_the_projector_with_its_batch_controls(app_server, browser, classroom):
+    """SGD's batch size and shuffle seed are under More (four solvers fill the row): the
+    banner and both charts stay above the fold at 1280x720, and the loss chart draws the
+    mini-batch losses and the full-batch J."""
+    context = browser.new_context(viewport=PROJECTOR)
+    try:
+        mode = "&classroom=1" if classroom else ""
+        page = open_page(context, f"{app_server.url}/Train?solver=sgd&batch=10&iter=50{mode}")
+        settled(page)
+        name = "Train-sgd-classroom" if classroom else "Train-sgd"
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-1280x720-fold.png"))
+        for key in ("w.train.step", "w.train.play"):
+            box = button(page, key).bounding_box()
+            assert box["y"] + box["height"] <= 720, key
+        assert bottom(page, ".st-key-w-train-rate_preset") <= 720
+        for chart in ("w-train-model_chart", "w-train-loss_chart"):
+            assert bottom(page, f".st-key-{chart} .js-plotly-plot") <= 720, chart
+        names = [trace.get("name") for trace in chart_traces(page, "w.train.loss_chart")]
+        assert "mini-batch J_B" in names and "full-batch J" in names
+        assert not page.evaluate(_CUT_TEXT)
+        page.get_by_role("button", name="More").click()
+        batch = page.locator(".st-key-w-train-batch_size input")
+        batch.wait_for()
+        assert batch.input_value() == "10"
     finally:
         context.close()
 
