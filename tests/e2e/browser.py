@@ -29,9 +29,12 @@ _IDLE_JS = """() => {
   return app && app.getAttribute('data-test-script-state') === 'notRunning'
     && document.querySelector('h1') !== null;
 }"""
-# Every chart has drawn the last figure it was given (ui.live_chart's data-lab-pending).
-_CHARTS_DRAWN = """() => [...document.querySelectorAll('.lab-chart')]
-  .every((gd) => gd.dataset.labPending === '0' && gd._fullLayout)"""
+# Every chart has drawn the last figure it was given (ui.live_chart's data-lab-pending). The
+# charts are the app's only components: a component's host that has not mounted its chart yet
+# (a loaded machine, just after the script ended) is a chart not drawn.
+_CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid^="stBidiComponent"]')]
+  .every((host) => { const gd = host.querySelector('.lab-chart');
+                     return gd && gd.dataset.labPending === '0' && gd._fullLayout; })"""
 
 
 def wait_until_idle(page, timeout: float = 30_000) -> None:
@@ -241,6 +244,20 @@ def sidebar_summary(page) -> dict[str, str]:
         "loss": found.group(2),
         "state": found.group(3),
     }
+
+
+def read_chart(page, key: str, function: str):
+    """``function(gd)`` evaluated on the chart with ``key`` once it has drawn its last figure.
+
+    A page that has just loaded may not have mounted the chart's component yet (on a loaded
+    machine, after the script has finished): wait for the chart itself, not for the page."""
+    selector = f"{key_selector(key)} .lab-chart.js-plotly-plot"
+    page.wait_for_function(
+        f"""() => {{ const gd = document.querySelector({selector!r});
+          return gd !== null && gd.dataset.labPending === '0' && !!gd._fullData; }}""",
+        timeout=30_000,
+    )
+    return page.locator(selector).evaluate(function)
 
 
 def chart_title(page, key: str) -> str:

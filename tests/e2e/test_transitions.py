@@ -22,6 +22,7 @@ from .browser import (
     no_exception,
     open_page,
     query,
+    read_chart,
     runs,
     wait_for_charts,
     wait_for_iteration_at_least,
@@ -32,19 +33,16 @@ pytestmark = pytest.mark.e2e
 CLASSROOM = {"width": 1280, "height": 720}
 # The model chart's axes and the loss chart's traces as plotly holds them (its full state,
 # which is what an animation's frames could have left behind).
-_MODEL_AXES = """() => {
-  const gd = document.querySelector('.st-key-w-train-model_chart .js-plotly-plot');
+_MODEL_AXES = """(gd) => {
   return {x: gd._fullLayout.xaxis.range, data: gd.data.length,
           points: gd._fullData.filter(t => (t.name || '').startsWith('data'))
                     .map(t => Math.max(...Array.from(t.x, Number)))};
 }"""
-_TARGET = """() => {
-  const gd = document.querySelector('.st-key-w-train-loss_chart .js-plotly-plot');
+_TARGET = """(gd) => {
   const target = gd._fullData.find(t => t.name === 'J* (target)');
   return target ? Array.from(target.y, Number) : null;
 }"""
-_SOLID = """() => {
-  const gd = document.querySelector('.st-key-w-train-model_chart .js-plotly-plot');
+_SOLID = """(gd) => {
   return gd._fullData.filter(t => t.line && t.line.dash === 'solid' && t.y.length > 100)
     .map(t => Array.from(t.y, Number));
 }"""
@@ -62,9 +60,9 @@ def assert_charts_show_the_run(page) -> None:
     shown = iteration(page)
     assert chart_title(page, "w.train.model_chart") == f"From scratch, iteration {shown:,}"
     assert chart_title(page, "w.train.loss_chart") == f"Loss, iteration {shown:,}"
-    axes = page.evaluate(_MODEL_AXES)
+    axes = read_chart(page, "w.train.model_chart", _MODEL_AXES)
     assert axes["x"][0] < 0 and axes["x"][1] > max(axes["points"]), axes  # data in view
-    target = page.evaluate(_TARGET)
+    target = read_chart(page, "w.train.loss_chart", _TARGET)
     assert target is not None and len(set(target)) == 1, target  # J*: one flat line
 
 
@@ -91,7 +89,8 @@ def test_reset_while_smooth_plays_shows_iteration_zero_everywhere(app_server, br
         act(page, lambda: button(page, "w.train.reset").click())
         assert iteration(page) == 0
         assert_charts_show_the_run(page)
-        for curve in page.evaluate(_SOLID):  # untrained: every class 1/3 everywhere
+        # Untrained: every class 1/3 everywhere.
+        for curve in read_chart(page, "w.train.model_chart", _SOLID):
             assert max(abs(p - 1 / 3) for p in curve) < 1e-6
     finally:
         context.close()
@@ -108,7 +107,8 @@ def test_back_while_smooth_plays_draws_the_iteration_it_says(app_server, browser
         assert iteration(page) == 5 and query(page)["iter"] == "5"
         assert_charts_show_the_run(page)
         replay = open_page(browser.new_context(viewport=CLASSROOM), page.url)
-        for mine, theirs in zip(page.evaluate(_SOLID), replay.evaluate(_SOLID), strict=True):
+        mine_and_theirs = (read_chart(p, "w.train.model_chart", _SOLID) for p in (page, replay))
+        for mine, theirs in zip(*mine_and_theirs, strict=True):
             assert max(abs(a - b) for a, b in zip(mine, theirs, strict=True)) < 1e-6
         replay.context.close()
     finally:
