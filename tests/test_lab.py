@@ -207,6 +207,64 @@ def test_an_upload_is_used_as_chosen_or_refused_with_why():
     assert lab.dataset.feature_names == ("a",)
 
 
+def csv_file(offset: float) -> bytes:
+    """A small readable CSV: one feature, three classes (``offset`` tells two files apart)."""
+    rows = "".join(f"{i + offset},{i % 3}\n" for i in range(24))
+    return ("x,label\n" + rows).encode()
+
+
+CSV_A, CSV_B = csv_file(0.0), csv_file(0.5)
+NO_UPLOAD = {"upload": None, "upload_columns": (), "upload_label": "", "upload_rows": 0}
+
+
+def as_saved(settings: Settings) -> Settings:
+    """``settings`` as a link or a saved run keeps them: the last file's columns stay in the
+    settings of another data source (for the Data page) but travel only with that file."""
+    return settings if settings.kind == "upload" else replace(settings, **NO_UPLOAD)
+
+
+def test_back_past_another_file_returns_to_the_first_files_run():
+    # Reproduced: CSV A, Step, CSV B, Back, Back raised "no uploaded file in this session"
+    # from the callback (a traceback on the page): the lab kept only the last file.
+    lab = opened({})
+    lab.receive_upload("a.csv", CSV_A)
+    lab.step(5)
+    on_a = visible(lab)
+    lab.receive_upload("b.csv", CSV_B)
+    assert lab.settings.upload != on_a[0].upload and lab.model.n_iter_ == 0
+    lab.back()  # B's run has no steps: Back returns to A's run
+    assert visible(lab) == on_a
+    assert lab.dataset.X[0, 0] == 0.0 and lab.upload.name == "a.csv"
+    assert lab.data_description().startswith(r"a\.csv (x)")
+    assert lab.take_home().spec.csv_bytes == CSV_A
+    lab.back()  # A's steps, then the seed's run
+    lab.back()
+    assert lab.settings.kind == "line" and lab.event.level == "info"
+
+
+def test_back_past_an_opened_run_file_returns_to_the_upload_before():
+    lab = opened({})
+    lab.receive_upload("a.csv", CSV_A)
+    lab.step(3)
+    on_a = visible(lab)
+    other = opened({})
+    other.receive_upload("b.csv", CSV_B)
+    other.step(7)
+    lab.open_run_file(export.JSON_NAME, other.take_home().json_text().encode())
+    assert lab.model.n_iter_ == 7 and lab.dataset.X[0, 0] == 0.5
+    lab.back()
+    assert visible(lab) == on_a and lab.dataset.X[0, 0] == 0.0
+
+
+def test_the_lab_forgets_files_no_run_learns_from():
+    lab = opened({})
+    for index in range(PAST_RUNS + 3):
+        lab.receive_upload(f"{index}.csv", csv_file(index / 10))
+    assert len(lab.past_runs) == PAST_RUNS
+    reachable = [lab.settings, *(settings for settings, _ in lab.past_runs)]
+    assert set(lab._files) == {s.upload for s in reachable if s.kind == "upload"}
+
+
 # ----------------------------------------------------------------------- the machine
 
 RATES = st.sampled_from([None, 0.5, 0.05, 3.0, 1e6])
@@ -321,6 +379,12 @@ class LabMachine(RuleBasedStateMachine):
         fields = ("kind", "n_samples", "n_classes", "seed")
         self.act("update_settings", **{name: getattr(data, name) for name in fields})
 
+    @precondition(can_start_runs)
+    @rule(name=st.sampled_from(["a.csv", "b.csv"]))
+    def upload(self, name: str) -> None:
+        raw = CSV_A if name == "a.csv" else CSV_B
+        self.act("receive_upload", name, raw, names=frozenset(Settings.__dataclass_fields__))
+
     @rule()
     def pin(self) -> None:
         before = visible(self.lab)
@@ -346,7 +410,7 @@ class LabMachine(RuleBasedStateMachine):
         again.open_run_file(export.JSON_NAME, text)
         if again.model.n_iter_ == lab.model.n_iter_:
             unbatched = (
-                replace(visible(lab)[0], batch_size=DEFAULT_BATCH_SIZE, batch_seed=0),
+                replace(as_saved(lab.settings), batch_size=DEFAULT_BATCH_SIZE, batch_seed=0),
                 *visible(lab)[1:],
             )
             assert visible(again) == unbatched and again.view == lab.view
@@ -396,14 +460,20 @@ class LabMachine(RuleBasedStateMachine):
         query = lab.query()
         restored = from_query(query)
         again = opened(query)
-        assert again.settings == lab.settings and again.view == lab.view
+        if lab.settings.kind == "upload":  # the file never travels in a link: said so
+            # The seed's points (kind, n, k, noise, seed, features), as the notice says.
+            assert again.settings.data_key()[:6] == SEED_NOTE.data_key()[:6]
+            assert any("uploaded file" in notice for notice in again.notices)
+            return
+        linked = as_saved(lab.settings)
+        assert again.settings == linked and again.view == lab.view
         assert again.classroom == lab.classroom
         kept = [pin.spec for pin in again.pins]
         assert kept == [pin.spec for pin in lab.pins][: len(kept)]
         if len(kept) < len(lab.pins):  # beyond the pins' budget: left out, and said so
             assert any(notice.startswith("pins=") for notice in again.notices)
         if restored.n_iter == lab.model.n_iter_:
-            assert visible(again) == visible(lab)
+            assert visible(again) == (linked, *visible(lab)[1:])
         else:  # beyond the replay budget: cut, and said so
             assert again.model.n_iter_ == restored.n_iter < lab.model.n_iter_
             assert any("replay" in notice for notice in again.notices)

@@ -665,7 +665,10 @@ def test_a_link_never_carries_an_upload_and_says_so(run, column, rows):
     query = to_query(uploaded, 0, [], view, classroom=classroom)
     restored = from_query(query)
     assert restored.problems == [UPLOAD_NOTICE]
-    assert restored.settings == replace(uploaded, kind="line", **UPLOAD_FIELDS)
+    # The seed's points, split, scaled and trained as the link asks.
+    seed_points = ("kind", "n_samples", "n_classes", "noise", "seed", "features")
+    seed_data = {name: getattr(SEED_NOTE, name) for name in seed_points}
+    assert restored.settings == replace(uploaded, **seed_data, **UPLOAD_FIELDS)
     assert restored.view == view
 
 

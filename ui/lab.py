@@ -276,6 +276,9 @@ class Lab:
         self.pins: list[Pin] = []
         self.upload: Upload | None = None  # the file in use (or last used)
         self.offer: Upload | None = None  # a file whose columns are still to be chosen
+        # Every uploaded file a run Back can return to learns from, by digest: Back past a
+        # second file's run goes back to the first file's data set.
+        self._files: dict[str, Upload] = {}
         self.playing = False
         self.play_page: str | None = None  # the page Play was started on
         self.past_runs: deque[tuple[Settings, Run]] = deque(maxlen=PAST_RUNS)
@@ -367,10 +370,27 @@ class Lab:
         """The data set ``settings`` make (raises ValueError, for a person, if none)."""
         table = None
         if settings.kind == "upload":
-            if self.upload is None or self.upload.digest != settings.upload:
-                raise ValueError("no uploaded file in this session: upload one on the Data page")
-            table = self.upload.table
+            table = self._file_of(settings).table
         return self.services.dataset(settings, table)
+
+    def _file_of(self, settings: Settings) -> Upload:
+        """The uploaded file ``settings`` learn from (raises ValueError, for a person, if this
+        lab has none: a file is never in a link)."""
+        file = self._files.get(settings.upload)
+        if file is None:
+            raise ValueError("no uploaded file in this session: upload one on the Data page")
+        return file
+
+    def _keep_file(self, file: Upload) -> None:
+        """Remember ``file`` for the runs that will learn from it."""
+        self._files = {**self._files, file.digest: file}
+
+    def _forget_unreachable_files(self) -> None:
+        """Forget the files that neither the run nor one Back can reach learns from (each is
+        up to ``MAX_CSV_BYTES``)."""
+        runs = [self.settings, *(settings for settings, _ in self.past_runs)]
+        wanted = {settings.upload for settings in runs if settings.kind == "upload"}
+        self._files = {key: file for key, file in self._files.items() if key in wanted}
 
     def reference(self):
         """scikit-learn's fit drawn as the target (the view chooses which)."""
@@ -454,11 +474,7 @@ class Lab:
         and, for an uploaded file, the file itself. Cheap: the files are built when asked for,
         from this copy (a later step does not change it)."""
         settings = self.settings
-        upload = None
-        if settings.kind == "upload":
-            upload = self.upload
-            if upload is None or upload.digest != settings.upload:  # dataset_for refused it
-                raise ValueError("no uploaded file in this session: upload one on the Data page")
+        upload = self._file_of(settings) if settings.kind == "upload" else None
         spec = RunSpec(
             settings,
             list(self.run.schedule),
@@ -640,6 +656,7 @@ class Lab:
         previous[1].data = None
         previous[1].model.release_data()
         self.past_runs.append(previous)
+        self._forget_unreachable_files()
         self.event = Event("info", f"Training restarted from iteration 0 because {reason}.")
         return True
 
@@ -911,6 +928,8 @@ class Lab:
         if previous_settings.data_key() != self.settings.data_key():
             self.pins = []
         self.settings, self.run = previous_settings, previous_run
+        if previous_settings.kind == "upload":  # the file in use is that run's
+            self.upload = self._file_of(previous_settings)
         self._configure(self.settings.learning_rate)
         self._fix_view()
         self.event = Event(
@@ -1118,10 +1137,11 @@ class Lab:
                 "the data set in use stays.",
             )
             return
-        previous = self.upload
+        previous = self.upload, self._files
         self.upload, self.offer = file, None
+        self._keep_file(file)
         if not self._replace_run(new, f"you chose {file.name}"):
-            self.upload, self.offer = previous, file
+            (self.upload, self._files), self.offer = previous, file
 
     @_one_action
     def open_run_file(self, name: str, raw: bytes) -> None:
@@ -1138,7 +1158,7 @@ class Lab:
             return
         spec, recorded = opened.spec, opened.recorded
         self._stop_playing()
-        previous = self.upload, self.offer
+        previous = self.upload, self.offer, self._files
         try:
             if spec.csv_bytes is not None:
                 file = spec.csv_bytes
@@ -1151,9 +1171,10 @@ class Lab:
                     file,
                 )
                 self.offer = None
+                self._keep_file(self.upload)
             self.dataset_for(spec.settings)  # made before the run changes, or refused
         except ValueError as error:
-            self.upload, self.offer = previous
+            self.upload, self.offer, self._files = previous
             self.event = Event(
                 "error",
                 f"Could not open {shown}: its data set cannot be made ({error}). The run on "

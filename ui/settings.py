@@ -536,7 +536,11 @@ def from_query(query: dict[str, str]) -> Restored:
             "this link was made with an uploaded file, which never leaves the session that "
             "uploaded it: upload it again on the Data page (showing the seed's data meanwhile)"
         )
-        settings = replace(settings, kind=SEED_NOTE.kind)
+        # The seed's data set (its points, classes, noise and seed), split and scaled as the
+        # link asks, trained as the link asks.
+        seed_data = ("kind", "n_samples", "n_classes", "noise", "seed", "features", "upload")
+        seed_data += ("upload_columns", "upload_label", "upload_rows")
+        settings = replace(settings, **{name: getattr(SEED_NOTE, name) for name in seed_data})
     if "features" in query and settings.kind in REAL_SIZES:
         try:
             settings = replace(

@@ -341,6 +341,28 @@ def test_going_back_to_the_file_uses_the_columns_chosen_last():
     check_consistency(at)
 
 
+def test_back_past_a_second_file_returns_to_the_first_files_run():
+    # Reproduced: file A, Step, file B, Back raised "no uploaded file in this session" from
+    # the button's callback, a traceback on the page.
+    at = open_app(page=DATA)
+    upload(at, "flowers.csv", flowers(), uses=FLOWERS_USES)
+    first = UPLOADS[at]
+    go(at, TRAIN)
+    click(at, STEP10)
+    go(at, DATA)
+    upload(at, "other.csv", flowers(seed=1), uses=FLOWERS_USES)
+    assert summary(at).startswith("**Run:** other\\.csv (petal, width), 60 points")
+    go(at, TRAIN)
+    click(at, BACK)  # other.csv's run has no steps: back to flowers.csv's run
+    record_upload(at, first)
+    assert iteration(at) == 10 and url(at)["kind"] == "upload"
+    assert summary(at).startswith("**Run:** flowers\\.csv (petal, width), 60 points")
+    check_consistency(at)
+    go(at, DATA)
+    assert any(c.value == "flowers\\.csv: 60 rows, 4 columns (in use)." for c in at.caption)
+    check_consistency(at)
+
+
 def test_a_link_made_on_an_uploaded_file_asks_for_it_again_and_shows_the_seed_data():
     at = open_app(page=DATA)
     upload(at, "flowers.csv", flowers(), uses=FLOWERS_USES)
