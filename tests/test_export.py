@@ -43,7 +43,7 @@ from ui import data as app_data
 from ui import export
 from ui import lab as app_lab
 from ui.report import format_number
-from ui.settings import SEED_NOTE, Settings, View, quote
+from ui.settings import DEFAULT_BATCH_SIZE, SEED_NOTE, Settings, View, quote
 
 ROOT = Path(__file__).resolve().parents[1]
 FORM1 = re.compile(r"Form 1 \(the note's loop\): final loss J = (\S+)")
@@ -645,20 +645,56 @@ def test_values_out_of_bounds_fall_back_as_a_links_do(document):
     assert opened.spec.schedule == original.schedule and opened.spec.csv_bytes == HOSTILE_CSV
 
 
-def test_an_sgd_run_is_refused_by_every_export_with_why():
-    spec = export.RunSpec(Settings(solver="sgd", batch_size=10, batch_seed=3), [(0.5, 20)])
-    why = "a mini-batch SGD run cannot be exported yet"
+SGD_RUN = export.RunSpec(
+    Settings(
+        kind="blobs",
+        n_samples=60,
+        n_classes=3,
+        seed=4,
+        learning_rate=None,
+        solver="sgd",
+        batch_size=10,
+        batch_seed=3,
+    ),
+    [(None, 25), (0.2, 5)],
+)
+
+
+def test_an_sgd_run_is_refused_by_the_code_exports_with_why():
+    why = "a mini-batch SGD run cannot be exported as code yet"
+    assert export.code_refusal(SGD_RUN.settings).startswith(why)
+    assert export.code_refusal(Settings()) is None
     for build in (export.script, export.notebook):
         with pytest.raises(ValueError, match=why):
-            build(spec)
-    with pytest.raises(ValueError, match=why):
-        export.run_json(spec, model=SoftmaxRegression(solver="sgd"))
+            build(SGD_RUN)
 
 
-def test_a_json_file_of_an_sgd_run_is_refused_with_why(document):
-    opened, problems = export.spec_from_json(json.dumps(_set(document, "settings.solver", "sgd")))
-    assert opened is None
-    assert problems == [
-        "settings.solver: a mini-batch SGD run cannot be restored from a file yet; open its "
-        "link instead"
-    ]
+def test_a_json_file_keeps_an_sgd_run_with_its_batches():
+    model = app_replay(SGD_RUN)
+    text = export.run_json(SGD_RUN, model=model)
+    settings = json.loads(text)["settings"]
+    assert (settings["batch_size"], settings["batch_seed"]) == (10, 3)
+    opened, problems = export.spec_from_json(text)
+    assert problems == [] and opened.spec == SGD_RUN
+    assert opened.recorded.agrees_with(app_replay(opened.spec))
+    # Another batch seed is another run: the file's parameters are not its replay.
+    other = replace(SGD_RUN, settings=replace(SGD_RUN.settings, batch_seed=4))
+    assert not opened.recorded.agrees_with(app_replay(other))
+
+
+def test_a_full_batch_file_has_no_batch_settings(document):
+    assert not {"batch_size", "batch_seed"} & set(document["settings"])
+    batched = _set(document, "settings.batch_size", 10)
+    opened, problems = export.spec_from_json(json.dumps(batched))
+    assert opened is None and problems == ["settings has an unknown field 'batch_size'"]
+
+
+def test_an_sgd_files_batches_are_checked_as_a_links_are():
+    text = export.run_json(SGD_RUN, model=app_replay(SGD_RUN))
+    missing = _set(json.loads(text), "settings.batch_seed", _DELETE)
+    opened, problems = export.spec_from_json(json.dumps(missing))
+    assert opened is None and problems == ["settings has no field 'batch_seed'"]
+    zero = _set(json.loads(text), "settings.batch_size", 0)
+    opened, problems = export.spec_from_json(json.dumps(zero))
+    assert opened.spec.settings.batch_size == DEFAULT_BATCH_SIZE
+    assert len(problems) == 1 and problems[0].startswith("settings.batch_size="), problems

@@ -149,17 +149,27 @@ class Prepared:
         return self.y[self.train]
 
 
-def _check_spec(spec: RunSpec) -> None:
-    """Raise ValueError unless ``spec`` is a run the app could have made."""
+def code_refusal(settings: Settings) -> str | None:
+    """Why the notebook and the script cannot rebuild a run of ``settings``, or None (the
+    JSON file keeps every run)."""
+    if settings.solver == "sgd":
+        return (
+            "a mini-batch SGD run cannot be exported as code yet: the notebook and script "
+            f"rebuild full-batch runs only ({', '.join(SOLVERS)}); its JSON file keeps it"
+        )
+    return None
+
+
+def _check_spec(spec: RunSpec, *, as_code: bool = True) -> None:
+    """Raise ValueError unless ``spec`` is a run the app could have made (and, ``as_code``,
+    one the notebook and script rebuild)."""
     if not isinstance(spec, RunSpec) or not isinstance(spec.settings, Settings):
         raise ValueError("spec must be a RunSpec with Settings")
-    if spec.settings.solver == "sgd":
-        raise ValueError(
-            "a mini-batch SGD run cannot be exported yet: the notebook and script rebuild "
-            f"full-batch runs only ({', '.join(SOLVERS)}); pin it and export a full-batch run"
-        )
-    if spec.settings.solver not in SOLVERS:
-        raise ValueError(f"solver must be one of {', '.join(SOLVERS)}")
+    refusal = code_refusal(spec.settings)
+    if as_code and refusal is not None:
+        raise ValueError(refusal)
+    if spec.settings.solver not in (*SOLVERS, "sgd"):
+        raise ValueError(f"solver must be one of {', '.join(SOLVERS)} or sgd")
     if not isinstance(spec.schedule, Sequence):
         raise ValueError("schedule must be a list of (learning rate, count) segments")
     for segment in spec.schedule:
@@ -1357,7 +1367,15 @@ _SETTINGS_FIELDS = (
     "holdout",
     "holdout_seed",
 )
+# Mini-batch SGD's own settings, in a file of an SGD run only (the others ignore them).
+_SGD_FIELDS = ("batch_size", "batch_seed")
 _VIEW_FIELDS = tuple(f.name for f in fields(View))
+
+
+def _settings_fields(solver: object) -> tuple[str, ...]:
+    return _SETTINGS_FIELDS + (_SGD_FIELDS if solver == "sgd" else ())
+
+
 _TOP_FIELDS = ("format", "version", "settings", "schedule", "view", "upload", "model")
 _UPLOAD_FIELDS = ("name", "sha256", "columns", "label", "csv_base64")
 _MODEL_FIELDS = ("n_iter", "coef", "intercept", "loss", "converged", "diverged", "loss_history")
@@ -1378,6 +1396,8 @@ _QUERY_FIELDS = {
     "std": "settings.standardise",
     "holdout": "settings.holdout",
     "hseed": "settings.holdout_seed",
+    "batch": "settings.batch_size",
+    "bseed": "settings.batch_seed",
     "iter": "schedule",
     "sched": "schedule",
     "ref": "view.reference",
@@ -1417,7 +1437,7 @@ def run_json(spec: RunSpec, *, model, view: View = DEFAULT_VIEW) -> str:
     ValueError
         If the spec is not a run the app could make, or the model is not at its end.
     """
-    _check_spec(spec)
+    _check_spec(spec, as_code=False)
     if getattr(model, "n_iter_", None) != spec.n_iter:
         raise ValueError("model must be the run's model, at the end of its schedule")
     settings = spec.settings
@@ -1436,7 +1456,7 @@ def run_json(spec: RunSpec, *, model, view: View = DEFAULT_VIEW) -> str:
         "format": JSON_FORMAT,
         "version": JSON_VERSION,
         "settings": {
-            **{name: getattr(settings, name) for name in _SETTINGS_FIELDS},
+            **{name: getattr(settings, name) for name in _settings_fields(settings.solver)},
             "C": None if math.isinf(settings.C) else settings.C,
             "features": list(settings.features),
         },
@@ -1693,16 +1713,15 @@ def _document(text: str | bytes) -> dict:
 
 
 def _read_settings(value: object) -> Settings:
-    raw = _fields(value, "settings", _SETTINGS_FIELDS)
+    solver = value.get("solver") if isinstance(value, dict) else None
+    raw = _fields(value, "settings", _settings_fields(solver))
     features = _list(raw["features"], "settings.features", 2)
     rate = _real(raw["learning_rate"], "settings.learning_rate", nullable=True)
     C = _real(raw["C"], "settings.C", nullable=True)
     solver = _text(raw["solver"], "settings.solver")
-    if solver == "sgd":  # a file carries no batch size and seed: it could not replay the run
-        raise _RefusedError(
-            "settings.solver: a mini-batch SGD run cannot be restored from a file yet; "
-            "open its link instead"
-        )
+    batches = {}
+    if solver == "sgd":  # out of bounds: as a link's (spec_from_json)
+        batches = {name: _integer(raw[name], f"settings.{name}") for name in _SGD_FIELDS}
     return Settings(
         kind=_text(raw["kind"], "settings.kind"),
         n_samples=_integer(raw["n_samples"], "settings.n_samples"),
@@ -1718,6 +1737,7 @@ def _read_settings(value: object) -> Settings:
         standardise=_flag(raw["standardise"], "settings.standardise"),
         holdout=_real(raw["holdout"], "settings.holdout"),
         holdout_seed=_integer(raw["holdout_seed"], "settings.holdout_seed"),
+        **batches,
     )
 
 

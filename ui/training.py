@@ -138,6 +138,7 @@ def take_home(*, popover: bool = False) -> None:
     files), and the way to open a saved run. In an expander below the charts (the Train
     page), or in a ``popover`` (a lesson step's header row)."""
     files = session.lab().take_home()
+    refusal = export.code_refusal(files.spec.settings)  # an SGD run: the JSON file only
     if popover:
         holder = st.popover(
             "Take home", icon=":material/download:", help="This run as a notebook, a script or JSON"
@@ -153,8 +154,11 @@ def take_home(*, popover: bool = False) -> None:
             key="w.export.notebook",
             on_click="ignore",
             icon=":material/description:",
+            disabled=refusal is not None,
             help="A Jupyter notebook that rebuilds this run twice, with the seed note's own "
-            "NumPy loop and with softmax_core: both print the final loss and draw the charts.",
+            "NumPy loop and with softmax_core: both print the final loss and draw the charts."
+            if refusal is None
+            else escape.markdown(refusal.capitalize() + "."),
         )
         st.download_button(
             "Download script",
@@ -164,7 +168,10 @@ def take_home(*, popover: bool = False) -> None:
             key="w.export.script",
             on_click="ignore",
             icon=":material/code:",
-            help=f"The same as a Python script: python {export.SCRIPT_NAME}",
+            disabled=refusal is not None,
+            help=f"The same as a Python script: python {export.SCRIPT_NAME}"
+            if refusal is None
+            else escape.markdown(refusal.capitalize() + "."),
         )
         st.download_button(
             "Download run (JSON)",
@@ -178,6 +185,9 @@ def take_home(*, popover: bool = False) -> None:
             "file inside): open it on the Data page to get this run back.",
         )
         st.page_link("pages/1_Data.py", label="Open a saved run (Data page)")
+    if refusal is not None:
+        with holder:
+            st.caption(escape.markdown(refusal.capitalize() + "."))
 
 
 def buttons(report, page_title: str) -> None:

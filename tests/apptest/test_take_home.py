@@ -38,6 +38,7 @@ from .conftest import (
     iteration,
     metric,
     open_app,
+    plain,
     record_upload,
     run_state,
     toast,
@@ -203,6 +204,24 @@ def test_opening_a_saved_run_restores_it_and_its_link(saved):
     assert_same_run_state(at, state)
     click(at, BACK)  # Back returns to the run before the file
     assert url(at)["kind"] == "blobs" and iteration(at) == 3
+
+
+def test_an_sgd_run_goes_home_as_json_and_says_why_not_as_code(downloads):
+    link = {"kind": "blobs", "solver": "sgd", "batch": "10", "bseed": "3", "iter": "12"}
+    first = open_app(link, TRAIN)
+    why = export.code_refusal(expected(first).settings)
+    assert why is not None
+    for key in (NOTEBOOK, SCRIPT):  # nothing to click that would fail
+        assert first.download_button(key=key).disabled
+    assert why.capitalize() + "." in [plain(c.value) for c in first.caption]
+    text, state = download(first, JSON, downloads), run_state(first)
+    at = open_app(page=DATA)
+    open_run_file(at, text)
+    assert toast(at).startswith(f"Opened {export.JSON_NAME}: iteration 12,")
+    assert url(at) == url(first)
+    check_consistency(at)
+    go(at, TRAIN)
+    assert_same_run_state(at, state)
 
 
 def test_opening_a_run_with_an_uploaded_file_restores_the_file(downloads):
