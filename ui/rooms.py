@@ -358,6 +358,21 @@ def _new_teacher_secret() -> str:
     return secrets.token_urlsafe(24)
 
 
+def _fresh_room_fields(teacher_secret: str, now: float, version: int) -> dict[str, str]:
+    """A Redis room's hash when it is made (or made again, after the store lost it): no
+    state, no question, the teacher's secret kept as a digest."""
+    return {
+        "secret": _secret_digest(teacher_secret),
+        "created": repr(now),
+        "version": str(version),
+        "state": "{}",
+        "qnum": "0",
+        "question": "",
+        "revealed": "0",
+        "histogram": "",
+    }
+
+
 def _secret_digest(secret: str) -> str:
     # The store keeps a digest, not the secret: whoever reads the store cannot drive with it.
     # A plain SHA-256 suffices for 192 random bits (nothing to brute-force).
@@ -1302,19 +1317,7 @@ class RedisRoomStore:
                 raise self._redis.WatchError("code taken")  # draw another code
             pipe.multi()
             self._queue_delete(pipe, [*expired, code])
-            pipe.hset(
-                room,
-                mapping={
-                    "secret": _secret_digest(secret),
-                    "created": repr(now),
-                    "version": "0",
-                    "state": "{}",
-                    "qnum": "0",
-                    "question": "",
-                    "revealed": "0",
-                    "histogram": "",
-                },
-            )
+            pipe.hset(room, mapping=_fresh_room_fields(secret, now, 0))
             self._touch(pipe, code, now)
             return lambda _: Room(code, secret, now, now + self.idle_timeout)
 
@@ -1415,19 +1418,7 @@ class RedisRoomStore:
                 raise _store_full(self.max_rooms)
             pipe.multi()
             self._queue_delete(pipe, [*expired, code])
-            pipe.hset(
-                room,
-                mapping={
-                    "secret": _secret_digest(teacher_secret),
-                    "created": repr(now),
-                    "version": str(version),
-                    "state": "{}",
-                    "qnum": "0",
-                    "question": "",
-                    "revealed": "0",
-                    "histogram": "",
-                },
-            )
+            pipe.hset(room, mapping=_fresh_room_fields(teacher_secret, now, version))
             self._touch(pipe, code, now)
             return lambda _: True
 

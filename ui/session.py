@@ -229,12 +229,17 @@ def uploader_key() -> str:
 
 def receive_upload() -> None:
     """The file uploader's callback: hand the file to the lab, then let the uploader go."""
-    key = uploader_key()
+    _hand_over(uploader_key(), _UPLOADER, "receive_upload")
+
+
+def _hand_over(key: str, counter: str, action: str) -> None:
+    """Give the file in the uploader ``key`` to the lab's ``action``, then let the uploader
+    go of it (a new ``counter`` is a new, empty uploader)."""
     file = st.session_state.get(key)
     if file is None:
         return
-    act("receive_upload", file.name, file.getvalue())
-    st.session_state[_UPLOADER] = st.session_state.get(_UPLOADER, 0) + 1
+    act(action, file.name, file.getvalue())
+    st.session_state[counter] = st.session_state.get(counter, 0) + 1
 
 
 def run_file_key() -> str:
@@ -246,12 +251,7 @@ def run_file_key() -> str:
 def receive_run_file() -> None:
     """The run-file uploader's callback: the lab opens the file (or says why not), then the
     uploader lets go of it."""
-    key = run_file_key()
-    file = st.session_state.get(key)
-    if file is None:
-        return
-    act("open_run_file", file.name, file.getvalue())
-    st.session_state[_RUN_OPENER] = st.session_state.get(_RUN_OPENER, 0) + 1
+    _hand_over(run_file_key(), _RUN_OPENER, "open_run_file")
 
 
 def open_chosen_lesson(control_key: str) -> None:
