@@ -19,6 +19,13 @@ cpu      The server process's CPU time (psutil) over 30 of those clicks at n = 1
 play     Play on that server: at "fast", the distinct Iteration values drawn per second;
          at "smooth", the distinct drawings of the probability chart per second (sampled on
          every animation frame), over 8 s of Play.
+floor    The same click and cpu measurements on ``benchmarks/floor_app.py`` (a Step button,
+         a metric and two ``st.plotly_chart`` charts of the Train page's sizes), served the
+         same way in the same run; then the first load of each, in turns: a fresh browser
+         context opens the page (the app's /Train, the floor's /) and waits for both charts
+         to be drawn, counting the bytes the server sent (compressed, as sent, headers
+         included: Chromium's encodedDataLength) until the network is idle. The app's figures
+         are then printed as ratios to the floor's, beside the goals of issue 21.
 The load through a balancer is ``benchmarks/bench_load.py``; the core is
 ``benchmarks/bench_core.py``. Times on a shared machine vary: the load average is printed
 first, and a run beside other work (load above ~0.5) is flagged.
@@ -48,7 +55,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 CHROMIUM = "/usr/bin/chromium"
-SECTIONS = ("rerun", "figures", "click", "cpu", "play")
+SECTIONS = ("rerun", "figures", "click", "cpu", "play", "floor")
+FAST_STEPS_PER_SECOND = 12.0  # what Play "fast" asks for (ui.settings' speeds)
+LOADS = 5  # first loads of each page, in turns
 PLAY_SECONDS = 8.0
 BUSY_LOAD = 0.5
 
@@ -118,6 +127,9 @@ RECORD = (
 )
 STOP = "() => { cancelAnimationFrame(window.labRecording); return window.labSeen; }"
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+# Both charts drawn (the app's component and st.plotly_chart both draw into a plotly div).
+CHARTS_DRAWN = """() => [...document.querySelectorAll('.js-plotly-plot')]
+  .filter(gd => gd._fullLayout && gd._fullData && gd._fullData.length).length >= 2"""
 
 
 # -- results ----------------------------------------------------------------------------------
@@ -243,15 +255,16 @@ def bench_figures(quick: bool) -> list[Result]:
 
 
 @contextlib.contextmanager
-def app_server() -> Iterator[tuple[str, psutil.Process]]:
-    """``streamlit run app.py`` on a free loopback port, until the block ends."""
+def app_server(script: str = "app.py") -> Iterator[tuple[str, psutil.Process]]:
+    """``streamlit run script`` (from the repository root) on a free loopback port, until
+    the block ends."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     streamlit = shutil.which("streamlit") or str(Path(sys.executable).with_name("streamlit"))
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
-            [streamlit, "run", "app.py", "--server.headless=true", f"--server.port={port}",
+            [streamlit, "run", script, "--server.headless=true", f"--server.port={port}",
              "--server.address=127.0.0.1", "--browser.gatherUsageStats=false"],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -272,7 +285,7 @@ def app_server() -> Iterator[tuple[str, psutil.Process]]:
 
 
 @contextlib.contextmanager
-def train_page(url: str, query: str) -> Iterator[object]:
+def train_page(url: str, query: str, path: str = "/Train") -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -281,7 +294,7 @@ def train_page(url: str, query: str) -> Iterator[object]:
         )
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(f"{url}/Train?{query}", timeout=120_000)
+            page.goto(f"{url}{path}?{query}", timeout=120_000)
             page.wait_for_function(READY, timeout=120_000)
             page.wait_for_selector(IDLE, timeout=120_000)
             page.evaluate(STAMP_CLICKS)
@@ -301,25 +314,30 @@ def click_step(page) -> float:
     return drawn - page.evaluate("() => window.labClick")
 
 
+def click_times(url: str, query: str, quick: bool, path: str = "/Train") -> list[float]:
+    with train_page(url, query, path) as page:
+        return [click_step(page) for _ in range(3 + (10 if quick else 30))][3:]
+
+
 def bench_click(url: str, quick: bool) -> list[Result]:
     results = []
     for n in (100, 100_000):
-        with train_page(url, f"n={n}&lr=auto") as page:
-            times = [click_step(page) for _ in range(3 + (10 if quick else 30))][3:]
-        median, p95 = median_p95(times)
+        median, p95 = median_p95(click_times(url, f"n={n}&lr=auto", quick))
         results.append(
             Result(f"click {n}", f"Step click -> drawn, n={n:,}", median, "ms", f"p95 {p95:.0f}")
         )
     return results
 
 
-def bench_cpu(url: str, server: psutil.Process, quick: bool) -> list[Result]:
+def bench_cpu(
+    url: str, server: psutil.Process, quick: bool, path: str = "/Train", name: str = "cpu"
+) -> list[Result]:
     def cpu_seconds() -> float:
         times = server.cpu_times()
         return times.user + times.system
 
     clicks = 10 if quick else 30
-    with train_page(url, "lr=auto") as page:
+    with train_page(url, "lr=auto", path) as page:
         for _ in range(3):
             click_step(page)
         idle_start, idle_cpu = time.perf_counter(), cpu_seconds()
@@ -329,7 +347,8 @@ def bench_cpu(url: str, server: psutil.Process, quick: bool) -> list[Result]:
         for _ in range(clicks):
             click_step(page)
         spent = cpu_seconds() - cpu - idle_rate * (time.perf_counter() - start)
-    return [Result("cpu", "server CPU per Step click, n=100", 1000 * spent / clicks, "ms")]
+    label = "server CPU per Step click, n=100" + (" (floor)" if name != "cpu" else "")
+    return [Result(name, label, 1000 * spent / clicks, "ms")]
 
 
 def play(url: str, speed: str) -> tuple[float, float]:
@@ -358,6 +377,103 @@ def bench_play(url: str) -> list[Result]:
     ]
 
 
+def first_load(browser, url: str) -> tuple[float, int]:
+    """A fresh context opens ``url``: milliseconds from navigation to both charts drawn, and
+    the bytes the server sent (as sent: compressed, with headers) until the network is idle."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        sent = []
+        cdp.on("Network.loadingFinished", lambda event: sent.append(event["encodedDataLength"]))
+        cdp.send("Network.enable")
+        page.goto(url, timeout=120_000)
+        page.wait_for_function(CHARTS_DRAWN, polling="raf", timeout=120_000)
+        drawn = page.evaluate("() => performance.now()")  # since the navigation began
+        page.wait_for_load_state("networkidle", timeout=120_000)
+        return drawn, int(sum(sent))
+    finally:
+        context.close()
+
+
+def bench_first_loads(app_url: str, floor_url: str) -> dict[str, list]:
+    """``LOADS`` first loads of each page, in turns (app, floor, app, ...)."""
+    from playwright.sync_api import sync_playwright
+
+    loads: dict[str, list] = {"app": [], "floor": []}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            first_load(browser, f"{app_url}/Train")  # each server's first page, unmeasured
+            first_load(browser, f"{floor_url}/")
+            for _ in range(LOADS):
+                loads["app"].append(first_load(browser, f"{app_url}/Train"))
+                loads["floor"].append(first_load(browser, f"{floor_url}/"))
+        finally:
+            browser.close()
+    return loads
+
+
+Ratio = tuple[str, float, str, bool]  # label, value, goal, met
+
+
+def bench_floor(
+    app_url: str, app_results: list[Result], quick: bool
+) -> tuple[list[Result], list[Ratio]]:
+    """The floor app's click, CPU and first load, and the app's figures as ratios to it."""
+    with app_server("benchmarks/floor_app.py") as (floor_url, floor_server):
+        floor_clicks = click_times(floor_url, "", quick, path="/")
+        floor_cpu = bench_cpu(floor_url, floor_server, quick, path="/", name="floor cpu")[0]
+        loads = bench_first_loads(app_url, floor_url)
+    click_median, click_p95 = median_p95(floor_clicks)
+    results = [
+        Result("floor click", "Step click -> drawn (floor)", click_median, "ms",
+               f"p95 {click_p95:.0f}"),
+        floor_cpu,
+    ]  # fmt: skip
+    for who in ("app", "floor"):
+        times = [ms for ms, _ in loads[who]]
+        sent = statistics.median(b for _, b in loads[who])
+        results.append(
+            Result(f"{who} load", f"first load -> both charts ({who})",
+                   statistics.median(times), "ms", f"{sent / 1e6:.2f} MB sent")
+        )  # fmt: skip
+    by_name = {r.name: r for r in app_results + results}
+    app_bytes = statistics.median(b for _, b in loads["app"])
+    floor_bytes = statistics.median(b for _, b in loads["floor"])
+    ratios: list[Ratio] = []
+
+    def ratio(label: str, value: float, goal: str, met: bool) -> None:
+        ratios.append((label, value, goal, met))
+
+    if "click 100" in by_name:
+        value = by_name["click 100"].value / by_name["floor click"].value
+        ratio("Step click -> drawn, n=100 / floor", value, "<= 0.9x", value <= 0.9)
+    if "cpu" in by_name:
+        value = by_name["cpu"].value / by_name["floor cpu"].value
+        ratio("server CPU per click / floor", value, "<= 1.5x", value <= 1.5)
+    if "fast" in by_name:
+        value = by_name["fast"].value / FAST_STEPS_PER_SECOND
+        ratio("Play 'fast': steps drawn / asked", value, ">= 0.9", value >= 0.9)
+    value = by_name["app load"].value / by_name["floor load"].value
+    ratio("first load -> both charts / floor", value, "<= 1.2x", value <= 1.2)
+    extra = (app_bytes - floor_bytes) / 1e6
+    ratio("first load: MB sent beyond the floor", extra, "<= 1.5 MB", extra <= 1.5)
+    return results, ratios
+
+
+def print_ratios(ratios: list[Ratio]) -> None:
+    rows = [("against the floor (same run)", "value", "goal (issue 21)", "")]
+    for label, value, goal, met in ratios:
+        rows.append((label, f"{value:.2f}", goal, "met" if met else "NOT MET"))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    print()
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
 # -- main --------------------------------------------------------------------------------------
 
 
@@ -374,11 +490,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{os.cpu_count()} CPUs, load average {load:.2f}" + (
         " (busy: other work competes, times grow)" if load > BUSY_LOAD else ""))  # fmt: skip
     results: list[Result] = []
+    ratios: list[Ratio] = []
     if "rerun" in sections:
         results += bench_rerun(args.quick)
     if "figures" in sections:
         results += bench_figures(args.quick)
-    if {"click", "cpu", "play"} & set(sections):
+    if {"click", "cpu", "play", "floor"} & set(sections):
         with app_server() as (url, server):
             if "click" in sections:
                 results += bench_click(url, args.quick)
@@ -386,7 +503,12 @@ def main(argv: list[str] | None = None) -> int:
                 results += bench_cpu(url, server, args.quick)
             if "play" in sections:
                 results += bench_play(url)
+            if "floor" in sections:
+                floor_results, ratios = bench_floor(url, results, args.quick)
+                results += floor_results
     print_table(results)
+    if ratios:
+        print_ratios(ratios)
     return 0
 
 
