@@ -19,6 +19,11 @@ cpu      The server process's CPU time (psutil) over 30 of those clicks at n = 1
 play     Play on that server: at "fast", the distinct Iteration values drawn per second;
          at "smooth", the distinct drawings of the probability chart per second (sampled on
          every animation frame), over 8 s of Play.
+profile  Where the server's time per Step click goes: AppTest clicks Step on the Train page
+         (n = 100) with the parts of the click timed inclusively by wrapping them (the
+         Step itself; the training fragment's body, and in it the figures, their JSON, the
+         chart element, the report, each row of widgets); the rest of the fragment's time is
+         Streamlit's own work for the elements those rows make.
 floor    The same click and cpu measurements on ``benchmarks/floor_app.py`` (a Step button,
          a metric and two ``st.plotly_chart`` charts of the Train page's sizes), served the
          same way in the same run; then the first load of each, in turns: a fresh browser
@@ -55,7 +60,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 CHROMIUM = "/usr/bin/chromium"
-SECTIONS = ("rerun", "figures", "click", "cpu", "play", "floor")
+SECTIONS = ("rerun", "figures", "profile", "click", "cpu", "play", "floor")
 FAST_STEPS_PER_SECOND = 12.0  # what Play "fast" asks for (ui.settings' speeds)
 LOADS = 5  # first loads of each page, in turns
 PLAY_SECONDS = 8.0
@@ -249,6 +254,72 @@ def bench_figures(quick: bool) -> list[Result]:
         Result("figures", "both Train figures built, n=100", built, "ms"),
         Result("to_json", "  and their JSON (live_chart.figure_json)", serialised, "ms"),
     ]
+
+
+# The parts of a Step click (module, attribute): each timed inclusively (a part inside
+# another counts in both), in the order printed.
+PROFILED = (
+    ("ui.lab", "Lab.step", "the step (the button's callback)"),
+    ("ui.training", "draw", "the training fragment's body"),
+    ("ui.lab", "Lab.report", "  the report (cached per state)"),
+    ("ui.training", "buttons", "  the row of buttons"),
+    ("ui.training", "learning_rate_controls", "  the rate controls"),
+    ("ui.training", "more_settings", "  More (solver, C, ...)"),
+    ("ui.training", "metrics", "  the metrics"),
+    ("ui.training", "charts", "  both charts"),
+    ("ui.views", "model_panel_figure", "    the model figure built"),
+    ("ui.views", "loss_figure", "    the loss figure built"),
+    ("ui.live_chart", "serialise", "    their JSON"),
+    ("ui.live_chart", "_component", "    the chart element (component)"),
+    ("ui.training", "point_panel", "  the point panel"),
+    ("ui.training", "parameters", "  the parameters"),
+    ("ui.training", "share_links", "  Share this run"),
+    ("ui.training", "take_home", "  Take this run home"),
+)
+
+
+def bench_profile(quick: bool) -> list[Result]:
+    import importlib
+
+    spent: dict[str, float] = {}
+    originals = []
+
+    def timed(label: str, function: Callable) -> Callable:
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.perf_counter() - start
+
+        return wrapper
+
+    for module_name, attribute, label in PROFILED:
+        owner = importlib.import_module(module_name)
+        *classes, name = attribute.split(".")
+        for class_name in classes:
+            owner = getattr(owner, class_name)
+        originals.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, timed(label, getattr(owner, name)))
+    try:
+        app = train_app(100)
+        step = app.button(key="w.train.step")
+        clicks = 10 if quick else 30
+        for _ in range(3):
+            step.click().run()
+        spent.clear()
+        for _ in range(clicks):
+            step.click().run()
+    finally:
+        for owner, name, original in originals:
+            setattr(owner, name, original)
+    results = []
+    fragment = spent.get("the training fragment's body", 0.0)
+    for _, _, label in PROFILED:
+        ms = 1000 * spent.get(label, 0.0) / clicks
+        share = f"{100 * spent.get(label, 0.0) / fragment:.0f}% of the body" if fragment else ""
+        results.append(Result("profile", f"profile: {label}", ms, "ms", share))
+    return results
 
 
 # -- the browser -------------------------------------------------------------------------------
@@ -495,6 +566,8 @@ def main(argv: list[str] | None = None) -> int:
         results += bench_rerun(args.quick)
     if "figures" in sections:
         results += bench_figures(args.quick)
+    if "profile" in sections:
+        results += bench_profile(args.quick)
     if {"click", "cpu", "play", "floor"} & set(sections):
         with app_server() as (url, server):
             if "click" in sections:
