@@ -223,24 +223,22 @@ def bench_figures(quick: bool) -> list[Result]:
     from streamlit.logger import set_log_level
 
     set_log_level("error")  # outside a server, Streamlit's caches warn of no runtime
-    from softmax_core import SoftmaxRegression, TrainingData
-    from ui import data, live_chart, views
-    from ui.report import build_report
-    from ui.settings import DEFAULT_VIEW, Settings
+    from ui import live_chart, views
+    from ui.lab import Lab
+    from ui.services import MemoryServices
 
-    dataset = data.load(Settings(), None)
-    training = TrainingData(dataset.X_train, dataset.y_train, classes=np.arange(3))
-    model = SoftmaxRegression(learning_rate="auto").step(training, n_steps=30)
-    reference = views.reference(dataset, np.inf, "same")
-    report = build_report(model, training, auto_rate=True, reference=reference)
-    schedule = [(None, 30)]
+    lab = Lab(MemoryServices())  # the seed's data, as the Train page opens
+    lab.update_settings(learning_rate=None)
+    lab.step(30)
+    model, dataset, report, reference = lab.model, lab.dataset, lab.report(), lab.reference()
+    schedule, view = list(lab.run.schedule), lab.view
 
     def build() -> tuple:
         model_chart = views.model_figure(
             model, dataset, reference=reference, title="t", large=False, height=315
         )
         loss_chart = views.loss_figure(
-            model, report, schedule, DEFAULT_VIEW, title="t", large=False, height=315
+            model, report, schedule, view, title="t", large=False, height=315
         )
         return model_chart, loss_chart
 
@@ -282,6 +280,7 @@ def bench_profile(quick: bool) -> list[Result]:
     import importlib
 
     spent: dict[str, float] = {}
+    calls: dict[str, int] = {}
     originals = []
 
     def timed(label: str, function: Callable) -> Callable:
@@ -291,6 +290,7 @@ def bench_profile(quick: bool) -> list[Result]:
                 return function(*args, **kwargs)
             finally:
                 spent[label] = spent.get(label, 0.0) + time.perf_counter() - start
+                calls[label] = calls.get(label, 0) + 1
 
         return wrapper
 
@@ -308,6 +308,7 @@ def bench_profile(quick: bool) -> list[Result]:
         for _ in range(3):
             step.click().run()
         spent.clear()
+        calls.clear()
         for _ in range(clicks):
             step.click().run()
     finally:
@@ -318,7 +319,8 @@ def bench_profile(quick: bool) -> list[Result]:
     for _, _, label in PROFILED:
         ms = 1000 * spent.get(label, 0.0) / clicks
         share = f"{100 * spent.get(label, 0.0) / fragment:.0f}% of the body" if fragment else ""
-        results.append(Result("profile", f"profile: {label}", ms, "ms", share))
+        per_click = f"{calls.get(label, 0) / clicks:g} calls/click"
+        results.append(Result("profile", f"profile: {label}", ms, "ms", f"{share}, {per_click}"))
     return results
 
 
