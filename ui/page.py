@@ -45,6 +45,10 @@ _COMPACT_CSS = """
 /* Captions: Streamlit's faded grey measured 4.37:1 on white (WCAG AA asks 4.5); the text's
    own colour at 70% keeps them quieter than body text, at 6.4:1 (light) and 9:1 (dark). */
 [data-testid="stCaptionContainer"] { color: inherit !important; opacity: 0.7; }
+/* A focused text or number box shows it by a ring of its own (Streamlit only recolours the
+   box's border): inside the box, which clips what lies outside it. */
+.stApp input:focus-visible, .stApp textarea:focus-visible { outline: 2px solid #0072B2;
+  outline-offset: -2px; }
 /* The pin button shows its icon; its label (its accessible name) is for screen readers. */
 .st-key-w-train-pin button [data-testid="stMarkdownContainer"] { position: absolute;
   width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
