@@ -747,3 +747,13 @@ def test_chart_text_meets_wcag_aa_contrast(build, large):
     for background in backgrounds:
         for colour in text_colours(spec):
             assert contrast(colour, background) >= 4.5, (colour, background)
+
+
+def test_a_description_survives_autoplay_and_an_empty_one_is_refused():
+    spec = figures.describe(figures.loss_history(LOSSES), "Loss at iteration 119 is 0.6.")
+    figures.autoplay(spec, "loss:1", 30.0, redraw=False)
+    assert spec["layout"]["meta"]["description"] == "Loss at iteration 119 is 0.6."
+    assert spec["layout"]["meta"]["autoplay"]["token"] == "loss:1"
+    go.Figure(spec)  # still valid for plotly
+    with pytest.raises(ValueError, match="must not be empty"):
+        figures.describe(figures.loss_history(LOSSES), " ")

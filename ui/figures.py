@@ -500,11 +500,6 @@ def describe(spec: dict, sentence: str) -> dict:
     return spec
 
 
-def description(spec: dict) -> str | None:
-    """The text alternative :func:`describe` gave ``spec`` (None: none yet)."""
-    return spec["layout"].get("meta", {}).get("description")
-
-
 def _blend(proba: np.ndarray, n_classes: int) -> np.ndarray:
     """RGB image mixing the class colours by probability, lightened towards white."""
     colours = np.array(
