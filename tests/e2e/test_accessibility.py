@@ -236,3 +236,26 @@ def test_smooth_play_does_not_animate_with_reduced_motion(app_server, browser):
         assert chart_title(page, "w.train.model_chart") == f"From scratch, iteration {stopped:,}"
     finally:
         context.close()
+
+
+def test_the_audited_theme_is_the_only_one(app_server, browser):
+    """The contrast audited above holds in every theme the app can show: there is one.
+
+    Streamlit 1.67 offers Light and Dark in its settings menu only when the configuration
+    defines both (``[theme.light]`` and ``[theme.dark]``); .streamlit/config.toml sets one
+    custom light theme, and ``toolbarMode = "minimal"`` shows no settings menu. Neither a
+    device that prefers dark nor ``?embed_options=dark_theme`` changes it (measured here:
+    the page stays white, in the theme's own text colour)."""
+    context = browser.new_context(viewport=VIEWPORTS["laptop"], color_scheme="dark")
+    try:
+        page = open_page(context, f"{app_server.url}/Train?embed_options=dark_theme")
+        colours = page.evaluate(
+            """() => { const app = document.querySelector('[data-testid="stApp"]');
+                       const text = document.querySelector('[data-testid="stMarkdownContainer"] p');
+                       return [getComputedStyle(app).backgroundColor,
+                               getComputedStyle(text).color]; }"""
+        )
+        assert colours == ["rgb(255, 255, 255)", "rgb(27, 31, 36)"]  # config.toml's theme
+        assert page.locator('[data-testid="stMainMenu"]').count() == 0
+    finally:
+        context.close()
