@@ -9,6 +9,7 @@ and mode.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
@@ -27,6 +28,7 @@ from .browser import (
     open_page,
     query,
     runs,
+    wait_for_charts,
     wait_for_iteration_at_least,
     wait_for_no_run,
 )
@@ -36,7 +38,8 @@ pytestmark = pytest.mark.e2e
 VIEWPORTS = {"laptop": {"width": 1400, "height": 900}, "phone": {"width": 390, "height": 844}}
 MODES = {"normal": "", "classroom": "classroom=1"}
 # Every page under pages/ and the home page; each lesson's first step; the Live page as a
-# visitor finds it (start or join) and as the teacher's room once started.
+# visitor finds it (start or join), as the teacher's room once started, and as a student
+# following that room (with the run's charts).
 PAGES = [
     "",
     "Data",
@@ -97,6 +100,7 @@ def url_of(server, path: str, query: str) -> str:
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_no_serious_violations(app_server, browser, viewport, mode):
     context = browser.new_context(viewport=VIEWPORTS[viewport])
+    contexts = []
     found: dict[str, list[str]] = {}
     try:
         for path in PAGES:
@@ -117,8 +121,23 @@ def test_no_serious_violations(app_server, browser, viewport, mode):
                 violations = audit(page)
                 print(summary(where, violations))
                 found[where] = blocking(violations)
+                # A student's page (another browser: no teacher's cookie) with the run's charts.
+                heading = page.get_by_role("heading", name=re.compile(r"^Room [A-Z0-9]+$"))
+                code = heading.first.inner_text().removeprefix("Room ").strip()
+                student = browser.new_context(viewport=VIEWPORTS[viewport])
+                contexts.append(student)
+                follower = open_page(student, url_of(app_server, f"Live?room={code}", MODES[mode]))
+                follower.locator(".lab-chart").first.wait_for(timeout=30_000)
+                wait_for_charts(follower)
+                where = f"{viewport} {mode} /Live?room= (a student's page)"
+                check_chart_labels(follower)
+                violations = audit(follower)
+                print(summary(where, violations))
+                found[where] = blocking(violations)
             page.close()
     finally:
+        for other in contexts:
+            other.close()
         context.close()
     problems = {where: rows for where, rows in found.items() if rows}
     assert not problems, "\n".join(f"{w}:\n  " + "\n  ".join(r) for w, r in problems.items())
