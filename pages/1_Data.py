@@ -203,16 +203,20 @@ def body() -> None:
     page.show_event()
     dataset = lab.dataset
     chart_col, summary_col = st.columns([3, 1])
+    counts = views.class_counts(dataset)
     page.chart(
-        figures.data_scatter(
-            dataset.X,
-            dataset.y,
-            dataset.class_names,
-            dataset.feature_names,
-            held_out=dataset.test,
-            chosen=lab.view.point,
-            title=data_title(kind),
-            large=page.large(),
+        figures.describe(
+            figures.data_scatter(
+                dataset.X,
+                dataset.y,
+                dataset.class_names,
+                dataset.feature_names,
+                held_out=dataset.test,
+                chosen=lab.view.point,
+                title=data_title(kind),
+                large=page.large(),
+            ),
+            views.data_sentence(dataset, counts),
         ),
         key="w.data.chart",
         clickable=True,
@@ -220,7 +224,6 @@ def body() -> None:
     )
     with summary_col:
         st.subheader("Class counts", anchor=False)
-        counts = views.class_counts(dataset)
         st.dataframe({"class": list(counts), "points": list(counts.values())}, hide_index=True)
         if dataset.test.size:
             st.caption(f"{dataset.train.size:,} training points, {dataset.test.size:,} held out.")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import explain, page, path_figure, session, views
+from ui import explain, figures, page, path_figure, session, views
 from ui.lab import OPTIMUM_TOL
 from ui.services import CONVERGED_TOL, PATH_CS
 
@@ -44,20 +44,25 @@ def _path_section(lab, height: int) -> None:
         )
         return
     C = lab.settings.C
-    st.markdown(explain.regularization_path(path, C).text)
+    sentence = explain.regularization_path(path, C).text
+    st.markdown(sentence)
     held = path.has_holdout
+    # Its text alternative: the sentence above it, without the markdown's bold.
     page.chart(
-        path_figure.regularization_path(
-            path.Cs,
-            path.coef_norm,
-            path.train_accuracy,
-            path.train_log_loss,
-            path.holdout_accuracy if held else None,
-            path.holdout_log_loss if held else None,
-            current_C=C,
-            title="‖W‖, accuracy and log-loss against C",
-            large=page.large(),
-            height=height,
+        figures.describe(
+            path_figure.regularization_path(
+                path.Cs,
+                path.coef_norm,
+                path.train_accuracy,
+                path.train_log_loss,
+                path.holdout_accuracy if held else None,
+                path.holdout_log_loss if held else None,
+                current_C=C,
+                title="‖W‖, accuracy and log-loss against C",
+                large=page.large(),
+                height=height,
+            ),
+            "Regularization path: " + sentence.replace("**", ""),
         ),
         key="w.compare.path_chart",
     )
@@ -114,13 +119,16 @@ def body() -> None:
     two_dimensional = dataset.n_features == 2
     title = f"From scratch, iteration {report.n_iter:,}"
     page.chart(
-        views.model_figure(
-            lab.model,
-            dataset,
-            reference=reference,
-            title=title,
-            large=large,
-            height=height + (80 if two_dimensional else 0),
+        figures.describe(
+            views.model_figure(
+                lab.model,
+                dataset,
+                reference=reference,
+                title=title,
+                large=large,
+                height=height + (80 if two_dimensional else 0),
+            ),
+            views.model_sentence(report),
         ),
         key="w.compare.chart",
     )
@@ -129,14 +137,17 @@ def body() -> None:
         getattr(st, claim.level)(claim.text)
     speeds(report)
     page.chart(
-        views.loss_figure(
-            lab.model,
-            report,
-            lab.run.schedule,
-            lab.view,
-            title="Loss history against J*",
-            large=large,
-            height=height,
+        figures.describe(
+            views.loss_figure(
+                lab.model,
+                report,
+                lab.run.schedule,
+                lab.view,
+                title="Loss history against J*",
+                large=large,
+                height=height,
+            ),
+            views.loss_sentence(report, target=lab.view.show_target),
         ),
         key="w.compare.loss_chart",
     )

@@ -183,13 +183,18 @@ def temperature(report) -> None:
     )
     tempered = views.tempered(point.scores, value)
     page.chart(
-        figures.probability_bars(
-            point.proba,
-            tempered,
-            dataset.class_names,
-            temperature=value,
-            true_class=point.label,
-            large=page.large(),
+        figures.describe(
+            figures.probability_bars(
+                point.proba,
+                tempered,
+                dataset.class_names,
+                temperature=value,
+                true_class=point.label,
+                large=page.large(),
+            ),
+            views.bars_sentence(
+                f"Point {index}", dataset.class_names, point.proba, tempered, value
+            ),
         ),
         key="w.math.temperature",
     )

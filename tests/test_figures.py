@@ -5,6 +5,7 @@ every builder's spec is validated here, in both sizes.
 """
 
 import itertools
+import re
 
 import numpy as np
 import plotly.graph_objects as go
@@ -651,3 +652,108 @@ def test_sgd_on_the_gap_scale_draws_no_batch_losses_below_j_star():
     assert "mini-batch J_B" not in names and "full-batch J" in names
     for trace in spec["data"]:
         assert np.all(np.isfinite(np.asarray(trace["y"], dtype=float)))
+
+
+# ------------------------------------------------------------ contrast (WCAG 2.1 AA)
+# Chart text is SVG, which axe-core's color-contrast rule does not check (the e2e audit): every
+# text colour a spec sets (or the layout's font colour it inherits) against the chart's
+# background, by WCAG 2.1's relative luminance and contrast ratio.
+NAMED = {"white": (255, 255, 255), "black": (0, 0, 0)}
+
+
+def rgba(colour: str) -> tuple[tuple[float, float, float], float]:
+    colour = colour.strip().lower()
+    if colour in NAMED:
+        return NAMED[colour], 1.0
+    if colour.startswith("#"):
+        digits = colour[1:]
+        if len(digits) == 3:
+            digits = "".join(d * 2 for d in digits)
+        return tuple(int(digits[i : i + 2], 16) for i in (0, 2, 4)), 1.0
+    found = re.fullmatch(r"rgba?\(([^)]*)\)", colour)
+    assert found, f"a colour this test cannot read: {colour!r}"
+    parts = [float(p) for p in found.group(1).split(",")]
+    return tuple(parts[:3]), parts[3] if len(parts) == 4 else 1.0
+
+
+def luminance(rgb) -> float:
+    def channel(value: float) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(v) for v in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(text: str, background: str) -> float:
+    """WCAG 2.1's contrast ratio of ``text`` (blended over the background if translucent)."""
+    back, _ = rgba(background)
+    fore, alpha = rgba(text)
+    fore = tuple(alpha * f + (1 - alpha) * b for f, b in zip(fore, back, strict=True))
+    lighter, darker = sorted((luminance(fore), luminance(back)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def text_colours(spec) -> list[str]:
+    """Every colour of text in the spec: the layout's font, and each font, tick font, text
+    font or title font that sets a colour (one that does not inherits the layout's)."""
+    found = [spec["layout"]["font"]["color"]]
+
+    def walk(value, name=None):
+        if isinstance(value, dict):
+            if name in ("font", "tickfont", "textfont") and "color" in value:
+                colour = value["color"]
+                found.extend(colour if isinstance(colour, list) else [colour])
+            for key, item in value.items():
+                walk(item, key)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, name)
+
+    walk(spec)
+    return found
+
+
+def test_contrast_ratio_is_wcags():
+    assert contrast("#000000", "white") == pytest.approx(21)
+    assert contrast("#FFFFFF", "#FFFFFF") == pytest.approx(1)
+    assert contrast("#767676", "white") == pytest.approx(4.54, abs=0.01)  # the AA grey
+
+
+CONTRAST_BUILDERS = {
+    **BUILDERS,
+    "landscape": lambda large: landscape(0.3, large),
+    "bars": lambda large: figures.probability_bars(
+        np.array([0.2, 0.5, 0.3]),
+        np.array([0.1, 0.7, 0.2]),
+        NAMES,
+        temperature=0.5,
+        true_class=1,
+        large=large,
+    ),
+    "simplex": lambda large: figures.probability_simplex(
+        proba_table(30), np.arange(30) % 3, NAMES, title="Simplex", large=large
+    ),
+}
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["normal", "large"])
+@pytest.mark.parametrize("build", CONTRAST_BUILDERS.values(), ids=CONTRAST_BUILDERS.keys())
+def test_chart_text_meets_wcag_aa_contrast(build, large):
+    spec = build(large)
+    layout = spec["layout"]
+    # The app draws every chart on white, in either Streamlit theme (no template).
+    backgrounds = {layout["paper_bgcolor"], layout.get("plot_bgcolor", layout["paper_bgcolor"])}
+    for background in backgrounds:
+        for colour in text_colours(spec):
+            assert contrast(colour, background) >= 4.5, (colour, background)
+
+
+def test_a_description_survives_autoplay_and_an_empty_one_is_refused():
+    spec = figures.describe(figures.loss_history(LOSSES), "Loss at iteration 119 is 0.6.")
+    figures.autoplay(spec, "loss:1", 30.0, redraw=False)
+    assert spec["layout"]["meta"]["description"] == "Loss at iteration 119 is 0.6."
+    assert spec["layout"]["meta"]["autoplay"]["token"] == "loss:1"
+    go.Figure(spec)  # still valid for plotly
+    with pytest.raises(ValueError, match="must not be empty"):
+        figures.describe(figures.loss_history(LOSSES), " ")

@@ -91,6 +91,11 @@ const draw = async (gd, figure, data) => {
   // mode toggled), Streamlit left the component's container at 0 px and the chart overflowed
   // it (drawn, but with an empty box that layout and hit tests see).
   if (figure.layout && figure.layout.height) gd.style.height = figure.layout.height + 'px';
+  // The chart's text alternative (ui.figures.describe): one sentence of the numbers on
+  // screen, read by a screen reader in place of the SVG's scattered tick labels.
+  const meta = (figure.layout && figure.layout.meta) || {};
+  gd.setAttribute('role', 'img');
+  gd.setAttribute('aria-label', meta.description || data.name);
   const figureNow = {data: figure.data, layout: figure.layout, frames: figure.frames || [],
                      config: config(Plotly)};
   if (gd.labWasAnimated && !animated) {
@@ -116,9 +121,12 @@ const draw = async (gd, figure, data) => {
       gd.labSetTrigger('point', row);
     });
   }
-  // Smooth Play (ui.figures.autoplay): play the frames once per token.
+  // Smooth Play (ui.figures.autoplay): play the frames once per token; not where the reader
+  // asked for reduced motion (prefers-reduced-motion: the figure's own data is the last
+  // frame, so the chart steps from tick to tick, as the Play speed's caption says).
   const play = figure.layout.meta && figure.layout.meta.autoplay;
-  if (play && gd.labPlayed !== play.token) {
+  const still = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+  if (play && !still && gd.labPlayed !== play.token) {
     gd.labPlayed = play.token;
     gd.labAnimating = play.token;
     Plotly.animate(gd, null, {frame: {duration: play.frame_ms, redraw: play.redraw},
@@ -147,7 +155,13 @@ export default function ({ data, parentElement, setTriggerValue }) {
     .finally(() => pending(-1));
 }
 """
-_CSS = ".lab-chart { width: 100%; }"
+# The mode bar (the two download buttons) exists only while a pointer hovers the chart, as
+# plotly shows it: not there, a keyboard's Tab stopped on two buttons it could not see (plotly
+# hides them by opacity), and a screen reader found them inside the chart's image
+# (role="img", whose parts are presentational: axe's nested-interactive).
+_CSS = """.lab-chart { width: 100%; }
+.lab-chart .modebar-container { display: none; }
+.lab-chart:hover .modebar-container { display: block; }"""
 
 
 # The partial bundle's own version and trace types (its README, npm plotly.js-cartesian-dist-min).

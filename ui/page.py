@@ -42,6 +42,16 @@ _COMPACT_CSS = """
 .st-key-home-start a { background: #0072B2; border-radius: 0.5rem; padding: 0.45rem 1rem; }
 .st-key-home-start a p, .st-key-home-start a span { color: white !important; }
 [data-testid="stAlert"] > div { padding-top: 0.4rem; padding-bottom: 0.4rem; }
+/* Captions: Streamlit's faded grey measured 4.37:1 on white (WCAG AA asks 4.5); the text's
+   own colour at 70% keeps them quieter than body text, at 6.4:1 (light) and 9:1 (dark). */
+[data-testid="stCaptionContainer"] { color: inherit !important; opacity: 0.7; }
+/* A focused text or number box shows it by a ring of its own (Streamlit only recolours the
+   box's border): inside the box, which clips what lies outside it. */
+.stApp input:focus-visible, .stApp textarea:focus-visible { outline: 2px solid #0072B2;
+  outline-offset: -2px; }
+/* The pin button shows its icon; its label (its accessible name) is for screen readers. */
+.st-key-w-train-pin button [data-testid="stMarkdownContainer"] { position: absolute;
+  width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 @media (max-width: 640px) {
   .block-container { padding: 3.6rem 0.75rem 1rem 0.75rem !important; }
   [data-testid="stLayoutWrapper"]:has(> .st-key-train-settings) { order: 2; }
@@ -92,6 +102,12 @@ if (!window.labHistoryShim) {
   // Pause is pressed while Play redraws the area several times a second: a click whose
   // button is redrawn between the press and the release is lost (measured: 1 in 5). Pause
   // acts on the press itself (its effect is fixed, so a second trigger changes nothing).
+  // A formula wider than its column scrolls sideways (.katex-display): a keyboard reaches it
+  // (Tab) to scroll it with the arrow keys, as a mouse does with the scroll bar.
+  const focusFormulas = () => document.querySelectorAll('.katex-display:not([tabindex])')
+    .forEach((formula) => formula.setAttribute('tabindex', '0'));
+  new MutationObserver(focusFormulas).observe(document.body, {subtree: true, childList: true});
+  focusFormulas();
   document.addEventListener('pointerdown', (event) => {
     const pause = event.target.closest && event.target.closest('.st-key-w-train-pause button');
     if (pause && event.button === 0 && !pause.disabled) { pause.click(); }
@@ -249,7 +265,11 @@ def sidebar_badge() -> None:
     st.markdown(f"**Live: Room {teaching.code}**")
     base = base_url()
     if base is not None:
-        st.image(qr.join_qr_svg(base, teaching.code, scale=_SIDEBAR_QR_SCALE), width=110)
+        st.image(
+            qr.join_qr_svg(base, teaching.code, scale=_SIDEBAR_QR_SCALE),
+            width=110,
+            alt=qr.alt_text(base, teaching.code),
+        )
 
     @st.fragment(run_every=2 * live.POLL_SECONDS)
     def count() -> None:

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .figures import FONT_SIZE, LINE_WIDTH, PALETTE, _axis, _layout
+from .figures import FONT_SIZE, LINE_WIDTH, PALETTE, TEXT_SHADE, _axis, _layout
 
 # The panels from the top (their y axes' titles), and the gap between two, a share of the
 # plot's height.
@@ -192,7 +192,7 @@ def regularization_path(
             "yanchor": "top",
             "yshift": -4,
             "showarrow": False,
-            "font": {"size": size - 1, "color": MARK_COLOUR},
+            "font": {"size": size - 1, "color": TEXT_SHADE[MARK_COLOUR]},
             "bgcolor": "white",
         }
     ]

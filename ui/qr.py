@@ -73,3 +73,8 @@ def join_qr_svg(base_url: str, code: str, *, scale: int = DEFAULT_SCALE) -> str:
         title=f"Join Softmax Lab room {code}",
     )
     return out.getvalue().decode("utf-8")
+
+
+def alt_text(base_url: str, code: str) -> str:
+    """What a screen reader says for the QR code image: the room and the link it opens."""
+    return f"QR code that opens room {code}: {join_link(base_url, code)}"

@@ -120,7 +120,11 @@ def teacher_room(teaching: live.Teaching) -> None:
     left, right = st.columns([1, 2])
     with left:
         if base is not None:
-            st.image(qr.join_qr_svg(base, teaching.code, scale=PAGE_QR_SCALE), width=260)
+            st.image(
+                qr.join_qr_svg(base, teaching.code, scale=PAGE_QR_SCALE),
+                width=260,
+                alt=qr.alt_text(base, teaching.code),
+            )
     with right:
         st.markdown(
             "Students scan the code or open this link on a phone or laptop. They see your run "

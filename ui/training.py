@@ -11,7 +11,7 @@ import streamlit as st
 
 from . import escape, explain, export, figures, live, page, session, views
 from .escape import plain
-from .lab import OPTIMUM_TOL, Lab
+from .lab import OPTIMUM_TOL, PLAY_SPEEDS, Lab
 from .report import format_change, format_number, format_rate
 from .settings import (
     BATCH_RANGE,
@@ -130,6 +130,13 @@ def more_settings() -> None:
             "30, two seconds' steps at a time, animated by the browser; turbo 50, drawn five at "
             "a time.",
         )
+        if session.lab().view.speed == "smooth":
+            seconds = PLAY_SPEEDS["smooth"][0]
+            st.caption(
+                f"Smooth animates each {seconds:g} seconds' steps. Where the device asks for "
+                f"reduced motion (an accessibility setting), the charts do not animate: they "
+                f"show each tick's last step, every {seconds:g} seconds."
+            )
 
 
 def take_home(*, popover: bool = False) -> None:
@@ -374,8 +381,10 @@ def loss_controls() -> None:
             label_visibility="collapsed",
             **session.widget("w.view.window"),
         )
+        # Its label is its accessible name (icon-only, Streamlit names it "push_pin icon"),
+        # shown to screen readers only (ui.page's CSS): the row has no room for the word.
         st.button(
-            "",
+            "Pin this run",
             key="w.train.pin",
             icon=":material/push_pin:",
             **session.action("pin"),
@@ -465,15 +474,18 @@ def point_panel(report, large: bool) -> None:
             **session.action("choose_point", None),
         )
     page.chart(
-        figures.probability_bars(
-            point.proba,
-            point.proba,
-            names,
-            temperature=1.0,
-            true_class=point.label,
-            title=f"Point {point_index}'s probabilities",
-            large=large,
-            height=260,
+        figures.describe(
+            figures.probability_bars(
+                point.proba,
+                point.proba,
+                names,
+                temperature=1.0,
+                true_class=point.label,
+                title=f"Point {point_index}'s probabilities",
+                large=large,
+                height=260,
+            ),
+            views.bars_sentence(f"Point {point_index}", names, point.proba, point.proba, 1.0),
         ),
         key="w.train.point_bars",
         container=bars_col,

@@ -35,7 +35,7 @@ from softmax_core.diagnostics import design_curvature
 
 from . import data as datasets
 from . import explain, figures
-from .report import Reference, RunReport
+from .report import Reference, RunReport, format_number
 from .settings import Schedule, View
 
 if TYPE_CHECKING:  # ui.lab imports this module
@@ -175,6 +175,7 @@ def model_chart(
         chosen=view.point,
         frames=earlier,
     )
+    figures.describe(spec, model_sentence(report))
     if frames is None:
         return spec
     return animated(spec, "model", frames.token, len(frames.iterations), seconds)
@@ -207,9 +208,28 @@ def loss_chart(
         height=height,
         animate_from=None if frames is None else frames.iterations[0],
     )
+    figures.describe(spec, loss_sentence(report, target=view.show_target))
     if frames is None:
         return spec
     return animated(spec, "loss", frames.token, len(frames.iterations), seconds)
+
+
+def loss_sentence(report: RunReport, *, target: bool) -> str:
+    """The loss chart's text alternative: the run's loss at its iteration, as the metrics
+    show them, and the target J* when the chart draws it (``target``)."""
+    sentence = f"Loss at iteration {report.n_iter:,} is {format_number(report.loss)}"
+    if target and report.reference_loss is not None:
+        sentence += f"; the target J* is {format_number(report.reference_loss)}"
+    return sentence + "."
+
+
+def model_sentence(report: RunReport) -> str:
+    """The model chart's text alternative: the iteration, the training accuracy and the
+    loss, as the metrics show them."""
+    return (
+        f"From scratch, iteration {report.n_iter:,}: accuracy {report.accuracy:.1%} on the "
+        f"training points, loss {format_number(report.loss)}."
+    )
 
 
 def rate_changes(schedule: Schedule) -> list[int]:
@@ -262,6 +282,33 @@ def _batch_losses(model: SoftmaxRegression, report: RunReport) -> dict:
 def class_counts(dataset: datasets.Dataset) -> dict[str, int]:
     counts = np.bincount(dataset.y, minlength=dataset.n_classes)
     return {name: int(count) for name, count in zip(dataset.class_names, counts, strict=True)}
+
+
+def data_sentence(dataset: datasets.Dataset, counts: dict[str, int]) -> str:
+    """The Data chart's text alternative: how many points of each class (``counts``, the
+    table beside it), and how many are held out."""
+    classes = ", ".join(f"{count:,} of class {name}" for name, count in counts.items())
+    features = " and ".join(dataset.feature_names)
+    sentence = f"{len(dataset.y):,} points over {features}: {classes}"
+    if dataset.test.size:
+        sentence += f"; {dataset.test.size:,} of them held out"
+    return sentence + "."
+
+
+def bars_sentence(
+    who: str, names: Sequence[str], proba: np.ndarray, tempered: np.ndarray, temperature: float
+) -> str:
+    """A probability-bars chart's text alternative (``figures.probability_bars``): ``who``'s
+    probability of each class, to the four decimals its bars' hover labels show, and at
+    ``temperature`` when it is not 1."""
+
+    def listed(values: np.ndarray) -> str:
+        return ", ".join(f"{name} {value:.4f}" for name, value in zip(names, values, strict=True))
+
+    sentence = f"{who}'s probabilities: {listed(proba)}"
+    if temperature != 1:
+        sentence += f"; at temperature T = {temperature:g}: {listed(tempered)}"
+    return sentence + "."
 
 
 def csv_text(dataset: datasets.Dataset, label_name: str = "label") -> str:
@@ -609,6 +656,11 @@ def model_panel_figure(lab: Lab, report: RunReport, *, large: bool, height: int)
             large=large,
             height=height,
         )
+        figures.describe(
+            spec,
+            f"Every point's probabilities on the simplex, iteration {report.n_iter:,}: "
+            f"accuracy {report.accuracy:.1%} on the training points.",
+        )
         return PanelFigure("w.train.simplex", spec, clickable=True)
     if view.panel == "landscape":
         directions, optimum = lab.plane()
@@ -625,6 +677,11 @@ def model_panel_figure(lab: Lab, report: RunReport, *, large: bool, height: int)
             height=height,
         )
         caption = None if large else explain.landscape_caption(directions.eigenvalues[1], offsets)
+        figures.describe(
+            spec,
+            f"Loss landscape around the current point and the path so far, iteration "
+            f"{report.n_iter:,}: the loss J is {format_number(report.loss)}.",
+        )
         return PanelFigure("w.train.landscape", spec, clickable=False, caption=caption)
     spec = model_chart(
         lab.model,

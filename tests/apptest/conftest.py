@@ -1512,6 +1512,12 @@ def check_consistency(at: AppTest) -> None:
     """
     assert_ok(at)
     assert_charts_finite(at)
+    # Every chart has its text alternative (ui.figures.describe; test_chart_text checks
+    # its numbers).
+    described = {
+        key: f["layout"].get("meta", {}).get("description") for key, f in charts(at).items()
+    }
+    assert all(described.values()), described
     state = expected(at)
     model = state.model
     assert model.n_iter_ == state.n_iter  # the link replays to its own iteration
