@@ -420,3 +420,19 @@ def upload(page, name: str, data: bytes) -> None:
             files=[{"name": name, "mimeType": "text/csv", "buffer": data}]
         ),
     )
+
+
+# Counts the animation frames plotly draws on the chart of a key (its CSS form, as in
+# ``w-train-model_chart``) in ``window.labFrames``, across the chart's remounts.
+COUNT_FRAMES = """key => {
+  window.labFrames = 0;
+  const hook = () => {
+    for (const gd of document.querySelectorAll('.st-key-' + key + ' .js-plotly-plot')) {
+      if (gd.labCounted || !gd.on) continue;
+      gd.labCounted = true;
+      gd.on('plotly_animatingframe', () => { window.labFrames += 1; });
+    }
+  };
+  new MutationObserver(hook).observe(document.body, {subtree: true, childList: true});
+  hook();
+}"""

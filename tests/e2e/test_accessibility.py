@@ -18,6 +18,7 @@ from axe_playwright_python.sync_playwright import Axe
 from ui.lessons import LESSONS
 
 from .browser import (
+    COUNT_FRAMES,
     act,
     button,
     chart_title,
@@ -220,21 +221,6 @@ def test_the_lecture_runs_by_keyboard_alone(app_server, browser):
         context.close()
 
 
-# Counts the animation frames plotly draws on the model chart (as tests/e2e/test_play.py).
-_COUNT_FRAMES = """() => {
-  window.labFrames = 0;
-  const hook = () => {
-    for (const gd of document.querySelectorAll('.st-key-w-train-model_chart .js-plotly-plot')) {
-      if (gd.labCounted || !gd.on) continue;
-      gd.labCounted = true;
-      gd.on('plotly_animatingframe', () => { window.labFrames += 1; });
-    }
-  };
-  new MutationObserver(hook).observe(document.body, {subtree: true, childList: true});
-  hook();
-}"""
-
-
 def test_smooth_play_does_not_animate_with_reduced_motion(app_server, browser):
     context = browser.new_context(viewport=VIEWPORTS["laptop"], reduced_motion="reduce")
     try:
@@ -245,7 +231,7 @@ def test_smooth_play_does_not_animate_with_reduced_motion(app_server, browser):
         assert "the charts do not animate" in caption.first.inner_text()
         page.keyboard.press("Escape")
         page.locator('[data-testid="stPopoverBody"]').wait_for(state="hidden")
-        page.evaluate(_COUNT_FRAMES)
+        page.evaluate(COUNT_FRAMES, "w-train-model_chart")
         button(page, "w.train.play").click()
         button(page, "w.train.pause").wait_for(timeout=10_000)
         wait_for_iteration_at_least(page, 120)  # two ticks of 60 steps drawn

@@ -7,6 +7,7 @@ import math
 import pytest
 
 from .browser import (
+    COUNT_FRAMES,
     act,
     button,
     chart_title,
@@ -19,20 +20,6 @@ from .browser import (
 
 pytestmark = pytest.mark.e2e
 
-# Counts the animation frames plotly draws on a chart, across the chart's remounts.
-_COUNT_FRAMES = """key => {
-  window.labFrames = 0;
-  const hook = () => {
-    for (const gd of document.querySelectorAll('.st-key-' + key + ' .js-plotly-plot')) {
-      if (gd.labCounted || !gd.on) continue;
-      gd.labCounted = true;
-      gd.on('plotly_animatingframe', () => { window.labFrames += 1; });
-    }
-  };
-  new MutationObserver(hook).observe(document.body, {subtree: true, childList: true});
-  hook();
-}"""
-
 
 def solid_curves(page) -> list[list[float]]:
     traces = chart_traces(page, "w.train.model_chart")
@@ -44,7 +31,7 @@ def test_smooth_play_animates_and_lands_on_the_run(app_server, browser, data):
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     try:
         page = open_page(context, f"{app_server.url}/Train?{data}lr=auto&speed=smooth")
-        page.evaluate(_COUNT_FRAMES, "w-train-model_chart")
+        page.evaluate(COUNT_FRAMES, "w-train-model_chart")
         button(page, "w.train.play").click()
         button(page, "w.train.pause").wait_for(timeout=10_000)
         # A whole tick animated (60 steps over 1.8 s, about 30 frames a second), and more.
