@@ -139,19 +139,33 @@ def more_settings() -> None:
             )
 
 
+# The expanders below the charts keep their state and are drawn only while open: every Step
+# would otherwise send their contents again, and a closed page would load the code block's
+# script (the largest of the first load, for two links nobody has opened yet).
+TAKE_HOME_KEY, SHARE_KEY = "w.train.take_home", "w.train.share"
+
+
+def _drawn_when_open(key: str) -> dict:
+    return {"key": key, "on_change": "rerun"}
+
+
 def take_home(*, popover: bool = False) -> None:
     """The run on screen as files: a notebook, a script and the run as JSON (each built only
     when someone downloads it: the page pays for a copy of the model's state, not for the
     files), and the way to open a saved run. In an expander below the charts (the Train
-    page), or in a ``popover`` (a lesson step's header row)."""
-    files = session.lab().take_home()
-    refusal = export.code_refusal(files.spec.settings)  # an SGD run: the JSON file only
+    page), drawn only while it is open, or in a ``popover`` (a lesson step's header row)."""
     if popover:
         holder = st.popover(
             "Take home", icon=":material/download:", help="This run as a notebook, a script or JSON"
         )
     else:
-        holder = st.expander("Take this run home", icon=":material/download:")
+        holder = st.expander(
+            "Take this run home", icon=":material/download:", **_drawn_when_open(TAKE_HOME_KEY)
+        )
+        if not holder.open:
+            return
+    files = session.lab().take_home()
+    refusal = export.code_refusal(files.spec.settings)  # an SGD run: the JSON file only
     with holder, st.container(horizontal=not popover, vertical_alignment="center"):
         st.download_button(
             "Download notebook",
@@ -494,9 +508,11 @@ def point_panel(report, large: bool) -> None:
 
 def parameters(report) -> None:
     lab = session.lab()
-    # An Arrow table goes to the browser as it is; a dict would pass through pandas first.
+    # An Arrow table goes to the browser as it is; a dict would pass through pandas first. A
+    # static table of a few rows, not the interactive grid: each Step redraws it, and the
+    # grid's scripts were a fifth of the page's first load.
     table = views.parameter_table(lab.model, lab.dataset.class_names)
-    st.dataframe(pyarrow.table(table), hide_index=True)
+    st.table(pyarrow.table(table), hide_index=True)
     after = (
         "an SGD step goes against one mini-batch's gradient instead: the Math page shows both"
         if report.solver == "sgd"
@@ -509,9 +525,12 @@ def share_links() -> None:
     base = str(st.context.url or "").split("?")[0]
     if not base:
         return
+    holder = st.expander("Share this run", **_drawn_when_open(SHARE_KEY))
+    if not holder.open:
+        return
     lab = session.lab()
     presenter, students = lab.share_links(base)
-    with st.expander("Share this run"):
+    with holder:
         st.caption("For students (normal view):")
         st.code(students, language=None, wrap_lines=True)
         if lab.classroom:

@@ -525,13 +525,13 @@ def run_state(at: AppTest) -> dict:
     another session): the link's run, the summary, the metrics, the loss chart's line and
     the parameter table (none in classroom mode)."""
     x, y = loss_line(chart_data(at, "w.train.loss_chart"))
-    tables = [d for d in at.dataframe if d.value.columns[0] == "class"]
+    parameter_tables = class_tables(at)
     return {
         "run": expected(at).run_query,
         "summary": summary(at),
         "metrics": {m.label: m.value for m in at.metric},
         "losses": (x.copy(), y.copy()),
-        "parameters": parameters_shown(at) if tables else {},
+        "parameters": parameters_shown(at) if parameter_tables else {},
     }
 
 
@@ -741,8 +741,18 @@ def title(at: AppTest) -> str:
     return titles[0]
 
 
+def tables(at: AppTest, first_column: str) -> list:
+    """The values of the tables whose first column is ``first_column``: interactive ones
+    (``st.dataframe``) and static ones (``st.table``, the Train page's parameters)."""
+    return [t.value for t in [*at.dataframe, *at.table] if t.value.columns[0] == first_column]
+
+
+def class_tables(at: AppTest) -> list:
+    return tables(at, "class")
+
+
 def dataframe(at: AppTest, first_column: str = "class"):
-    found = [d.value for d in at.dataframe if d.value.columns[0] == first_column]
+    found = tables(at, first_column)
     assert len(found) == 1
     return found[0]
 
@@ -1326,7 +1336,7 @@ def _check_train(at: AppTest, state: Expected, controls: frozenset[str] = EVERY_
     if has_button(at, PLAY):
         assert at.button(key=PLAY).disabled == (model.diverged_ or n_iter >= current.max_iter)
     if "more" not in controls:
-        assert not [d for d in at.dataframe if d.value.columns[0] == "class"]
+        assert not class_tables(at)
         return
     _check_point_panel(at, state)
     # The parameter table (hidden in classroom mode): W, b and the gradient where W is.
@@ -1339,7 +1349,7 @@ def _check_train(at: AppTest, state: Expected, controls: frozenset[str] = EVERY_
         np.testing.assert_array_equal(table["b"], model.intercept_)
         np.testing.assert_array_equal(table["∂J/∂b"], model.grad_intercept_)
     else:
-        assert not [d for d in at.dataframe if d.value.columns[0] == "class"]
+        assert not class_tables(at)
 
 
 def cross_entropy_here(fitted, X: np.ndarray, y: np.ndarray) -> float:

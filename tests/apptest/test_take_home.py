@@ -17,7 +17,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from ui import export
+from ui import export, training
 from ui.report import format_number
 
 from .conftest import (
@@ -50,13 +50,24 @@ NOTEBOOK, SCRIPT, JSON = "w.export.notebook", "w.export.script", "w.export.json"
 OPENER = "w.data.open_run."  # and a number: the key changes after each file
 
 
+def open_take_home(at) -> None:
+    """Open "Take this run home" below the charts (its contents are drawn only while it is
+    open), as a reader's click does: the expander's own key, then a rerun."""
+    if not any(b.key == NOTEBOOK for b in at.download_button):
+        at.session_state[training.TAKE_HOME_KEY] = True
+        at.run()
+        assert_ok(at)
+
+
 def download(at, key: str, downloads) -> str:
+    open_take_home(at)
     button = at.download_button(key=key)
     return downloads(button)
 
 
 def files(at, downloads) -> dict[str, str]:
     """The three downloads of the page as drawn: their labels, then their contents."""
+    open_take_home(at)
     labels = {b.key: b.label for b in at.download_button}
     assert labels == {
         NOTEBOOK: "Download notebook",
@@ -138,6 +149,8 @@ def test_a_download_is_the_run_as_the_page_drew_it(downloads):
     """The files are built when someone asks, from the run as it was drawn: a step taken
     since (the next rerun draws new buttons) does not change what the old ones hold."""
     at = open_app({"lr": "auto", "iter": "12"}, TRAIN)
+    assert not at.download_button  # drawn only while "Take this run home" is open
+    open_take_home(at)
     before = at.download_button(key=JSON)
     loss_before = metric(at, "Loss J")
     click(at, STEP)
@@ -211,6 +224,7 @@ def test_an_sgd_run_goes_home_as_json_and_says_why_not_as_code(downloads):
     first = open_app(link, TRAIN)
     why = export.code_refusal(expected(first).settings)
     assert why is not None
+    open_take_home(first)
     for key in (NOTEBOOK, SCRIPT):  # nothing to click that would fail
         assert first.download_button(key=key).disabled
     assert why.capitalize() + "." in [plain(c.value) for c in first.caption]
