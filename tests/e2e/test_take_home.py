@@ -118,7 +118,15 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 @pytest.mark.parametrize("chart", ["w.train.loss_chart", "w.train.model_chart"])
 def test_each_chart_downloads_as_png_and_svg_for_slides(app_server, context, tmp_path, chart):
+    fetched = []
+    context.on("request", lambda r: fetched.append(r.url) if "plotly-cartesian" in r.url else None)
     page = open_page(context, f"{app_server.url}/Train?iter=30")
+    # The page starts plotly.js early (ui.live_chart.preload_script) and both charts use that
+    # same load.
+    assert len(fetched) == 1, fetched
+    # Redrawn by a step: Plotly.react is given no config then, and the mode bar stays.
+    click(page, "w.train.step")
+    wait_for_iteration(page, 31)
     plot = page.locator(f".st-key-{chart.replace('.', '-')} .js-plotly-plot")
     name = "softmax-lab-" + chart.removeprefix("w.").replace(".", "-")
     plot.hover()  # the mode bar shows on hover, with the two image buttons only
