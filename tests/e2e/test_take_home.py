@@ -152,3 +152,19 @@ def test_each_chart_downloads_as_png_and_svg_for_slides(app_server, context, tmp
     )
     assert title.split("<")[0].strip() in text  # the chart itself, its title included
     no_exception(page)
+
+
+def test_share_this_run_stays_open_and_its_link_follows_each_step(app_server, context):
+    # Drawn only while open (ui.training): opened, it stays open through a Step, and its
+    # link is the run after that step.
+    page = open_page(context, f"{app_server.url}/Train?iter=30")
+    links = page.locator('[data-testid="stCode"]')
+    assert links.count() == 0
+    page.get_by_text("Share this run").click()
+    links.filter(has_text="iter=30").wait_for()
+    click(page, "w.train.step")
+    wait_for_iteration(page, 31)
+    links.filter(has_text="iter=31").wait_for()
+    wait_until_idle(page)
+    assert links.filter(has_text="iter=30").count() == 0
+    no_exception(page)
