@@ -125,12 +125,3 @@ def test_nothing_in_the_chart_module_writes_to_disk():
     source = Path(live_chart.__file__).read_text()
     for writer in ("shutil", "write_bytes", "write_text", "mkdir", "open(", "os.replace"):
         assert writer not in source
-
-
-def test_the_page_starts_loading_plotly_with_the_charts_own_loader():
-    # One promise for the page's early start and every chart (window.labPlotly): the same
-    # loader, and the same file under the app's base path, so plotly.js is fetched once.
-    script = live_chart.preload_script()
-    assert script.startswith("<script>{") and script.endswith("}</script>")
-    assert live_chart._LOAD_JS in script and live_chart._JS.startswith(live_chart._LOAD_JS)
-    assert f'load("{live_chart.plotly_js_url()}")' in script

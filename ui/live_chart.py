@@ -19,7 +19,6 @@ read-only checkout, and the versioned name lets browsers cache it.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,9 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 STATIC = ROOT / "static"
 
 _HTML = '<div class="lab-chart"></div>'
-# plotly.js, loaded once per page as a classic script: by the first chart that mounts, or
-# earlier by :func:`preload_script` (the same promise, so it is fetched once either way).
-_LOAD_JS = """
+# Loaded as an ES module by Streamlit; its default export runs at mount and whenever the data
+# changes, with the same parent element.
+_JS = """
 const load = (url) => {
   if (window.Plotly) return Promise.resolve(window.Plotly);
   if (!window.labPlotly) {
@@ -53,12 +52,6 @@ const load = (url) => {
   }
   return window.labPlotly;
 };
-"""
-# Loaded as an ES module by Streamlit; its default export runs at mount and whenever the data
-# changes, with the same parent element.
-_JS = (
-    _LOAD_JS
-    + """
 
 // Charts for slides: on hover, a mode bar of two buttons only, which download the chart as a
 // PNG or an SVG of 1920x1080 pixels (laid out at 960x540 and drawn at scale 2, so that text
@@ -165,7 +158,6 @@ export default function ({ data, parentElement, setTriggerValue }) {
     .finally(() => pending(-1));
 }
 """
-)
 # The mode bar (the two download buttons) exists only while a pointer hovers the chart, as
 # plotly shows it: not there, a keyboard's Tab stopped on two buttons it could not see (plotly
 # hides them by opacity), and a screen reader found them inside the chart's image
@@ -208,15 +200,6 @@ def plotly_js_url(base_path: str = "") -> str:
 
 def _plotly_url() -> str:
     return plotly_js_url(st.get_option("server.baseUrlPath"))
-
-
-def preload_script() -> str:
-    """A ``<script>`` that starts loading plotly.js at once, for a page's first element: a
-    chart's component mounts only once the page's script has drawn everything above it,
-    and on a first load the browser was idle on the network until then (measured: plotly.js
-    was fetched 1.2 s after the component's own script)."""
-    start = f"load({json.dumps(_plotly_url())}).catch(() => {{}});"  # a chart retries
-    return f"<script>{{{_LOAD_JS}{start}}}</script>"
 
 
 _component = st.components.v2.component(

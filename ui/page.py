@@ -187,7 +187,7 @@ def setup(title: str) -> st.delta_generator.DeltaGenerator:
         initial_sidebar_state="collapsed" if lab.classroom else "auto",
     )
     st.html(_COMPACT_CSS + (_CLASSROOM_CSS if lab.classroom else ""))
-    st.html(_HISTORY_SHIM + live_chart.preload_script(), unsafe_allow_javascript=True)
+    st.html(_HISTORY_SHIM, unsafe_allow_javascript=True)
     _rerun_after_reconnect()
     slot = _sidebar()
     if lab.notices:

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 import ui.settings
 from softmax_core import SoftmaxRegression, make_noisy_classes
 from softmax_core.solvers import SECONDS_PER_FLOP
+from ui import training
 from ui.settings import QUOTE_LENGTH, Settings, from_query
 
 from .conftest import (
@@ -227,6 +228,8 @@ def test_share_links_hold_the_run_for_students_and_the_presenter(classroom):
     if classroom:
         at.query_params["classroom"] = "1"
     at.switch_page(TRAIN).run()
+    assert not at.code  # "Share this run" draws its links only while open
+    at.session_state[training.SHARE_KEY] = True
     click(at, STEP10)
     links = [code.value for code in at.code]
     assert len(links) == (2 if classroom else 1)

@@ -121,9 +121,7 @@ def test_each_chart_downloads_as_png_and_svg_for_slides(app_server, context, tmp
     fetched = []
     context.on("request", lambda r: fetched.append(r.url) if "plotly-cartesian" in r.url else None)
     page = open_page(context, f"{app_server.url}/Train?iter=30")
-    # The page starts plotly.js early (ui.live_chart.preload_script) and both charts use that
-    # same load.
-    assert len(fetched) == 1, fetched
+    assert len(fetched) == 1, fetched  # both charts share one load of plotly.js
     # Redrawn by a step: Plotly.react is given no config then, and the mode bar stays.
     click(page, "w.train.step")
     wait_for_iteration(page, 31)
