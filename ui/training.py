@@ -166,6 +166,7 @@ def take_home(*, popover: bool = False) -> None:
             return
     files = session.lab().take_home()
     refusal = export.code_refusal(files.spec.settings)  # an SGD run: the JSON file only
+    why_not = None if refusal is None else escape.markdown(refusal.capitalize() + ".")
     with holder, st.container(horizontal=not popover, vertical_alignment="center"):
         st.download_button(
             "Download notebook",
@@ -179,7 +180,7 @@ def take_home(*, popover: bool = False) -> None:
             help="A Jupyter notebook that rebuilds this run twice, with the seed note's own "
             "NumPy loop and with softmax_core: both print the final loss and draw the charts."
             if refusal is None
-            else escape.markdown(refusal.capitalize() + "."),
+            else why_not,
         )
         st.download_button(
             "Download script",
@@ -192,7 +193,7 @@ def take_home(*, popover: bool = False) -> None:
             disabled=refusal is not None,
             help=f"The same as a Python script: python {export.SCRIPT_NAME}"
             if refusal is None
-            else escape.markdown(refusal.capitalize() + "."),
+            else why_not,
         )
         st.download_button(
             "Download run (JSON)",
@@ -206,9 +207,9 @@ def take_home(*, popover: bool = False) -> None:
             "file inside): open it on the Data page to get this run back.",
         )
         st.page_link("pages/1_Data.py", label="Open a saved run (Data page)")
-    if refusal is not None:
+    if why_not is not None:
         with holder:
-            st.caption(escape.markdown(refusal.capitalize() + "."))
+            st.caption(why_not)
 
 
 def buttons(report, page_title: str) -> None:
