@@ -5,9 +5,10 @@ The logic is :mod:`ui.live` (no Streamlit) and the store :mod:`ui.rooms`; what a
 holds (its teaching, its answer token) is :mod:`ui.session`'s. A follower's page polls the
 room with a small fragment (Streamlit cannot push to other sessions), one read of the room's
 signature a second: when it changes (a new version of the teacher's run, a question opened
-or revealed), the whole page reruns and draws the new state, made once per version for all
-the followers a process serves (:class:`ui.live.Shown`). A store that cannot be reached is
-said, and polled on.
+or revealed, the student's own answer), the followed view (a fragment of its own) reruns
+and draws the new state, made once per version for all the followers a process serves
+(:class:`ui.live.Shown`); the page around it reruns only when the room comes or goes. A
+store that cannot be reached is said, and polled on.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import json
 from urllib.parse import urlencode
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
 
 from . import escape, live, page, qr, session, training
 from .caches import following, room_store
@@ -23,6 +27,9 @@ from .escape import plain
 from .rooms import NoSuchRoomError, QuestionView, normalise_code, store_errors
 
 _FOLLOWED = "live.followed"  # the room whose run this follower's page has drawn
+_DRAWN = "live.drawn"  # the signature of the room as the followed view shows it
+_PAGE_READ = "live.page_read"  # the page's read of the room, for the view in the same run
+VIEW_FRAGMENT = "live-followed"  # the followed view's fragment key
 _MESSAGE = "live.message"  # what went wrong in the last callback, for the page to say
 _CLEAR_COOKIE = "live.clear_cookie"
 PAGE_QR_SCALE = 7
@@ -243,10 +250,11 @@ _UNREACHABLE = "unreachable"  # what a page drew when the store could not be rea
 
 
 def watch(code: str, token: str, drawn: object) -> None:
-    """The follower's poll: every second, one read of the room's signature; the whole page
-    reruns when it is not the one ``drawn`` (a signature, or None for no room), or, after
-    the page could not read the room (``drawn`` is :data:`_UNREACHABLE`), once it can.
-    While the store cannot be reached the poll says so, and goes on."""
+    """The follower's poll: every second, one read of the room's signature. When it is not
+    the one the followed view shows, the view reruns alone (:func:`rerun_view`); when the
+    page drew no view (``drawn`` is None: no room; :data:`_UNREACHABLE`: the store could not
+    be read), the whole page reruns once the room is back. While the store cannot be
+    reached the poll says so, and goes on."""
 
     @st.fragment(run_every=live.POLL_SECONDS)
     def poll() -> None:
@@ -264,10 +272,44 @@ def watch(code: str, token: str, drawn: object) -> None:
             if drawn != _UNREACHABLE:  # the page below says it already otherwise
                 st.warning(unreachable_text(error), icon=":material/sync_problem:")
             return
-        if now != drawn:
-            st.rerun(scope="app")
+        shown = drawn if drawn is None or drawn == _UNREACHABLE else st.session_state.get(_DRAWN)
+        if now == shown:
+            return
+        if now is None or shown is None or drawn == _UNREACHABLE:
+            st.rerun(scope="app")  # the room came or went: the page says so
+        rerun_view()
 
     poll()
+
+
+def rerun_view() -> None:
+    """Stop this run (the poll's) and rerun the followed view alone.
+
+    ``st.rerun`` takes a fragment's key only in a widget's callback (it would stop the run
+    it is called from, which is what the poll wants); this is what it does there, from the
+    poll's body, as its body-level path does for ``scope="fragment"``. A view's rerun sends
+    about half of the page's elements and runs none of the page around it: with a hundred
+    followers on a process, each Step's reruns are what delays them (benchmarks/bench_live.py).
+    Where the view is not registered (no view drawn), the whole page reruns instead.
+    """
+    ctx = get_script_run_ctx()
+    if ctx is None or ctx.script_requests is None:
+        st.rerun(scope="app")
+    try:
+        fragment_ids = ctx.fragment_storage.resolve_target(VIEW_FRAGMENT)
+    except StreamlitAPIException:
+        st.rerun(scope="app")
+    ctx.script_requests.request_rerun(
+        RerunData(
+            query_string=ctx.query_string,
+            page_script_hash=ctx.page_script_hash,
+            fragment_id_queue=fragment_ids,
+            is_fragment_scoped_rerun=True,
+            cached_message_hashes=ctx.cached_message_hashes,
+            context_info=ctx.context_info,
+        )
+    )
+    st.empty()  # a yield point: the script runner stops the poll here and runs the view
 
 
 def unreachable_text(error: Exception) -> str:
@@ -316,7 +358,25 @@ def follow(typed: str) -> None:
         return
     # What is drawn below and the signature the poll compares with come from one read.
     st.session_state[_FOLLOWED] = code
+    st.session_state[_DRAWN] = read.signature
+    st.session_state[_PAGE_READ] = read
     watch(code, token, read.signature)
+    followed_view(code, token)
+
+
+@st.fragment(key=VIEW_FRAGMENT)
+def followed_view(code: str, token: str) -> None:
+    """The teacher's run as the room holds it, and the open question: drawn by the page
+    from its own read, and rerun alone by the poll when the room's signature changes (or by
+    the student's answer), reading the room itself."""
+    read = st.session_state.pop(_PAGE_READ, None)
+    if read is None:
+        try:
+            read = room_store().read_room(code, token)
+        except (NoSuchRoomError, *store_errors()):
+            st.rerun(scope="app")  # the page says what went wrong, and polls on
+    st.session_state[_DRAWN] = read.signature
+    show_message()  # a message from the answer's callback (the page's own is not rerun)
     shown = following().shown(code, read.state, large=session.lab().classroom)
     st.caption(f"Room {code} · the teacher's run, as it is now (it updates by itself)")
     for notice in shown.notices:

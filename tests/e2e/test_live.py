@@ -114,6 +114,74 @@ def test_a_student_follows_the_teachers_run_and_predicts_a_step(app_server, brow
         student_context.close()
 
 
+def test_a_step_reruns_the_followed_view_not_the_page(app_server):
+    """With a hundred followers on a process, each Step's reruns are what delays them: the
+    poll that sees a new version reruns the followed view alone (the metrics, charts and
+    question), not the page around it (the title, the sidebar's links). A question and an
+    ended class still reach the student. Over the websocket, as a browser's session."""
+    from streamlit.proto.ClientState_pb2 import ClientState
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    from deploy.streamlit_client import StreamlitSession
+
+    class Recorded(StreamlitSession):
+        def _handle(self, forward):
+            kind = forward.WhichOneof("type")
+            if kind == "auto_rerun" and forward.auto_rerun.interval == 1.0:
+                self.poll_fragment = forward.auto_rerun.fragment_id
+            elif kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
+                element = forward.delta.new_element
+                self.drawn.append(element.WhichOneof("type"))
+                if element.WhichOneof("type") == "heading":
+                    self.headings.append(element.heading.body)
+            elif kind == "script_finished":
+                self.endings.append(forward.script_finished)
+                if forward.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    return None  # the poll, stopped for the rerun that follows
+            return super()._handle(forward)
+
+        def poll(self):
+            self.drawn, self.endings = [], []
+            state = ClientState(
+                query_string=self.query_string,
+                page_script_hash=self.page_script_hash,
+                fragment_id=self.poll_fragment,
+            )
+            return self._rerun(state)
+
+    with Recorded(app_server.url) as teacher, Recorded(app_server.url) as student:
+        for session in (teacher, student):
+            session.drawn, session.endings, session.headings = [], [], []
+        teacher.open_page("Live")
+        teacher.click("w.live.start")
+        code = next(h.split()[-1] for h in teacher.headings if h.startswith("Room "))
+        teacher.open_page("Train")
+        student.open_page("Live", f"room={code}")
+        assert "page_link" in student.drawn and student.metrics["Iteration"] == "0"
+
+        student.poll()  # nothing new: the poll draws nothing
+        assert student.drawn == [] and student.endings == [
+            ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
+        ]
+
+        teacher.click("w.train.step")
+        student.poll()
+        assert student.metrics["Iteration"] == "1"
+        assert "bidi_component" in student.drawn  # the charts, redrawn
+        assert "page_link" not in student.drawn and "heading" not in student.drawn
+        assert student.endings[-1] == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
+
+        teacher.open_page("Live")
+        teacher.click("w.live.ask")
+        student.poll()
+        assert "radio" in student.drawn and "page_link" not in student.drawn
+
+        teacher.click("w.live.end")
+        student.poll()  # the room is gone: the page says so, with its field
+        assert "page_link" in student.drawn and "text_input" in student.drawn
+        assert student.endings[-1] == ForwardMsg.FINISHED_SUCCESSFULLY
+
+
 def test_a_wrong_code_says_so_and_offers_a_field(app_server, context):
     page = open_page(context, f"{app_server.url}/Live?room=ZZZZZ9")
     page.get_by_text(re.compile("^There is no live class with the code ZZZZZ9")).wait_for()
