@@ -11,7 +11,7 @@ then, with the websocket client of ``deploy/streamlit_client.py`` (the frontend'
 browser): a teacher session opens ``/Live``, starts a room and goes to ``/Train``; N follower
 sessions open ``/Live?room=CODE`` through HAProxy (new sessions alternate between the
 replicas) and poll as the browser does: every ``AutoRerun`` interval the page asked for (one
-second), a rerun of the polling fragment, which reruns the whole page when the room changed.
+second), a rerun of the polling fragment, which reruns the followed view when the room changed.
 The teacher clicks Step every 2 s. Measured per follower and step: the delay from the end of
 the teacher's Step (its run has published the new state) to the end of the follower's run
 that shows that iteration; its p50, p95 and max (goal p95 <= 3 s), the share of steps every
