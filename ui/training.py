@@ -30,6 +30,17 @@ PANEL_LABELS = {"model": "Probabilities", "landscape": "Landscape", "simplex": "
 PLANE_LABELS = {"start": "with start", "steepest": "2 steepest"}
 
 
+# More and the expanders below the charts keep their state and are drawn only while open:
+# every Step would otherwise send their contents again (More's five widgets cost a Step 2 ms
+# of the server's time), and a closed page would load the code block's script (the largest
+# of the first load, for two links nobody has opened yet).
+MORE_KEY, TAKE_HOME_KEY, SHARE_KEY = "w.train.more", "w.train.take_home", "w.train.share"
+
+
+def _drawn_when_open(key: str) -> dict:
+    return {"key": key, "on_change": "rerun"}
+
+
 def learning_rate_controls(newton: bool, large: bool) -> None:
     """Solver and learning rate: automatic, typed, or one click relative to the limit (SGD's
     batch size and shuffle seed are under More). On a projector (``large``) the labels above
@@ -74,10 +85,16 @@ def learning_rate_controls(newton: bool, large: bool) -> None:
 
 
 def more_settings() -> None:
-    """The settings a lecture rarely changes, in a popover."""
-    with st.popover(
-        "More", icon=":material/tune:", help="SGD's batches, penalty, tolerance, limits, speed"
-    ):
+    """The settings a lecture rarely changes, in a popover drawn only while it is open."""
+    holder = st.popover(
+        "More",
+        icon=":material/tune:",
+        help="SGD's batches, penalty, tolerance, limits, speed",
+        **_drawn_when_open(MORE_KEY),
+    )
+    if not holder.open:
+        return
+    with holder:
         current = session.lab().settings  # a linked value outside the usual choices is offered
         if current.solver == "sgd":
             st.number_input(
@@ -137,16 +154,6 @@ def more_settings() -> None:
                 f"reduced motion (an accessibility setting), the charts do not animate: they "
                 f"show each tick's last step, every {seconds:g} seconds."
             )
-
-
-# The expanders below the charts keep their state and are drawn only while open: every Step
-# would otherwise send their contents again, and a closed page would load the code block's
-# script (the largest of the first load, for two links nobody has opened yet).
-TAKE_HOME_KEY, SHARE_KEY = "w.train.take_home", "w.train.share"
-
-
-def _drawn_when_open(key: str) -> dict:
-    return {"key": key, "on_change": "rerun"}
 
 
 def take_home(*, popover: bool = False) -> None:

@@ -62,6 +62,7 @@ from softmax_core import (
     symmetric_parameters,
 )
 from softmax_core.datasets import holdout_split
+from ui import training
 from ui.lessons import LESSONS
 from ui.services import fit_reference
 from ui.settings import PinSpec, Settings, View, from_query
@@ -113,9 +114,17 @@ def assert_ok(at: AppTest) -> None:
     assert not at.exception, [(e.value, e.stack_trace) for e in at.exception]
 
 
-def open_app(query: dict[str, str] | None = None, page: str = HOME) -> AppTest:
-    """A new session opened by a link to ``page`` with ``query`` (``/Train?lr=auto``)."""
+def open_app(
+    query: dict[str, str] | None = None, page: str = HOME, *, more_open: bool = True
+) -> AppTest:
+    """A new session opened by a link to ``page`` with ``query`` (``/Train?lr=auto``).
+
+    The training area's More popover is drawn only while open: it starts open here (its own
+    key, as a reader's click sets it), so that a test can set its settings and
+    :func:`check_consistency` read them on every run; ``more_open=False`` starts closed."""
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    if more_open:
+        at.session_state[training.MORE_KEY] = True
     for name, value in (query or {}).items():
         at.query_params[name] = value
     if page != HOME:
@@ -123,6 +132,13 @@ def open_app(query: dict[str, str] | None = None, page: str = HOME) -> AppTest:
     at.run()
     assert_ok(at)
     return at
+
+
+def more_is_open(at: AppTest) -> bool:
+    try:
+        return bool(at.session_state[training.MORE_KEY])
+    except KeyError:  # not drawn yet
+        return False
 
 
 def go(at: AppTest, page: str) -> AppTest:
@@ -1313,16 +1329,19 @@ def _check_train(at: AppTest, state: Expected, controls: frozenset[str] = EVERY_
         _check_rate_widgets(at, state)
         assert at.segmented_control(key="w.train.solver").value == current.solver
         batch_widgets = [w.key for w in at.number_input if w.key.startswith("w.train.batch")]
-        if current.solver == "sgd":
+        if not more_is_open(at):  # closed: More's settings are not drawn
+            assert batch_widgets == [] and not [w for w in at.selectbox if w.key == "w.train.C"]
+        elif current.solver == "sgd":
             assert batch_widgets == ["w.train.batch_size", "w.train.batch_seed"]
             assert at.number_input(key="w.train.batch_size").value == current.batch_size
             assert at.number_input(key="w.train.batch_seed").value == current.batch_seed
         else:
             assert batch_widgets == []
-        assert at.selectbox(key="w.train.C").value == current.C
-        assert at.select_slider(key="w.train.tol").value == current.tol
-        assert at.number_input(key="w.train.max_iter").value == current.max_iter
-        assert at.select_slider(key="w.view.speed").value == view.speed
+        if more_is_open(at):
+            assert at.selectbox(key="w.train.C").value == current.C
+            assert at.select_slider(key="w.train.tol").value == current.tol
+            assert at.number_input(key="w.train.max_iter").value == current.max_iter
+            assert at.select_slider(key="w.view.speed").value == view.speed
     else:
         assert not [w for w in at.number_input if w.key == "w.train.lr"]
     if "view" in controls:

@@ -8,6 +8,8 @@ reproduce the issue "Truth on screen"; the rest cover the issue "The lecture on 
 import numpy as np
 import pytest
 
+from ui import training
+
 from .conftest import (
     BACK,
     COMPARE,
@@ -653,6 +655,29 @@ def test_choosing_sgd_shows_its_batch_widgets_and_a_new_batch_size_restarts():
     click(at, BACK)  # the new run: back to seed 0's, at its ten steps
     assert iteration(at) == 10 and "bseed" not in url(at) and url(at)["batch"] == "25"
     check_consistency(at)
+
+
+def test_more_draws_its_settings_only_while_open_and_they_are_the_links():
+    """A Step does not send More's settings again while More is closed (most of the time);
+    opened (its own key, as a click sets it), they show the link's values."""
+    at = open_app({**SGD_LINK, "tol": "1e-4", "C": "10", "speed": "fast"}, TRAIN, more_open=False)
+    click(at, STEP10)
+    more = ("w.train.C", "w.train.tol", "w.train.max_iter", "w.train.batch_size", "w.view.speed")
+    assert not [w.key for kind in WIDGET_KINDS for w in getattr(at, kind) if w.key in more]
+    check_consistency(at)
+    at.session_state[training.MORE_KEY] = True
+    at.run()
+    assert at.selectbox(key="w.train.C").value == 10.0
+    assert at.select_slider(key="w.train.tol").value == 1e-4
+    assert at.select_slider(key="w.view.speed").value == "fast"
+    assert at.number_input(key="w.train.batch_size").value == int(SGD_LINK["batch"])
+    check_consistency(at)
+    set_widget(at, "selectbox", "w.train.C", 1.0)  # a new run, More still open
+    assert iteration(at) == 0 and float(url(at)["C"]) == 1.0
+    check_consistency(at)
+
+
+WIDGET_KINDS = ("selectbox", "select_slider", "number_input")
 
 
 @pytest.mark.parametrize("page", [COMPARE, MATH])
