@@ -1331,13 +1331,13 @@ def _check_train(at: AppTest, state: Expected, controls: frozenset[str] = EVERY_
         batch_widgets = [w.key for w in at.number_input if w.key.startswith("w.train.batch")]
         if not more_is_open(at):  # closed: More's settings are not drawn
             assert batch_widgets == [] and not [w for w in at.selectbox if w.key == "w.train.C"]
-        elif current.solver == "sgd":
-            assert batch_widgets == ["w.train.batch_size", "w.train.batch_seed"]
-            assert at.number_input(key="w.train.batch_size").value == current.batch_size
-            assert at.number_input(key="w.train.batch_seed").value == current.batch_seed
         else:
-            assert batch_widgets == []
-        if more_is_open(at):
+            if current.solver == "sgd":
+                assert batch_widgets == ["w.train.batch_size", "w.train.batch_seed"]
+                assert at.number_input(key="w.train.batch_size").value == current.batch_size
+                assert at.number_input(key="w.train.batch_seed").value == current.batch_seed
+            else:
+                assert batch_widgets == []
             assert at.selectbox(key="w.train.C").value == current.C
             assert at.select_slider(key="w.train.tol").value == current.tol
             assert at.number_input(key="w.train.max_iter").value == current.max_iter

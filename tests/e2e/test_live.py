@@ -122,36 +122,33 @@ def test_a_step_reruns_the_followed_view_not_the_page(app_server):
     from streamlit.proto.ClientState_pb2 import ClientState
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-    from deploy.streamlit_client import StreamlitSession
+    from benchmarks.bench_live import LiveSession
 
-    class Recorded(StreamlitSession):
+    class Recorded(LiveSession):
+        """bench_live's follower session (headings, the poll's timer, a poll stopped early
+        for the view's rerun), which also keeps what each run drew and how it ended."""
+
         def _handle(self, forward):
             kind = forward.WhichOneof("type")
-            if kind == "auto_rerun" and forward.auto_rerun.interval == 1.0:
-                self.poll_fragment = forward.auto_rerun.fragment_id
-            elif kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
-                element = forward.delta.new_element
-                self.drawn.append(element.WhichOneof("type"))
-                if element.WhichOneof("type") == "heading":
-                    self.headings.append(element.heading.body)
+            if kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
+                self.drawn.append(forward.delta.new_element.WhichOneof("type"))
             elif kind == "script_finished":
                 self.endings.append(forward.script_finished)
-                if forward.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                    return None  # the poll, stopped for the rerun that follows
             return super()._handle(forward)
 
-        def poll(self):
+        def poll_once(self):
             self.drawn, self.endings = [], []
+            _, fragment = self.poll
             state = ClientState(
                 query_string=self.query_string,
                 page_script_hash=self.page_script_hash,
-                fragment_id=self.poll_fragment,
+                fragment_id=fragment,
             )
             return self._rerun(state)
 
     with Recorded(app_server.url) as teacher, Recorded(app_server.url) as student:
         for session in (teacher, student):
-            session.drawn, session.endings, session.headings = [], [], []
+            session.drawn, session.endings, session.headings, session.poll = [], [], [], None
         teacher.open_page("Live")
         teacher.click("w.live.start")
         code = next(h.split()[-1] for h in teacher.headings if h.startswith("Room "))
@@ -159,13 +156,13 @@ def test_a_step_reruns_the_followed_view_not_the_page(app_server):
         student.open_page("Live", f"room={code}")
         assert "page_link" in student.drawn and student.metrics["Iteration"] == "0"
 
-        student.poll()  # nothing new: the poll draws nothing
+        student.poll_once()  # nothing new: the poll draws nothing
         assert student.drawn == [] and student.endings == [
             ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
         ]
 
         teacher.click("w.train.step")
-        student.poll()
+        student.poll_once()
         assert student.metrics["Iteration"] == "1"
         assert "bidi_component" in student.drawn  # the charts, redrawn
         assert "page_link" not in student.drawn and "heading" not in student.drawn
@@ -173,11 +170,11 @@ def test_a_step_reruns_the_followed_view_not_the_page(app_server):
 
         teacher.open_page("Live")
         teacher.click("w.live.ask")
-        student.poll()
+        student.poll_once()
         assert "radio" in student.drawn and "page_link" not in student.drawn
 
         teacher.click("w.live.end")
-        student.poll()  # the room is gone: the page says so, with its field
+        student.poll_once()  # the room is gone: the page says so, with its field
         assert "page_link" in student.drawn and "text_input" in student.drawn
         assert student.endings[-1] == ForwardMsg.FINISHED_SUCCESSFULLY
 
