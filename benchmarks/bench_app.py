@@ -1,6 +1,6 @@
 """What a click and Play cost in the app, measured through public tools only.
 
-Run from the repository root: ``python benchmarks/bench_app.py`` (about 3 minutes on 2
+Run from the repository root: ``python benchmarks/bench_app.py`` (about 5 minutes on 2
 cores; ``--only rerun,figures`` picks sections). Each figure is printed next to its target
 and to a named baseline: the first release, as measured in issue 12 on this machine type.
 
@@ -15,18 +15,25 @@ click    A real ``streamlit run app.py --server.headless=true`` and headless Chr
          animation frame that shows both the new Iteration metric and the new point of the
          loss chart. n = 100 and n = 100,000.
 cpu      The server process's CPU time (psutil) over 30 of those clicks at n = 100, minus
-         what it uses idle, per click.
+         what it uses idle, per click. With ``floor``, n = 100's click and cpu are measured
+         in turns with the floor's (see floor).
 play     Play on that server: at "fast", the distinct Iteration values drawn per second;
          at "smooth", the distinct drawings of the probability chart per second (sampled on
          every animation frame), over 8 s of Play.
 profile  Where the server's time per Step click goes: AppTest clicks Step on the Train page
          (n = 100) with the parts of the click timed inclusively by wrapping them (the
-         Step itself; the training fragment's body, and in it the figures, their JSON, the
-         chart element, the report, each row of widgets); the rest of the fragment's time is
-         Streamlit's own work for the elements those rows make.
+         Step itself; the live fragment's rows, which a Step reruns in a browser, and in
+         them the figures, their JSON, the chart element, the metrics, the parameters; the
+         controls and the expanders below, which AppTest reruns too and a browser's Step
+         does not); the rest is Streamlit's own work for the elements those rows make.
 floor    The same click and cpu measurements on ``benchmarks/floor_app.py`` (a Step button,
          a metric and two ``st.plotly_chart`` charts of the Train page's sizes), served the
-         same way in the same run; then the first load of each, in turns: a fresh browser
+         same way in the same run and measured in turns with the app's n = 100 figures:
+         both servers up, one browser with both pages open, blocks of 10 clicks on each
+         page in turn (4 rounds; the CPU of each block minus its server's idle use just
+         before), so that the machine's drift during the run reaches both alike (measured
+         one after the other, minutes apart, the floor's CPU per click moved between 8 and
+         14 ms from run to run). Then the first load of each, in turns: a fresh browser
          context opens the page (the app's /Train, the floor's /) and waits for both charts
          to be drawn, counting the bytes the server sent (compressed, as sent, headers
          included: Chromium's encodedDataLength) until the network is idle. The app's figures
@@ -63,6 +70,7 @@ CHROMIUM = "/usr/bin/chromium"
 SECTIONS = ("rerun", "figures", "profile", "click", "cpu", "play", "floor")
 FAST_STEPS_PER_SECOND = 12.0  # what Play "fast" asks for (ui.settings' speeds)
 LOADS = 5  # first loads of each page, in turns
+ROUNDS, BLOCK = 4, 10  # the app and the floor clicked in turns: rounds of a block each
 PLAY_SECONDS = 8.0
 BUSY_LOAD = 0.5
 
@@ -258,11 +266,7 @@ def bench_figures(quick: bool) -> list[Result]:
 # another counts in both), in the order printed.
 PROFILED = (
     ("ui.lab", "Lab.step", "the step (the button's callback)"),
-    ("ui.training", "draw", "the training fragment's body"),
-    ("ui.lab", "Lab.report", "  the report (cached per state)"),
-    ("ui.training", "buttons", "  the row of buttons"),
-    ("ui.training", "learning_rate_controls", "  the rate controls"),
-    ("ui.training", "more_settings", "  More (solver, C, ...)"),
+    ("ui.training", "live_rows", "the live fragment's rows (what a Step reruns)"),
     ("ui.training", "metrics", "  the metrics"),
     ("ui.training", "charts", "  both charts"),
     ("ui.views", "model_panel_figure", "    the model figure built"),
@@ -271,8 +275,12 @@ PROFILED = (
     ("ui.live_chart", "_component", "    the chart element (component)"),
     ("ui.training", "point_panel", "  the point panel"),
     ("ui.training", "parameters", "  the parameters"),
-    ("ui.training", "share_links", "  Share this run"),
-    ("ui.training", "take_home", "  Take this run home"),
+    ("ui.lab", "Lab.report", "the report (cached per state; live and controls)"),
+    ("ui.training", "action_row", "controls: the row of buttons (a Step: not rerun)"),
+    ("ui.training", "settings_row", "controls: the rate controls and More"),
+    ("ui.training", "view_row", "controls: the chart controls"),
+    ("ui.training", "share_links", "below: Share this run (not rerun)"),
+    ("ui.training", "take_home", "below: Take this run home"),
 )
 
 
@@ -315,10 +323,10 @@ def bench_profile(quick: bool) -> list[Result]:
         for owner, name, original in originals:
             setattr(owner, name, original)
     results = []
-    fragment = spent.get("the training fragment's body", 0.0)
+    fragment = spent.get("the live fragment's rows (what a Step reruns)", 0.0)
     for _, _, label in PROFILED:
         ms = 1000 * spent.get(label, 0.0) / clicks
-        share = f"{100 * spent.get(label, 0.0) / fragment:.0f}% of the body" if fragment else ""
+        share = f"{100 * spent.get(label, 0.0) / fragment:.0f}% of the rows" if fragment else ""
         per_click = f"{calls.get(label, 0) / clicks:g} calls/click"
         results.append(Result("profile", f"profile: {label}", ms, "ms", f"{share}, {per_click}"))
     return results
@@ -366,12 +374,7 @@ def train_page(url: str, query: str, path: str = "/Train") -> Iterator[object]:
             executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
         )
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(f"{url}{path}?{query}", timeout=120_000)
-            page.wait_for_function(READY, timeout=120_000)
-            page.wait_for_selector(IDLE, timeout=120_000)
-            page.evaluate(STAMP_CLICKS)
-            yield page
+            yield open_train_page(browser, f"{url}{path}?{query}")
         finally:
             browser.close()
 
@@ -392,9 +395,9 @@ def click_times(url: str, query: str, quick: bool, path: str = "/Train") -> list
         return [click_step(page) for _ in range(3 + (10 if quick else 30))][3:]
 
 
-def bench_click(url: str, quick: bool) -> list[Result]:
+def bench_click(url: str, quick: bool, sizes: tuple[int, ...] = (100, 100_000)) -> list[Result]:
     results = []
-    for n in (100, 100_000):
+    for n in sizes:
         median, p95 = median_p95(click_times(url, f"n={n}&lr=auto", quick))
         results.append(
             Result(f"click {n}", f"Step click -> drawn, n={n:,}", median, "ms", f"p95 {p95:.0f}")
@@ -422,6 +425,69 @@ def bench_cpu(
         spent = cpu_seconds() - cpu - idle_rate * (time.perf_counter() - start)
     label = "server CPU per Step click, n=100" + (" (floor)" if name != "cpu" else "")
     return [Result(name, label, 1000 * spent / clicks, "ms")]
+
+
+def open_train_page(browser, url: str):
+    """A page of ``browser`` on ``url``, ready to be clicked (see :func:`train_page`)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(url, timeout=120_000)
+    page.wait_for_function(READY, timeout=120_000)
+    page.wait_for_selector(IDLE, timeout=120_000)
+    page.evaluate(STAMP_CLICKS)
+    return page
+
+
+def bench_in_turns(
+    app: tuple[str, psutil.Process], floor: tuple[str, psutil.Process], quick: bool
+) -> list[Result]:
+    """Step click -> drawn and server CPU per click of the app (n = 100) and of the floor,
+    in turns: ``ROUNDS`` blocks of ``BLOCK`` clicks on each page (see the module's doc)."""
+    from playwright.sync_api import sync_playwright
+
+    def cpu_seconds(server: psutil.Process) -> float:
+        times = server.cpu_times()
+        return times.user + times.system
+
+    clicks = {"app": [], "floor": []}
+    spent = {"app": 0.0, "floor": 0.0}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            pages = {
+                "app": (open_train_page(browser, f"{app[0]}/Train?lr=auto"), app[1]),
+                "floor": (open_train_page(browser, f"{floor[0]}/"), floor[1]),
+            }
+            for page, _ in pages.values():
+                for _ in range(3):
+                    click_step(page)
+            for _ in range(2 if quick else ROUNDS):
+                for who, (page, server) in pages.items():
+                    idle_start, idle_cpu = time.perf_counter(), cpu_seconds(server)
+                    time.sleep(1.0)
+                    idle_rate = (cpu_seconds(server) - idle_cpu) / (
+                        time.perf_counter() - idle_start
+                    )
+                    start, cpu = time.perf_counter(), cpu_seconds(server)
+                    clicks[who] += [click_step(page) for _ in range(BLOCK)]
+                    spent[who] += (
+                        cpu_seconds(server) - cpu - idle_rate * (time.perf_counter() - start)
+                    )
+        finally:
+            browser.close()
+    results = []
+    for who, suffix in (("app", ""), ("floor", " (floor)")):
+        median, p95 = median_p95(clicks[who])
+        prefix = "" if who == "app" else "floor "
+        results += [
+            Result(f"{prefix}click" + (" 100" if who == "app" else ""),
+                   f"Step click -> drawn{', n=100' if who == 'app' else ''}{suffix}",
+                   median, "ms", f"p95 {p95:.0f}, in turns"),
+            Result(f"{prefix}cpu", f"server CPU per Step click, n=100{suffix}",
+                   1000 * spent[who] / len(clicks[who]), "ms", "in turns"),
+        ]  # fmt: skip
+    return results
 
 
 def play(url: str, speed: str) -> tuple[float, float]:
@@ -493,19 +559,12 @@ Ratio = tuple[str, float, str, bool]  # label, value, goal, met
 
 
 def bench_floor(
-    app_url: str, app_results: list[Result], quick: bool
+    app_url: str, floor_url: str, app_results: list[Result]
 ) -> tuple[list[Result], list[Ratio]]:
-    """The floor app's click, CPU and first load, and the app's figures as ratios to it."""
-    with app_server("benchmarks/floor_app.py") as (floor_url, floor_server):
-        floor_clicks = click_times(floor_url, "", quick, path="/")
-        floor_cpu = bench_cpu(floor_url, floor_server, quick, path="/", name="floor cpu")[0]
-        loads = bench_first_loads(app_url, floor_url)
-    click_median, click_p95 = median_p95(floor_clicks)
-    results = [
-        Result("floor click", "Step click -> drawn (floor)", click_median, "ms",
-               f"p95 {click_p95:.0f}"),
-        floor_cpu,
-    ]  # fmt: skip
+    """The first loads of the app and the floor app, and the app's figures (measured in
+    turns with the floor's, see :func:`bench_in_turns`) as ratios to the floor's."""
+    loads = bench_first_loads(app_url, floor_url)
+    results = []
     for who in ("app", "floor"):
         times = [ms for ms, _ in loads[who]]
         sent = statistics.median(b for _, b in loads[who])
@@ -521,10 +580,10 @@ def bench_floor(
     def ratio(label: str, value: float, goal: str, met: bool) -> None:
         ratios.append((label, value, goal, met))
 
-    if "click 100" in by_name:
+    if "click 100" in by_name and "floor click" in by_name:
         value = by_name["click 100"].value / by_name["floor click"].value
         ratio("Step click -> drawn, n=100 / floor", value, "<= 0.9x", value <= 0.9)
-    if "cpu" in by_name:
+    if "cpu" in by_name and "floor cpu" in by_name:
         value = by_name["cpu"].value / by_name["floor cpu"].value
         ratio("server CPU per click / floor", value, "<= 1.5x", value <= 1.5)
     if "fast" in by_name:
@@ -571,15 +630,22 @@ def main(argv: list[str] | None = None) -> int:
     if "profile" in sections:
         results += bench_profile(args.quick)
     if {"click", "cpu", "play", "floor"} & set(sections):
-        with app_server() as (url, server):
+        with contextlib.ExitStack() as servers:
+            url, server = servers.enter_context(app_server())
+            floor = None
+            if "floor" in sections:
+                floor = servers.enter_context(app_server("benchmarks/floor_app.py"))
+            in_turns = floor is not None and {"click", "cpu"} & set(sections)
+            if in_turns:  # n = 100's click and the CPU, in turns with the floor's
+                results += bench_in_turns((url, server), floor, args.quick)
             if "click" in sections:
-                results += bench_click(url, args.quick)
-            if "cpu" in sections:
+                results += bench_click(url, args.quick, (100_000,) if in_turns else (100, 100_000))
+            if "cpu" in sections and not in_turns:
                 results += bench_cpu(url, server, args.quick)
             if "play" in sections:
                 results += bench_play(url)
-            if "floor" in sections:
-                floor_results, ratios = bench_floor(url, results, args.quick)
+            if floor is not None:
+                floor_results, ratios = bench_floor(url, floor[0], results)
                 results += floor_results
     print_table(results)
     if ratios:
