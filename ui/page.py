@@ -49,14 +49,28 @@ _COMPACT_CSS = """
    box's border): inside the box, which clips what lies outside it. */
 .stApp input:focus-visible, .stApp textarea:focus-visible { outline: 2px solid #0072B2;
   outline-offset: -2px; }
+/* The Train page's training area is three fragments (ui.training.area): the buttons, the
+   settings and the chart controls; what a Step changes; the expanders below. Their rows are
+   laid out as one column, so that the chart controls sit right above the charts. */
+[data-testid="stLayoutWrapper"]:has(> [data-testid="stVerticalBlock"]
+  > [data-testid="stLayoutWrapper"]
+  > :is(.st-key-train-controls-rows, .st-key-train-live-rows, .st-key-train-below)),
+[data-testid="stVerticalBlock"]:has(> [data-testid="stLayoutWrapper"]
+  > :is(.st-key-train-controls-rows, .st-key-train-live-rows, .st-key-train-below)),
+[data-testid="stLayoutWrapper"]:has(> :is(.st-key-train-controls-rows, .st-key-train-live-rows)),
+:is(.st-key-train-controls-rows, .st-key-train-live-rows) { display: contents; }
+[data-testid="stLayoutWrapper"]:has(> :is(.st-key-train-view, .st-key-train-charts)) { order: 1; }
+[data-testid="stLayoutWrapper"]:has(> :is(.st-key-train-more, .st-key-train-below)) { order: 2; }
 /* The pin button shows its icon; its label (its accessible name) is for screen readers. */
 .st-key-w-train-pin button [data-testid="stMarkdownContainer"] { position: absolute;
   width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 @media (max-width: 640px) {
   .block-container { padding: 3.6rem 0.75rem 1rem 0.75rem !important; }
-  [data-testid="stLayoutWrapper"]:has(> .st-key-train-settings) { order: 2; }
-  [data-testid="stLayoutWrapper"]:has(> .st-key-train-more),
-  .st-key-train-more { order: 3; }
+  /* On a phone the charts come first: their controls and the settings follow them. */
+  [data-testid="stLayoutWrapper"]:has(> .st-key-train-view) { order: 2; }
+  [data-testid="stLayoutWrapper"]:has(> .st-key-train-settings) { order: 3; }
+  [data-testid="stLayoutWrapper"]:has(> :is(.st-key-train-more, .st-key-train-below)),
+  .st-key-train-more { order: 4; }
   .katex-display { overflow-x: auto; overflow-y: hidden; }
 }
 </style>
@@ -317,16 +331,18 @@ _TOAST_ICONS = {
 _EVENT_COLOURS = {"success": "green", "info": "blue", "warning": "orange", "error": "red"}
 
 
-def show_event() -> None:
+def show_event() -> bool:
     """The message about the last action, once, in the page where it is drawn (a toast
     covered the metrics and the rate presets for ten seconds after every action, and cut
-    text mid-number); what stays true is shown by the page itself."""
+    text mid-number); what stays true is shown by the page itself. Returns whether there
+    was one."""
     event = session.lab().take_event()
     with st.container(key="lab-event"):
         if event is not None:
             # Plain text: a message may quote a file's name or content.
             icon, colour = _TOAST_ICONS[event.level], _EVENT_COLOURS[event.level]
             st.markdown(f"{icon} :{colour}[{escape.markdown(event.text)}]")
+    return event is not None
 
 
 def chart(

@@ -6,10 +6,11 @@ A session holds one :class:`~ui.lab.Lab`, made from the page's query on its firs
 anything is drawn, so the rerun that follows draws the new state everywhere it runs.
 
 Who redraws what (no stale display, by design): on the Train and Lessons pages the training
-area is a fragment (so that Play can rerun it alone); it draws everything a training action
-can change, the sidebar's run summary and the URL included. What it does not draw (page
-links, classroom mode, link notices) no training action changes; the actions that do change
-it run outside the fragment and rerun the whole app.
+area is made of fragments (so that Play can rerun it alone); they draw everything a training
+action can change, the sidebar's run summary and the URL included. What they do not draw
+(page links, classroom mode, link notices) no training action changes; the actions that do
+change it run outside them and rerun the whole app. On the Train page the area is three
+fragments, and an action reruns those it changed (see :func:`ui.training.area`).
 """
 
 from __future__ import annotations
@@ -84,6 +85,18 @@ LR_AUTO, LR, RATE_PRESET, CLASSROOM = (
 UPLOAD_COLUMNS, UPLOAD_LABEL = "w.data.upload_columns", "w.data.upload_label"
 
 
+def _browser_connected() -> bool:
+    """Whether this script runs for a browser's session of Streamlit's server (AppTest's
+    runtime is a mock, whose answers are not booleans)."""
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    if context is None or not runtime.exists():
+        return False
+    return runtime.get_instance().is_active_session(context.session_id) is True
+
+
 def _session_is_gone() -> bool:
     """Whether the browser this script runs for has disconnected (long work then stops)."""
     from streamlit import runtime
@@ -108,6 +121,17 @@ def act(name: str, *arguments) -> None:
     """Run the lab's transition ``name`` (a widget's callback)."""
     with contextlib.suppress(SessionGoneError):  # the person has gone: nobody to show to
         getattr(lab(), name)(*arguments)
+
+
+def rerun_after(scope: str | list[str] | None) -> None:
+    """End a callback with a rerun of ``scope`` (fragment keys, or "app"); None: the
+    interaction's default (the fragment the widget is in, or the app).
+
+    Where no browser's session is connected (AppTest) every interaction reruns the whole
+    script: no browser keeps what a fragment's rerun leaves out, and a test's element tree
+    would hold only the rerun fragments."""
+    if scope is not None and _browser_connected():
+        st.rerun(scope)
 
 
 def action(name: str, *arguments) -> dict:
@@ -150,7 +174,12 @@ def _session_value(key: str, default: object) -> object:
     raise KeyError(key)
 
 
-def _on_widget_change(key: str) -> None:
+def _on_widget_change(key: str, rerun: str | list[str] | None = None) -> None:
+    _change_lab(key)
+    rerun_after(rerun)
+
+
+def _change_lab(key: str) -> None:
     value = st.session_state[key]
     current = lab()
     try:
@@ -185,19 +214,27 @@ def _on_widget_change(key: str) -> None:
         return
 
 
-def widget(key: str, default: object = None, *, upper: int | None = None) -> dict:
+def widget(
+    key: str,
+    default: object = None,
+    *,
+    upper: int | None = None,
+    rerun: str | list[str] | None = None,
+) -> dict:
     """Keyword arguments that bind a widget to the lab: its ``key`` and a callback.
 
     The widget shows the lab's value on every visit of every page (a setting, or a view
     option, which starts at ``default`` when the view has none), and a change goes back to
     the lab through the callback, before anything is drawn. Pass no ``value=``. ``upper``
-    caps a stored number (a row index, when the data set has shrunk).
+    caps a stored number (a row index, when the data set has shrunk). ``rerun``: what
+    reruns after a change (fragment keys, or "app"), where the fragment the widget is in
+    does not draw everything the change affects.
     """
     value = _session_value(key, default)
     if upper is not None and value is not None:
         value = min(value, upper)
     st.session_state[key] = value
-    return {"key": key, "on_change": _on_widget_change, "args": (key,)}
+    return {"key": key, "on_change": _on_widget_change, "args": (key, rerun)}
 
 
 def rate_presets() -> list[str]:

@@ -1,7 +1,8 @@
 """The training area: the buttons, settings, metrics, banner and charts of a run.
 
-Drawn by the Train page, and by the Lessons page under a lesson's text, inside one fragment
-(see :mod:`ui.session` for who redraws what). Every number comes from the lab's one report.
+Drawn by the Train page in three fragments (see :func:`area`), and by the Lessons page under
+a lesson's text inside one (see :mod:`ui.session` for who redraws what). Every number comes
+from the lab's one report.
 """
 
 import math
@@ -41,10 +42,11 @@ def _drawn_when_open(key: str) -> dict:
     return {"key": key, "on_change": "rerun"}
 
 
-def learning_rate_controls(newton: bool, large: bool) -> None:
+def learning_rate_controls(newton: bool, large: bool, rerun: list[str] | None = None) -> None:
     """Solver and learning rate: automatic, typed, or one click relative to the limit (SGD's
     batch size and shuffle seed are under More). On a projector (``large``) the labels above
-    them give their room to the charts (screen readers still have them)."""
+    them give their room to the charts (screen readers still have them). ``rerun``: what a
+    change reruns (see :func:`area`)."""
     labels = "collapsed" if large else "visible"
     st.segmented_control(
         "Solver",
@@ -52,14 +54,14 @@ def learning_rate_controls(newton: bool, large: bool) -> None:
         label_visibility=labels,
         format_func=explain.SOLVER_SHORT.get,
         required=True,
-        **session.widget("w.train.solver"),
+        **session.widget("w.train.solver", rerun=rerun),
         help="GD: plain gradient descent (the seed's). Nesterov: momentum. Newton: uses the "
         "Hessian. SGD: mini-batch stochastic gradient descent, one batch per step. Changing "
         "the solver starts a new run (Back returns to this one).",
     )
     # No help icon on the toggle: the row must hold four solvers at 1280 px beside the
     # sidebar; the learning rate's help says what auto is.
-    auto = st.toggle("auto 1/L", **session.widget("w.train.lr_auto"), disabled=newton)
+    auto = st.toggle("auto 1/L", **session.widget("w.train.lr_auto", rerun=rerun), disabled=newton)
     st.number_input(
         "Learning rate",
         label_visibility=labels,
@@ -68,7 +70,7 @@ def learning_rate_controls(newton: bool, large: bool) -> None:
         format="%.4g",
         disabled=auto or newton,
         width=130 if large else 110,
-        **session.widget("w.train.lr"),
+        **session.widget("w.train.lr", rerun=rerun),
         help="Step size of gradient descent (and of SGD); changing it keeps the run. While "
         "auto is on this shows 1/L, the rate in use: 1/L never overshoots, since L bounds the "
         "curvature of the loss on this data.",
@@ -78,14 +80,15 @@ def learning_rate_controls(newton: bool, large: bool) -> None:
         session.rate_presets(),
         label_visibility=labels,
         disabled=newton,
-        **session.widget("w.train.rate_preset"),
+        **session.widget("w.train.rate_preset", rerun=rerun),
         help="One click: 0.5× is 1/L (auto); above 1× gradient descent may overshoot; "
         "'seed 0.5' is the note's rate.",
     )
 
 
-def more_settings() -> None:
-    """The settings a lecture rarely changes, in a popover drawn only while it is open."""
+def more_settings(rerun: list[str] | None = None) -> None:
+    """The settings a lecture rarely changes, in a popover drawn only while it is open;
+    ``rerun``: what a change reruns (see :func:`area`)."""
     holder = st.popover(
         "More",
         icon=":material/tune:",
@@ -102,7 +105,7 @@ def more_settings() -> None:
                 min_value=BATCH_RANGE[0],
                 max_value=BATCH_RANGE[1],
                 step=1,
-                **session.widget("w.train.batch_size"),
+                **session.widget("w.train.batch_size", rerun=rerun),
                 help="Points per SGD step (the link keeps it); an epoch is ⌈n / batch⌉ steps, "
                 "and a batch of every point is plain gradient descent. Changing it starts a "
                 "new run.",
@@ -112,7 +115,7 @@ def more_settings() -> None:
                 min_value=0,
                 max_value=MAX_SEED,
                 step=1,
-                **session.widget("w.train.batch_seed"),
+                **session.widget("w.train.batch_seed", rerun=rerun),
                 help="The seed of each epoch's shuffled order (the link keeps it, so the run "
                 "repeats exactly). Changing it starts a new run.",
             )
@@ -120,7 +123,7 @@ def more_settings() -> None:
             "L2 penalty C",
             sorted({*C_CHOICES, current.C}, reverse=True),
             format_func=lambda c: "none (C = ∞)" if math.isinf(c) else f"C = {c:g}",
-            **session.widget("w.train.C"),
+            **session.widget("w.train.C", rerun=rerun),
             help="Inverse strength of the penalty ||W||²/(2Cn), scikit-learn's meaning. "
             "Changing it starts a new run.",
         )
@@ -128,7 +131,7 @@ def more_settings() -> None:
             "Tolerance",
             sorted({*TOL_CHOICES, current.tol}, reverse=True),
             format_func=lambda t: f"{t:g}",
-            **session.widget("w.train.tol"),
+            **session.widget("w.train.tol", rerun=rerun),
             help="Converged when a step changes the loss by less than this (seed: 1e-6).",
         )
         st.number_input(
@@ -136,13 +139,13 @@ def more_settings() -> None:
             min_value=1,
             max_value=MAX_ITER,
             step=100,
-            **session.widget("w.train.max_iter"),
+            **session.widget("w.train.max_iter", rerun=rerun),
             help="Most iterations of this run (the seed's: 1000).",
         )
         st.select_slider(
             "Play speed",
             list(SPEEDS),
-            **session.widget("w.view.speed"),
+            **session.widget("w.view.speed", rerun=rerun),
             help="Steps a second: slow 2, normal 5, fast 12, each drawn as it is taken; smooth "
             "30, two seconds' steps at a time, animated by the browser; turbo 50, drawn five at "
             "a time.",
@@ -219,26 +222,28 @@ def take_home(*, popover: bool = False) -> None:
             st.caption(why_not)
 
 
-def buttons(report, page_title: str) -> None:
+def buttons(report, page_title: str, press=session.action) -> None:
+    """Step, Play, Back and the rest; ``press`` binds a button to a transition (see
+    :func:`area`)."""
     st.button(
         "Step",
         key="w.train.step",
         type="primary",
         help="One iteration (keys: PageDown or →, as a presenter's remote sends).",
-        **session.action("step", 1),
+        **press("step", 1),
     )
-    st.button("Step ×10", key="w.train.step10", **session.action("step", 10))
+    st.button("Step ×10", key="w.train.step10", **press("step", 10))
     st.button(
         "Run to convergence",
         key="w.train.run",
-        **session.action("run_to_convergence"),
+        **press("run_to_convergence"),
         help="Until a step changes the loss by less than tol, or max_iter; it says where it "
         "stopped and how far it is from the target.",
     )
     st.button(
         "Land on scikit-learn",
         key="w.train.optimum",
-        **session.action("run_to_optimum"),
+        **press("run_to_optimum"),
         help=f"Go on with this solver and rate until a step changes the loss by less than "
         f"{OPTIMUM_TOL:g}, past tol and max_iter (which stay as they are): gradient descent "
         "at a stable rate lands on scikit-learn's curves, after tens of thousands of steps.",
@@ -246,22 +251,22 @@ def buttons(report, page_title: str) -> None:
     # Two buttons with fixed effects: the browser may deliver a click's trigger twice (in a
     # timer rerun and in its own), and a toggle would then undo itself.
     if session.lab().playing:
-        st.button("Pause", key="w.train.pause", **session.action("pause"))
+        st.button("Pause", key="w.train.pause", **press("pause"))
     else:
         st.button(
             "Play",
             key="w.train.play",
             disabled=report.diverged or report.at_max_iter,
             help="Take steps at the chosen speed until Pause (key: P).",
-            **session.action("play", page_title),
+            **press("play", page_title),
         )
     st.button(
         "Back",
         key="w.train.back",
         help="Undo the last action (keys: PageUp or ←).",
-        **session.action("back"),
+        **press("back"),
     )
-    st.button("Reset", key="w.train.reset", help="Back to iteration 0.", **session.action("reset"))
+    st.button("Reset", key="w.train.reset", help="Back to iteration 0.", **press("reset"))
 
 
 def metrics(report) -> None:
@@ -300,13 +305,13 @@ def metrics(report) -> None:
     )
 
 
-def fix_button(report, claim) -> None:
+def fix_button(report, claim, press=session.action) -> None:
     """The way out of what the banner describes: a stable rate, or a restart at it."""
     if claim.key == "diverged":
         st.button(
             "Restart at 1/L",
             key="w.train.restart_stable",
-            **session.action("restart_with_stable_rate"),
+            **press("restart_with_stable_rate"),
             type="primary",
             help="A new run with the automatic, stable rate (Back returns to this one).",
         )
@@ -314,7 +319,7 @@ def fix_button(report, claim) -> None:
         st.button(
             f"Fix: 1/L = {format_rate(1 / report.lipschitz)}",
             key="w.train.fix_lr",
-            **session.action("use_stable_learning_rate"),
+            **press("use_stable_learning_rate"),
             help="Keeps the run and goes on with the automatic learning rate 1/L.",
         )
 
@@ -324,16 +329,29 @@ def _chart_columns(large: bool) -> list:
 
 
 def charts(report, large: bool, *, chart_controls: bool = True, roomy: bool = False) -> None:
-    """Both charts of the session's own lab. ``roomy``: nothing but the lecture's rows above
-    (the Train page), so a projector's charts may be as tall as a screen's."""
+    """Both charts of the session's own lab, with their controls above each unless
+    ``chart_controls`` is False. ``roomy``: nothing but the lecture's rows above (the Train
+    page), so a projector's charts may be as tall as a screen's."""
     # On a projector: the room the rows above leave on 720 pixels (a lesson's step above
     # leaves less).
     height = views.CHART_HEIGHT[large and not roomy]
-    left, right = _chart_columns(large)
-    with left:
-        model_panel(report, large, height, controls=chart_controls)
-    with right:
-        loss_panel(report, large, height, controls=chart_controls)
+    with st.container(key="train-charts"):
+        left, right = _chart_columns(large)
+        with left:
+            model_panel(report, large, height, controls=chart_controls)
+        with right:
+            loss_panel(report, large, height, controls=chart_controls)
+
+
+def view_row(large: bool) -> None:
+    """The Train page's chart controls, in columns above the charts' (drawn with the
+    buttons, laid out above the charts by ui.page's CSS, see :func:`area`)."""
+    with st.container(key="train-view"):
+        left, right = _chart_columns(large)
+        with left:
+            panel_controls(panels(), session.lab().view.panel, BOTH_FRAGMENTS)
+        with right:
+            loss_controls(press, LIVE_FRAGMENT)
 
 
 def followed_charts(shown: live.Shown) -> None:
@@ -349,8 +367,9 @@ def followed_charts(shown: live.Shown) -> None:
         draw_pinned(shown.pins, clearable=False)
 
 
-def panel_controls(panels: list[str], panel: str) -> None:
-    """What the left chart shows, and the landscape's plane."""
+def panel_controls(panels: list[str], panel: str, rerun: list[str] | None = None) -> None:
+    """What the left chart shows, and the landscape's plane (``rerun``: see :func:`area`;
+    the choice of panel changes this row too)."""
     with st.container(horizontal=True, vertical_alignment="center"):
         st.segmented_control(
             "Left chart",
@@ -358,7 +377,7 @@ def panel_controls(panels: list[str], panel: str) -> None:
             format_func=PANEL_LABELS.get,
             required=True,
             label_visibility="collapsed",
-            **session.widget("w.view.panel"),
+            **session.widget("w.view.panel", rerun=rerun),
         )
         if panel == "landscape":
             st.segmented_control(
@@ -367,20 +386,25 @@ def panel_controls(panels: list[str], panel: str) -> None:
                 format_func=PLANE_LABELS.get,
                 required=True,
                 label_visibility="collapsed",
-                **session.widget("w.view.plane"),
+                **session.widget("w.view.plane", rerun=rerun and LIVE_FRAGMENT),
                 help="The plane through the current parameters spanned by the steepest "
                 "direction and either the way back to the start (shows the whole journey) or "
                 "the second steepest direction. Both are computed once, at the optimum.",
             )
 
 
+def panels() -> list[str]:
+    """The left chart's choices: the simplex only for three classes."""
+    return [p for p in PANEL_LABELS if p != "simplex" or session.lab().dataset.n_classes == 3]
+
+
 def model_panel(report, large: bool, height: int, *, controls: bool = True) -> None:
     """The model's probabilities, or the loss landscape with the path so far; with its
-    controls (the panel, the plane) unless ``controls`` is False (a lesson sets them)."""
+    controls (the panel, the plane) unless ``controls`` is False (a lesson sets them, the
+    Train page draws them in :func:`view_row`)."""
     lab = session.lab()
-    panels = [p for p in PANEL_LABELS if p != "simplex" or lab.dataset.n_classes == 3]
     if controls:
-        panel_controls(panels, lab.view.panel)
+        panel_controls(panels(), lab.view.panel)
     figure = views.model_panel_figure(
         lab, report, large=large, height=height - views.CHART_TITLE_ROOM
     )
@@ -389,19 +413,20 @@ def model_panel(report, large: bool, height: int, *, controls: bool = True) -> N
         st.caption(figure.caption)
 
 
-def loss_controls() -> None:
-    """The target line, the scales, the window, and the pin button."""
+def loss_controls(press=session.action, rerun: str | None = None) -> None:
+    """The target line, the scales, the window, and the pin button (``press`` and
+    ``rerun``: see :func:`area`)."""
     with st.container(horizontal=True, vertical_alignment="center"):
         # No help icons here (the row is full): the legend and the axis title say it.
-        st.toggle("Target", **session.widget("w.view.target"))
-        st.toggle("log y", **session.widget("w.view.log_y"))
+        st.toggle("Target", **session.widget("w.view.target", rerun=rerun))
+        st.toggle("log y", **session.widget("w.view.log_y", rerun=rerun))
         st.segmented_control(
             "Loss window",
             list(LOSS_WINDOWS),
             format_func=WINDOW_LABELS.get,
             required=True,
             label_visibility="collapsed",
-            **session.widget("w.view.window"),
+            **session.widget("w.view.window", rerun=rerun),
         )
         # Its label is its accessible name (icon-only, Streamlit names it "push_pin icon"),
         # shown to screen readers only (ui.page's CSS): the row has no room for the word.
@@ -409,7 +434,7 @@ def loss_controls() -> None:
             "Pin this run",
             key="w.train.pin",
             icon=":material/push_pin:",
-            **session.action("pin"),
+            **press("pin"),
             help="Pin this run: keep it as a dotted ghost on the loss chart and the landscape, "
             "to compare (at most 4; the link keeps them).",
         )
@@ -546,6 +571,90 @@ def share_links() -> None:
             st.code(presenter, language=None, wrap_lines=True)
 
 
+# The Train page's training area is three fragments. A Step changes the numbers, the banner
+# and the charts (the live fragment) and seldom the rows of buttons, settings and chart
+# controls above them (the controls fragment): each element a rerun sends costs the server
+# and the browser, and the controls were a third of a Step's. A button reruns what its
+# action changed (press); a setting reruns both; ui.page's CSS lays their rows out as one.
+CONTROLS_FRAGMENT, LIVE_FRAGMENT = "train-controls", "train-live"
+BOTH_FRAGMENTS = [CONTROLS_FRAGMENT, LIVE_FRAGMENT]
+# The two expanders below the charts (share, take home) are a third fragment: closed, they
+# show nothing of the run, and as widgets they cost a Step more than all the rows above.
+# Open, they show the run as a link and as files, and are drawn again when it changes.
+BELOW_FRAGMENT = "train-below"
+_EVENT_ON_SCREEN = "train.event_on_screen"  # whether the controls show a message now
+_BELOW_SHOWS = "train.below_shows"  # the run (its query) the open expanders show
+_BELOW_DUE = "train.below_due"  # the expanders are drawn later in this run
+_NO_TICK = "train.no_tick"  # this run redraws a tick already taken
+
+
+def controls_state() -> tuple | None:
+    """What the controls fragment shows besides its widgets' own values and the message:
+    when an action leaves it as it was, the controls need not be drawn again. None when the
+    run's report cannot be computed (an error is shown instead)."""
+    lab = session.lab()
+    try:
+        report = lab.report()
+    except ValueError:
+        return None
+    return (
+        lab.playing,
+        report.diverged,
+        report.at_max_iter,
+        explain.stability(report).key,
+        report.lipschitz,
+        lab.settings,
+        lab.model.learning_rate_,
+        lab.view.speed,
+    )
+
+
+def _controls_changed(before: tuple | None) -> bool:
+    """Whether the controls must be drawn again: what they show changed, or a message is to
+    be shown or taken away."""
+    return (
+        controls_state() != before
+        or session.lab().event is not None
+        or st.session_state.get(_EVENT_ON_SCREEN, False)
+    )
+
+
+def _pressed(name: str, *arguments) -> None:
+    """A button's callback on the Train page: the transition, then a rerun of what it
+    changed (the whole app when Play starts or stops: the live fragment's timer is set by
+    the app's run)."""
+    before = controls_state()
+    playing = session.lab().playing
+    session.act(name, *arguments)
+    if session.lab().playing != playing:
+        session.rerun_after("app")
+        return
+    scope = BOTH_FRAGMENTS if _controls_changed(before) else [LIVE_FRAGMENT]
+    if below_open():
+        st.session_state[_BELOW_DUE] = True
+        scope = [*scope, BELOW_FRAGMENT]
+    session.rerun_after(scope)
+
+
+def below_open() -> bool:
+    """Whether either expander below the charts is open (then it shows the run)."""
+    return any(st.session_state.get(key) is True for key in (SHARE_KEY, TAKE_HOME_KEY))
+
+
+def _below_is_behind() -> bool:
+    """Whether an open expander below shows another run than the lab's, and is not about to
+    be drawn in this run."""
+    if st.session_state.get(_BELOW_DUE) or not below_open():
+        return False
+    return st.session_state.get(_BELOW_SHOWS) != session.lab().query()
+
+
+def press(name: str, *arguments) -> dict:
+    """Keyword arguments that make a Train page button run the lab's transition ``name``
+    and rerun what it changed (see :func:`_pressed`)."""
+    return {"on_click": _pressed, "args": (name, *arguments)}
+
+
 def area(
     summary_slot,
     *,
@@ -560,65 +669,131 @@ def area(
     goes above the training area inside the fragment (a lesson's step, which its buttons
     change). ``page_title`` names the page, where Play runs. ``controls``, called in the
     fragment, names the controls to show besides the buttons (a lesson step's, see
-    :data:`ui.lessons.LessonStep.controls`); None: every control, and what follows the charts.
+    :data:`ui.lessons.LessonStep.controls`); None: every control, and what follows the charts,
+    in three fragments (see :data:`CONTROLS_FRAGMENT`): the controls, the live rows (Play's
+    timer reruns these) and the expanders below.
     """
     lab = session.lab()
     ticking = lab.playing
+    timer = lab.play_timing()[0] if ticking else None
 
-    @st.fragment(run_every=lab.play_timing()[0] if ticking else None)
-    def fragment() -> None:
+    def tick(*, controls_apart: bool) -> None:
+        """Play's tick; ``controls_apart``: the controls are another fragment, redrawn by
+        an app's rerun when the tick changed them."""
         current = session.lab()
-        if current.playing and ticking:
+        retaken = st.session_state.pop(_NO_TICK, False)  # this run redraws a tick taken
+        if current.playing and ticking and not retaken:
+            before = controls_state()
             session.act("tick")
+            if controls_apart and current.playing and _controls_changed(before):
+                # The fix button or a message changed: draw the controls too (drawn before
+                # this tick in an app's run), without a second tick.
+                st.session_state[_NO_TICK] = True
+                st.rerun()
         if current.playing != ticking:  # started, paused or stopped by itself: reset the timer
             st.rerun()
-        with page.guard():
-            if above is not None:
-                above()
-            if controls is None:
-                draw(title, page_title)
-            else:  # a lesson's step above: the area in less room (ui.page's CSS)
-                with st.container(key="train-lesson"):
-                    draw(title, page_title, controls())
+
+    def summary_and_url() -> None:
         with page.guard():  # drawn even when something above could not be computed
             page.summary(summary_slot)
             page.write_url()
 
+    if above is None and controls is None:
+
+        @st.fragment(key=CONTROLS_FRAGMENT)
+        def controls_fragment() -> None:
+            with page.guard():
+                report = session.lab().report()
+                large = page.large()
+                with st.container(key="train-controls-rows"):
+                    action_row(report, title, page_title, press)
+                    settings_row(report, large, BOTH_FRAGMENTS)
+                    view_row(large)
+
+        @st.fragment(key=LIVE_FRAGMENT, run_every=timer)
+        def live_fragment() -> None:
+            tick(controls_apart=True)
+            with page.guard(), st.container(key="train-live-rows"):
+                live_rows(session.lab().report(), page.large(), chart_controls=False)
+            summary_and_url()
+            if _below_is_behind():  # a tick, a click on the chart, a view option
+                st.session_state[_NO_TICK] = True
+                st.rerun()
+
+        @st.fragment(key=BELOW_FRAGMENT)
+        def below_fragment() -> None:
+            with page.guard(), st.container(key="train-below"):
+                share_links()
+                take_home()
+            st.session_state[_BELOW_SHOWS] = session.lab().query() if below_open() else None
+            st.session_state[_BELOW_DUE] = False
+
+        st.session_state[_BELOW_DUE] = True
+        controls_fragment()
+        live_fragment()
+        below_fragment()
+        return
+
+    @st.fragment(run_every=timer)
+    def fragment() -> None:
+        tick(controls_apart=False)
+        with page.guard():
+            if above is not None:
+                above()
+            with st.container(key="train-lesson"):  # the area in less room (ui.page's CSS)
+                draw(title, page_title, controls() if controls is not None else ("rate", "view"))
+        summary_and_url()
+
     fragment()
 
 
-def draw(title: str | None, page_title: str, controls: tuple[str, ...] | None = None) -> None:
-    """Everything that a training action or a Play tick changes, in rows that wrap on narrow
-    screens (on a phone the settings row moves below the charts). ``controls``: see
-    :func:`area`."""
-    report = session.lab().report()
-    claim = explain.stability(report)
-    large = page.large()
-    everything = controls is None
+def action_row(
+    report, title: str | None, page_title: str, press=session.action, *, event: bool = False
+) -> None:
+    """The title, the buttons and the fix button; with the last action's message when
+    ``event`` (a lesson step without the settings row)."""
     with st.container(horizontal=True, vertical_alignment="center", key="train-actions"):
         if title:
             st.title(title, anchor=False, width="content")
-        buttons(report, page_title)
-        fix_button(report, claim)
-        if not everything and "rate" not in controls:
+        buttons(report, page_title, press)
+        fix_button(report, explain.stability(report), press)
+        if event:
             with st.container(width=360):  # the last action's message, in the row
                 page.show_event()
-    if everything or "rate" in controls:
-        with st.container(
-            horizontal=True, vertical_alignment="bottom", key="train-settings", gap="xsmall"
-        ):
-            learning_rate_controls(report.solver == "newton", large)
-            more_settings()
-            with st.container(width="stretch"):  # the last action's message, in the room left
-                page.show_event()
+
+
+def settings_row(report, large: bool, rerun: list[str] | None = None) -> None:
+    """Solver, learning rate, More, and the last action's message in the room left."""
+    with st.container(
+        horizontal=True, vertical_alignment="bottom", key="train-settings", gap="xsmall"
+    ):
+        learning_rate_controls(report.solver == "newton", large, rerun)
+        more_settings(rerun)
+        with st.container(width="stretch"):  # the last action's message, in the room left
+            st.session_state[_EVENT_ON_SCREEN] = page.show_event()
+
+
+def live_rows(report, large: bool, *, chart_controls: bool = True, everything: bool = True) -> None:
+    """What a Step or a Play tick changes: the metrics, the banner, the charts and (with
+    ``everything``) what follows them."""
+    claim = explain.stability(report)
     with st.container(horizontal=True, key="train-metrics"):
         metrics(report)
     getattr(st, claim.level)(claim.text)
-    charts(report, large, chart_controls=everything or "view" in controls, roomy=everything)
+    charts(report, large, chart_controls=chart_controls, roomy=everything)
     if everything:
         with st.container(key="train-more"):
             point_panel(report, large)
             if not large:
                 parameters(report)
-            share_links()
-            take_home()  # a lesson's step offers it in its own row (pages/5_Lessons.py)
+
+
+def draw(title: str | None, page_title: str, controls: tuple[str, ...]) -> None:
+    """A lesson step's training area, in one fragment: the controls it names (see
+    :func:`area`), the metrics, the banner and the charts."""
+    report = session.lab().report()
+    large = page.large()
+    action_row(report, title, page_title, event="rate" not in controls)
+    if "rate" in controls:
+        settings_row(report, large)
+    live_rows(report, large, chart_controls="view" in controls, everything=False)

@@ -346,7 +346,9 @@ def test_phone_pages(app_server, browser, path):
             chart = page.locator(".st-key-w-train-model_chart").bounding_box()
             settings = page.locator(".st-key-train-settings").bounding_box()
             assert settings["y"] > chart["y"] + chart["height"]  # the settings below the charts
-            # Between: the metrics, the banner and the chart's own row of controls.
+            view = page.locator(".st-key-train-view").bounding_box()
+            assert view["y"] > chart["y"] + chart["height"]  # and the chart controls
+            # Between: the metrics and the banner.
             assert chart["y"] - step["y"] < 600
     finally:
         context.close()

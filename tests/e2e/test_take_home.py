@@ -165,4 +165,9 @@ def test_share_this_run_stays_open_and_its_link_follows_each_step(app_server, co
     links.filter(has_text="iter=31").wait_for()
     wait_until_idle(page)
     assert links.filter(has_text="iter=30").count() == 0
+    # Play reruns the charts alone: the open box is drawn again when it falls behind.
+    button(page, "w.train.play").click()
+    links.filter(has_text=re.compile(r"iter=(3[3-9]|[4-9]\d)\b")).first.wait_for(timeout=20_000)
+    act(page, lambda: button(page, "w.train.pause").click())
+    links.filter(has_text=re.compile(rf"iter={iteration(page)}\b")).first.wait_for()
     no_exception(page)

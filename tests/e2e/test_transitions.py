@@ -16,6 +16,7 @@ from .browser import (
     chart_title,
     choose,
     click,
+    events,
     go_to,
     iteration,
     metric,
@@ -24,7 +25,9 @@ from .browser import (
     query,
     read_chart,
     runs,
+    toggle_on,
     wait_for_charts,
+    wait_for_event,
     wait_for_iteration_at_least,
     wait_for_no_run,
 )
@@ -139,6 +142,41 @@ def test_back_after_play_undoes_the_whole_play(app_server, context, speed):
     assert iteration(page) >= 30
     click(page, "w.train.back")
     assert iteration(page) == 7 and query(page)["iter"] == "7"
+
+
+def fix_button_shown(page) -> bool:
+    return page.locator(".st-key-w-train-fix_lr button:visible").count() == 1
+
+
+def test_the_buttons_and_the_message_follow_every_action(app_server, context):
+    # A Step reruns the numbers and the charts only (ui.training's two fragments); the row
+    # of buttons and the message above the charts are drawn again only when an action
+    # changes them. Each check here is something that would stay behind otherwise.
+    page = open_page(context, f"{app_server.url}/Train?lr=auto")
+    click(page, "w.train.step")
+    assert iteration(page) == 1 and events(page) == [] and not fix_button_shown(page)
+    click(page, "w.train.back")
+    wait_for_event(page, "Back to iteration 0")
+    click(page, "w.train.step")  # the message is the last action's: a Step takes it away
+    assert iteration(page) == 1 and events(page) == []
+    click(page, "w.train.run")
+    wait_for_event(page, "Stopped at max_iter")  # where it stopped, and how far from J*
+    click(page, "w.train.reset")
+    wait_for_event(page, "restarted from iteration 0")
+    assert iteration(page) == 0
+    choose(page, "w.train.rate_preset", "2×")  # above the stable limit: steps overshoot
+    for _ in range(3):
+        click(page, "w.train.step")
+    assert events(page) == [] and fix_button_shown(page)  # drawn by a Step
+    click(page, "w.train.fix_lr")
+    wait_for_event(page, "From the next step on")
+    assert not fix_button_shown(page) and toggle_on(page, "w.train.lr_auto")
+    act(page, lambda: button(page, "w.train.play").click())
+    button(page, "w.train.pause").wait_for(timeout=10_000)
+    act(page, lambda: button(page, "w.train.pause").click())
+    button(page, "w.train.play").wait_for(timeout=10_000)
+    assert events(page) == []
+    no_exception(page)
 
 
 def test_a_diverged_link_goes_back_to_before_its_last_segment(app_server, context):
