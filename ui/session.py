@@ -85,27 +85,27 @@ LR_AUTO, LR, RATE_PRESET, CLASSROOM = (
 UPLOAD_COLUMNS, UPLOAD_LABEL = "w.data.upload_columns", "w.data.upload_label"
 
 
-def _browser_connected() -> bool:
-    """Whether this script runs for a browser's session of Streamlit's server (AppTest's
-    runtime is a mock, whose answers are not booleans)."""
+def _active_in_runtime() -> object:
+    """What Streamlit's runtime says of this script's session: active or not (AppTest's
+    runtime is a mock, whose answers are not booleans); None outside a session."""
     from streamlit import runtime
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     context = get_script_run_ctx()
     if context is None or not runtime.exists():
-        return False
-    return runtime.get_instance().is_active_session(context.session_id) is True
+        return None
+    return runtime.get_instance().is_active_session(context.session_id)
+
+
+def _browser_connected() -> bool:
+    """Whether this script runs for a browser's session of Streamlit's server."""
+    return _active_in_runtime() is True
 
 
 def _session_is_gone() -> bool:
     """Whether the browser this script runs for has disconnected (long work then stops)."""
-    from streamlit import runtime
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    context = get_script_run_ctx()
-    if context is None or not runtime.exists():
-        return False
-    return not runtime.get_instance().is_active_session(context.session_id)
+    active = _active_in_runtime()
+    return active is not None and not active
 
 
 def lab() -> Lab:
