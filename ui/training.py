@@ -574,13 +574,14 @@ def share_links() -> None:
 # The Train page's training area is three fragments. A Step changes the numbers, the banner
 # and the charts (the live fragment) and seldom the rows of buttons, settings and chart
 # controls above them (the controls fragment): each element a rerun sends costs the server
-# and the browser, and the controls were a third of a Step's. A button reruns what its
-# action changed (press); a setting reruns both; ui.page's CSS lays their rows out as one.
+# and the browser, and the controls were two fifths of a Step's 51 messages. A button reruns
+# what its action changed (press); a setting reruns both; ui.page's CSS lays their rows out
+# as one column.
 CONTROLS_FRAGMENT, LIVE_FRAGMENT = "train-controls", "train-live"
 BOTH_FRAGMENTS = [CONTROLS_FRAGMENT, LIVE_FRAGMENT]
 # The two expanders below the charts (share, take home) are a third fragment: closed, they
-# show nothing of the run, and as widgets they cost a Step more than all the rows above.
-# Open, they show the run as a link and as files, and are drawn again when it changes.
+# show nothing of the run (and, being widgets, cost every rerun that draws them); open, they
+# show the run as a link and as files, and are drawn again when it changes.
 BELOW_FRAGMENT = "train-below"
 _EVENT_ON_SCREEN = "train.event_on_screen"  # whether the controls show a message now
 _BELOW_SHOWS = "train.below_shows"  # the run (its query) the open expanders show
