@@ -149,7 +149,7 @@ def fix_button_shown(page) -> bool:
 
 
 def test_the_buttons_and_the_message_follow_every_action(app_server, context):
-    # A Step reruns the numbers and the charts only (ui.training's two fragments); the row
+    # A Step reruns the numbers and the charts only (ui.training.area's fragments); the row
     # of buttons and the message above the charts are drawn again only when an action
     # changes them. Each check here is something that would stay behind otherwise.
     page = open_page(context, f"{app_server.url}/Train?lr=auto")
