@@ -366,7 +366,7 @@ def app_server(script: str = "app.py") -> Iterator[tuple[str, psutil.Process]]:
 
 
 @contextlib.contextmanager
-def train_page(url: str, query: str, path: str = "/Train") -> Iterator[object]:
+def train_page(url: str, query: str) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -374,7 +374,7 @@ def train_page(url: str, query: str, path: str = "/Train") -> Iterator[object]:
             executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
         )
         try:
-            yield open_train_page(browser, f"{url}{path}?{query}")
+            yield open_train_page(browser, f"{url}/Train?{query}")
         finally:
             browser.close()
 
@@ -390,8 +390,8 @@ def click_step(page) -> float:
     return drawn - page.evaluate("() => window.labClick")
 
 
-def click_times(url: str, query: str, quick: bool, path: str = "/Train") -> list[float]:
-    with train_page(url, query, path) as page:
+def click_times(url: str, query: str, quick: bool) -> list[float]:
+    with train_page(url, query) as page:
         return [click_step(page) for _ in range(3 + (10 if quick else 30))][3:]
 
 
@@ -405,26 +405,29 @@ def bench_click(url: str, quick: bool, sizes: tuple[int, ...] = (100, 100_000)) 
     return results
 
 
-def bench_cpu(
-    url: str, server: psutil.Process, quick: bool, path: str = "/Train", name: str = "cpu"
-) -> list[Result]:
-    def cpu_seconds() -> float:
-        times = server.cpu_times()
-        return times.user + times.system
+def cpu_seconds(server: psutil.Process) -> float:
+    times = server.cpu_times()
+    return times.user + times.system
 
+
+def clicks_and_cpu(page, server: psutil.Process, clicks: int, idle_seconds: float):
+    """``clicks`` Step clicks on ``page``: their click -> drawn times, and the CPU seconds
+    ``server`` spent meanwhile minus its idle use (measured over ``idle_seconds`` before)."""
+    idle_start, idle_cpu = time.perf_counter(), cpu_seconds(server)
+    time.sleep(idle_seconds)
+    idle_rate = (cpu_seconds(server) - idle_cpu) / (time.perf_counter() - idle_start)
+    start, cpu = time.perf_counter(), cpu_seconds(server)
+    times = [click_step(page) for _ in range(clicks)]
+    return times, cpu_seconds(server) - cpu - idle_rate * (time.perf_counter() - start)
+
+
+def bench_cpu(url: str, server: psutil.Process, quick: bool) -> list[Result]:
     clicks = 10 if quick else 30
-    with train_page(url, "lr=auto", path) as page:
+    with train_page(url, "lr=auto") as page:
         for _ in range(3):
             click_step(page)
-        idle_start, idle_cpu = time.perf_counter(), cpu_seconds()
-        time.sleep(3.0)
-        idle_rate = (cpu_seconds() - idle_cpu) / (time.perf_counter() - idle_start)
-        start, cpu = time.perf_counter(), cpu_seconds()
-        for _ in range(clicks):
-            click_step(page)
-        spent = cpu_seconds() - cpu - idle_rate * (time.perf_counter() - start)
-    label = "server CPU per Step click, n=100" + (" (floor)" if name != "cpu" else "")
-    return [Result(name, label, 1000 * spent / clicks, "ms")]
+        _, spent = clicks_and_cpu(page, server, clicks, idle_seconds=3.0)
+    return [Result("cpu", "server CPU per Step click, n=100", 1000 * spent / clicks, "ms")]
 
 
 def open_train_page(browser, url: str):
@@ -444,10 +447,6 @@ def bench_in_turns(
     in turns: ``ROUNDS`` blocks of ``BLOCK`` clicks on each page (see the module's doc)."""
     from playwright.sync_api import sync_playwright
 
-    def cpu_seconds(server: psutil.Process) -> float:
-        times = server.cpu_times()
-        return times.user + times.system
-
     clicks = {"app": [], "floor": []}
     spent = {"app": 0.0, "floor": 0.0}
     with sync_playwright() as playwright:
@@ -464,29 +463,25 @@ def bench_in_turns(
                     click_step(page)
             for _ in range(2 if quick else ROUNDS):
                 for who, (page, server) in pages.items():
-                    idle_start, idle_cpu = time.perf_counter(), cpu_seconds(server)
-                    time.sleep(1.0)
-                    idle_rate = (cpu_seconds(server) - idle_cpu) / (
-                        time.perf_counter() - idle_start
-                    )
-                    start, cpu = time.perf_counter(), cpu_seconds(server)
-                    clicks[who] += [click_step(page) for _ in range(BLOCK)]
-                    spent[who] += (
-                        cpu_seconds(server) - cpu - idle_rate * (time.perf_counter() - start)
-                    )
+                    times, cpu = clicks_and_cpu(page, server, BLOCK, idle_seconds=1.0)
+                    clicks[who] += times
+                    spent[who] += cpu
         finally:
             browser.close()
+    # who: (click's name, its label, CPU's name, its label)
+    named = {
+        "app": ("click 100", "Step click -> drawn, n=100",
+                "cpu", "server CPU per Step click, n=100"),
+        "floor": ("floor click", "Step click -> drawn (floor)",
+                  "floor cpu", "server CPU per Step click, n=100 (floor)"),
+    }  # fmt: skip
     results = []
-    for who, suffix in (("app", ""), ("floor", " (floor)")):
+    for who, (click_name, click_label, cpu_name, cpu_label) in named.items():
         median, p95 = median_p95(clicks[who])
-        prefix = "" if who == "app" else "floor "
         results += [
-            Result(f"{prefix}click" + (" 100" if who == "app" else ""),
-                   f"Step click -> drawn{', n=100' if who == 'app' else ''}{suffix}",
-                   median, "ms", f"p95 {p95:.0f}, in turns"),
-            Result(f"{prefix}cpu", f"server CPU per Step click, n=100{suffix}",
-                   1000 * spent[who] / len(clicks[who]), "ms", "in turns"),
-        ]  # fmt: skip
+            Result(click_name, click_label, median, "ms", f"p95 {p95:.0f}, in turns"),
+            Result(cpu_name, cpu_label, 1000 * spent[who] / len(clicks[who]), "ms", "in turns"),
+        ]
     return results
 
 
