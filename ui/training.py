@@ -386,7 +386,8 @@ def panel_controls(panels: list[str], panel: str, rerun: list[str] | None = None
                 format_func=PLANE_LABELS.get,
                 required=True,
                 label_visibility="collapsed",
-                **session.widget("w.view.plane", rerun=rerun and LIVE_FRAGMENT),
+                # The plane changes the chart only, not this row.
+                **session.widget("w.view.plane", rerun=None if rerun is None else LIVE_FRAGMENT),
                 help="The plane through the current parameters spanned by the steepest "
                 "direction and either the way back to the start (shows the whole journey) or "
                 "the second steepest direction. Both are computed once, at the optimum.",
