@@ -63,11 +63,11 @@ def wait_for_charts_to_fit(page, timeout: float = 10_000) -> None:
 
 @dataclass
 class RunLog:
-    """What the page's websockets carried about script runs, in order: ``("sent",)`` for a
-    rerun the page asked for (a click, a key, a timer), ``("start", id)`` and ``("end", id)``
-    for a run the server started and finished (a full run or a fragment's). Read from the
-    frames themselves: the page's "running" attribute misses a quick run, whose two states
-    React may draw as one."""
+    """What the page's websockets carried about script runs, in order: ``("sent", auto)``
+    for a rerun the page asked for (a click or a key; ``auto``: a fragment's timer),
+    ``("start", id)`` and ``("end", id)`` for a run the server started and finished (a full
+    run or a fragment's). Read from the frames themselves: the page's "running" attribute
+    misses a quick run, whose two states React may draw as one."""
 
     events: list[tuple] = field(default_factory=list)
 
@@ -79,7 +79,7 @@ class RunLog:
         if isinstance(payload, bytes):
             message = BackMsg.FromString(payload)
             if message.WhichOneof("type") == "rerun_script":
-                self.events.append(("sent",))
+                self.events.append(("sent", message.rerun_script.is_auto_rerun))
 
     def _received(self, payload) -> None:
         if not isinstance(payload, bytes):
@@ -92,12 +92,37 @@ class RunLog:
             self.events.append(("end", run))
 
     def finished_since(self, since: int) -> bool:
-        """Whether a run asked for after event ``since`` (or started after it, if the page
-        asked for none) has finished."""
-        later = self.events[since:]
-        asked = next((i for i, event in enumerate(later) if event[0] == "sent"), -1)
-        started = {event[1] for event in later[asked + 1 :] if event[0] == "start"}
-        return any(event[0] == "end" and event[1] in started for event in later[asked + 1 :])
+        """Whether a run asked for after event ``since`` has finished: the first the page
+        asked for itself (a click), else the first any timer asked for, else any that
+        started after ``since``.
+
+        A timer's request sent just before the click may start its run only after the
+        click was sent (a teacher's badge polls every two seconds): that first run is the
+        timer's, not the click's. Should the server have served both with one run, the
+        timer's next tick stands in for it."""
+        sends = [i for i in range(since, len(self.events)) if self.events[i][0] == "sent"]
+        asked = next((i for i in sends if not self.events[i][1]), sends[0] if sends else since - 1)
+        skip = int(bool(sends) and self._timer_pending_at(asked))
+        started: set[str] = set()
+        for event in self.events[asked + 1 :]:
+            if event[0] == "start":
+                if skip:
+                    skip -= 1
+                else:
+                    started.add(event[1])
+            elif event[0] == "end" and event[1] in started:
+                return True
+        return False
+
+    def _timer_pending_at(self, index: int) -> bool:
+        """Whether a timer had asked for a run, not started yet, when event ``index`` (a
+        click) was sent."""
+        for event in reversed(self.events[:index]):
+            if event[0] == "start":
+                return False
+            if event == ("sent", True):
+                return True
+        return False
 
     def started_since(self, since: int) -> bool:
         return any(event[0] == "start" for event in self.events[since:])
