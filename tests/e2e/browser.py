@@ -102,12 +102,12 @@ class RunLog:
         timer's next tick stands in for it."""
         sends = [i for i in range(since, len(self.events)) if self.events[i][0] == "sent"]
         asked = next((i for i in sends if not self.events[i][1]), sends[0] if sends else since - 1)
-        skip = int(bool(sends) and self._timer_pending_at(asked))
+        timers_run_first = bool(sends) and self._timer_pending_at(asked)
         started: set[str] = set()
         for event in self.events[asked + 1 :]:
             if event[0] == "start":
-                if skip:
-                    skip -= 1
+                if timers_run_first:
+                    timers_run_first = False
                 else:
                     started.add(event[1])
             elif event[0] == "end" and event[1] in started:
@@ -115,8 +115,8 @@ class RunLog:
         return False
 
     def _timer_pending_at(self, index: int) -> bool:
-        """Whether a timer had asked for a run, not started yet, when event ``index`` (a
-        click) was sent."""
+        """Whether a timer had asked for a run, not started yet, when request ``index`` was
+        sent."""
         for event in reversed(self.events[:index]):
             if event[0] == "start":
                 return False
