@@ -624,12 +624,18 @@ def _controls_changed(before: tuple | None) -> bool:
 def _pressed(name: str, *arguments) -> None:
     """A button's callback on the Train page: the transition, then a rerun of what it
     changed (the whole app when Play starts or stops: the live fragment's timer is set by
-    the app's run)."""
+    the app's run; none but the interaction's own when it changed nothing)."""
     before = controls_state()
-    playing = session.lab().playing
+    playing, run = session.lab().playing, session.lab().query()
     session.act(name, *arguments)
     if session.lab().playing != playing:
         session.rerun_after("app")
+        return
+    if session.lab().query() == run and not _controls_changed(before):
+        # Nothing changed: Streamlit ran this click's callback a second time (in the app's
+        # rerun the first asked for, or riding on a timer's tick). The interaction's own
+        # rerun is harmless; a fragment-scoped one would cut that app's run short, and the
+        # controls it had begun to draw again would be lost.
         return
     scope = BOTH_FRAGMENTS if _controls_changed(before) else [LIVE_FRAGMENT]
     if below_open():
