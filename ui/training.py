@@ -631,13 +631,14 @@ def _pressed(name: str, *arguments) -> None:
     if session.lab().playing != playing:
         session.rerun_after("app")
         return
-    if session.lab().query() == run and not _controls_changed(before):
+    controls_changed = _controls_changed(before)
+    if session.lab().query() == run and not controls_changed:
         # Nothing changed: Streamlit ran this click's callback a second time (in the app's
         # rerun the first asked for, or riding on a timer's tick). The interaction's own
         # rerun is harmless; a fragment-scoped one would cut that app's run short, and the
         # controls it had begun to draw again would be lost.
         return
-    scope = BOTH_FRAGMENTS if _controls_changed(before) else [LIVE_FRAGMENT]
+    scope = BOTH_FRAGMENTS if controls_changed else [LIVE_FRAGMENT]
     if below_open():
         st.session_state[_BELOW_DUE] = True
         scope = [*scope, BELOW_FRAGMENT]
