@@ -17,9 +17,10 @@ click    A real ``streamlit run app.py --server.headless=true`` and headless Chr
 cpu      The server process's CPU time (psutil) over 30 of those clicks at n = 100, minus
          what it uses idle, per click. With ``floor``, n = 100's click and cpu are measured
          in turns with the floor's (see floor).
-play     Play on that server: at "fast", the distinct Iteration values drawn per second;
-         at "smooth", the distinct drawings of the probability chart per second (sampled on
-         every animation frame), over 8 s of Play.
+play     Play on that server, over 8 s of Play at "fast" and at "smooth": the distinct
+         drawings of the probability chart per second (sampled on every animation frame; at
+         both speeds the browser animates a tick's steps, one drawing each), and, at "fast",
+         the distinct Iteration values shown per second (one a tick).
 profile  Where the server's time per Step click goes: AppTest clicks Step on the Train page
          (n = 100) with the parts of the click timed inclusively by wrapping them (the
          Step itself; the live fragment's rows, which a Step reruns in a browser, and in
@@ -66,9 +67,12 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from ui.lab import PLAY_SPEEDS  # noqa: E402  (the app's own speeds, from the root above)
+
 CHROMIUM = "/usr/bin/chromium"
 SECTIONS = ("rerun", "figures", "profile", "click", "cpu", "play", "floor")
-FAST_STEPS_PER_SECOND = 12.0  # what Play "fast" asks for (ui.settings' speeds)
+FAST_SECONDS, FAST_STEPS = PLAY_SPEEDS["fast"]
+FAST_STEPS_PER_SECOND = FAST_STEPS / FAST_SECONDS  # what Play "fast" asks for
 LOADS = 5  # first loads of each page, in turns
 ROUNDS, BLOCK = 4, 10  # the app and the floor clicked in turns: rounds of a block each
 PLAY_SECONDS = 8.0
@@ -503,12 +507,14 @@ def play(url: str, speed: str) -> tuple[float, float]:
 
 
 def bench_play(url: str) -> list[Result]:
-    fast_renders, _ = play(url, "fast")
-    _, smooth_frames = play(url, "smooth")
+    fast_values, fast_drawings = play(url, "fast")
+    _, smooth_drawings = play(url, "smooth")
     return [
-        Result("fast", "Play 'fast': iterations drawn", fast_renders, "/s"),
-        Result("smooth", "Play 'smooth': chart drawings", smooth_frames, "/s"),
-    ]
+        Result("fast", "Play 'fast': steps drawn (chart drawings)", fast_drawings, "/s"),
+        Result("fast values", "Play 'fast': Iteration values shown", fast_values, "/s",
+               f"{1 / FAST_SECONDS:g} ticks a second asked"),
+        Result("smooth", "Play 'smooth': chart drawings", smooth_drawings, "/s"),
+    ]  # fmt: skip
 
 
 def first_load(browser, url: str) -> tuple[float, int]:

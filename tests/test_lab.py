@@ -30,7 +30,15 @@ import ui.explain
 import ui.settings
 from softmax_core import SoftmaxRegression
 from ui import export, views
-from ui.lab import OPTIMUM_TOL, PAST_RUNS, Lab, new_model, training_data
+from ui.lab import (
+    ANIMATED_SPEEDS,
+    OPTIMUM_TOL,
+    PAST_RUNS,
+    PLAY_SPEEDS,
+    Lab,
+    new_model,
+    training_data,
+)
 from ui.lessons import LESSONS
 from ui.services import MemoryServices
 from ui.settings import DEFAULT_BATCH_SIZE, SEED_NOTE, Settings, View, from_query
@@ -100,6 +108,26 @@ def test_back_after_play_undoes_the_whole_play():
         assert lab.model.n_iter_ > 3
         lab.back()
         assert lab.model.n_iter_ == 3 and not lab.playing
+
+
+@pytest.mark.parametrize("speed", ui.settings.SPEEDS)
+def test_a_tick_keeps_its_iterates_for_the_browser_at_the_animated_speeds_only(speed):
+    lab = opened({"lr": "auto", "speed": speed})
+    lab.step(2)
+    lab.play("Train")
+    lab.tick()
+    steps = PLAY_SPEEDS[speed][1]
+    assert lab.model.n_iter_ == 2 + steps
+    frames = lab.frames()
+    if speed in ANIMATED_SPEEDS:
+        # Where the tick began (drawn already), then each of its steps: one frame each.
+        assert frames.iterations == tuple(range(2, 3 + steps))
+        assert len(frames.coefs) == len(frames.intercepts) == steps + 1
+        np.testing.assert_array_equal(frames.coefs[-1], lab.model.coef_)
+    else:
+        assert frames is None
+    lab.pause()
+    assert lab.frames() is None
 
 
 def test_back_while_playing_stops_and_returns_to_where_play_began():

@@ -779,7 +779,7 @@ def loss_history(
         line["customdata"] = x // epoch_steps + 1
     # The line is two traces, whatever the figure, so that a figure with frames has the very
     # traces of one without and nothing of an animation stays behind when Play pauses: the
-    # line, and its part that a smooth Play tick lengthens, one iteration a frame (empty but
+    # line, and its part that an animated Play tick lengthens, one iteration a frame (empty but
     # for a tick's figure, whose first trace then ends where the tick began).
     frames = []
     tail_x, tail_y = iterations[:0], values[:0]

@@ -74,15 +74,19 @@ from .settings import (
 
 HISTORY_LENGTH = 200
 PAST_RUNS = 10
-# Seconds between Play ticks, and iterations per tick, per speed. "smooth" sends two seconds'
-# steps at once, drawn by the browser as animation frames (see ``Frames``).
+# Seconds between Play ticks, and iterations per tick, per speed. "fast" and "smooth" send
+# half a second's and two seconds' steps at once, drawn by the browser as animation frames
+# (see ``Frames``): a rerun per step, twelve a second, was more than a 2-core machine's
+# server and headless browser could draw (7 a second), and twelve a second for each of a
+# class's sessions more than a shared server has.
 PLAY_SPEEDS = {
     "slow": (0.5, 1),
     "normal": (0.2, 1),
-    "fast": (1 / 12, 1),
+    "fast": (0.5, 6),
     "turbo": (0.1, 5),
     "smooth": (2.0, 60),
 }
+ANIMATED_SPEEDS = frozenset({"fast", "smooth"})
 # "Run to the optimum" goes on until a step changes J by less than this: rounding level for
 # objectives of about 0.1 to 2, so the iteration it stops at may differ by a few between
 # CPUs (never pinned in a test or text). It is the action's own rule, not a setting.
@@ -132,11 +136,12 @@ class Pin:
 
 @dataclass(frozen=True)
 class Frames:
-    """The iterates of the last smooth Play tick, for the browser to animate: the parameters
-    at each iteration from where the tick started to where the run is now."""
+    """The iterates of the last animated Play tick ("fast", "smooth"), for the browser to
+    animate: the parameters at each iteration from where the tick started to where the run
+    is now."""
 
     run_id: int
-    tick: int  # counts the lab's smooth ticks: a replay after Back is a new animation
+    tick: int  # counts the lab's animated ticks: a replay after Back is a new animation
     iterations: tuple[int, ...]
     coefs: tuple[np.ndarray, ...]
     intercepts: tuple[np.ndarray, ...]
@@ -285,7 +290,7 @@ class Lab:
         self.event: Event | None = None
         self._frames: Frames | None = None
         self._play_start: Checkpoint | None = None  # what Back returns to after a Play
-        self._smooth_ticks = 0
+        self._animated_ticks = 0
         self._run_counter = 0
         self._dataset: tuple[tuple, Dataset] | None = None
         self._report: tuple[tuple, RunReport] | None = None
@@ -494,12 +499,12 @@ class Lab:
         return PLAY_SPEEDS[self.view.speed]
 
     def frames(self) -> Frames | None:
-        """The last smooth tick's iterates, while they end where the run is and Play is on."""
+        """The last animated tick's iterates, while they end where the run is and Play is on."""
         kept = self._frames
         if (
             kept is None
             or not self.playing
-            or self.view.speed != "smooth"
+            or self.view.speed not in ANIMATED_SPEEDS
             or kept.run_id != self.run.run_id
             or kept.iterations[-1] != self.model.n_iter_
             or len(kept.iterations) < 2
@@ -817,11 +822,11 @@ class Lab:
 
     def tick(self) -> None:
         """One Play tick: the chosen speed's iterations, no checkpoint (see :meth:`play`). At
-        "smooth" each iterate is kept for the animation."""
+        an animated speed ("fast", "smooth") each iterate is kept for the animation."""
         if not self.playing:
             return
         n_steps = self.play_timing()[1]
-        if self.view.speed != "smooth":
+        if self.view.speed not in ANIMATED_SPEEDS:
             self._step(n_steps, checkpoint=False)
             return
         model = self.model
@@ -833,8 +838,8 @@ class Lab:
             if not self.playing:
                 break
         iterations, coefs, intercepts = zip(*kept, strict=True)
-        self._smooth_ticks += 1
-        self._frames = Frames(self.run.run_id, self._smooth_ticks, iterations, coefs, intercepts)
+        self._animated_ticks += 1
+        self._frames = Frames(self.run.run_id, self._animated_ticks, iterations, coefs, intercepts)
 
     @_one_action
     def run_to_convergence(self) -> None:

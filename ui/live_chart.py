@@ -79,7 +79,7 @@ const draw = async (gd, figure, data) => {
   gd.labName = data.name;
   const animated = Boolean(figure.frames && figure.frames.length);
   if (gd.labAnimating) {
-    // A smooth Play tick's frames may still be playing: stop them, or they would go on
+    // An animated Play tick's frames may still be playing: stop them, or they would go on
     // drawing over this figure (a paused chart showed the tick's data and axes).
     try {
       await Plotly.animate(gd, [], {mode: 'immediate', frame: {duration: 0, redraw: false},
@@ -96,7 +96,21 @@ const draw = async (gd, figure, data) => {
   const meta = (figure.layout && figure.layout.meta) || {};
   gd.setAttribute('role', 'img');
   gd.setAttribute('aria-label', meta.description || data.name);
-  const figureNow = {data: figure.data, layout: figure.layout, frames: figure.frames || []};
+  // An animated Play tick (ui.figures.autoplay): played once per token; not where the reader
+  // asked for reduced motion (prefers-reduced-motion: the figure's own data is the last
+  // frame, so the chart steps from tick to tick, as the Play speed's caption says).
+  const play = figure.layout && figure.layout.meta && figure.layout.meta.autoplay;
+  const still = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+  const playing = Boolean(animated && play && !still && gd.labPlayed !== play.token);
+  let shown = figure.data;
+  if (playing) {
+    // Drawn where the animation starts: drawn at its end, the chart showed the tick's last
+    // step for a moment before going back to its first.
+    const first = figure.frames[0];
+    shown = [...figure.data];
+    first.traces.forEach((index, j) => { shown[index] = {...shown[index], ...first.data[j]}; });
+  }
+  const figureNow = {data: shown, layout: figure.layout, frames: figure.frames || []};
   if (gd.labWasAnimated && !animated) {
     // From an animation to a still figure: drawn anew, so that nothing of the animation's
     // state is left (Plotly.react diffs against the data the frames changed in place).
@@ -124,12 +138,7 @@ const draw = async (gd, figure, data) => {
       gd.labSetTrigger('point', row);
     });
   }
-  // Smooth Play (ui.figures.autoplay): play the frames once per token; not where the reader
-  // asked for reduced motion (prefers-reduced-motion: the figure's own data is the last
-  // frame, so the chart steps from tick to tick, as the Play speed's caption says).
-  const play = figure.layout.meta && figure.layout.meta.autoplay;
-  const still = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
-  if (play && !still && gd.labPlayed !== play.token) {
+  if (playing) {
     gd.labPlayed = play.token;
     gd.labAnimating = play.token;
     Plotly.animate(gd, null, {frame: {duration: play.frame_ms, redraw: play.redraw},

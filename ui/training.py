@@ -12,7 +12,7 @@ import streamlit as st
 
 from . import escape, explain, export, figures, live, page, session, views
 from .escape import plain
-from .lab import OPTIMUM_TOL, PLAY_SPEEDS, Lab
+from .lab import ANIMATED_SPEEDS, OPTIMUM_TOL, PLAY_SPEEDS, Lab
 from .report import format_change, format_number, format_rate
 from .settings import (
     BATCH_RANGE,
@@ -146,17 +146,32 @@ def more_settings(rerun: list[str] | None = None) -> None:
             "Play speed",
             list(SPEEDS),
             **session.widget("w.view.speed", rerun=rerun),
-            help="Steps a second: slow 2, normal 5, fast 12, each drawn as it is taken; smooth "
-            "30, two seconds' steps at a time, animated by the browser; turbo 50, drawn five at "
-            "a time.",
+            help=speeds_help(),
         )
-        if session.lab().view.speed == "smooth":
-            seconds = PLAY_SPEEDS["smooth"][0]
+        speed = session.lab().view.speed
+        if speed in ANIMATED_SPEEDS:
+            seconds = PLAY_SPEEDS[speed][0]
             st.caption(
-                f"Smooth animates each {seconds:g} seconds' steps. Where the device asks for "
-                f"reduced motion (an accessibility setting), the charts do not animate: they "
-                f"show each tick's last step, every {seconds:g} seconds."
+                f"{speed.capitalize()} animates each {seconds:g} seconds' steps; the numbers "
+                f"above the charts change once every {seconds:g} seconds. Where the device "
+                f"asks for reduced motion (an accessibility setting), the charts do not "
+                f"animate: they show each tick's last step, every {seconds:g} seconds."
             )
+
+
+def speeds_help() -> str:
+    """What each Play speed does, from the lab's own timings (:data:`ui.lab.PLAY_SPEEDS`)."""
+
+    def described(speed: str) -> str:
+        seconds, steps = PLAY_SPEEDS[speed]
+        rate = f"{speed} {steps / seconds:g}"
+        if speed in ANIMATED_SPEEDS:
+            return f"{rate}, {seconds:g} seconds' steps at a time, animated by the browser"
+        if steps == 1:
+            return f"{rate}, each drawn as it is taken"
+        return f"{rate}, drawn {steps} at a time"
+
+    return "Steps a second: " + "; ".join(described(speed) for speed in SPEEDS) + "."
 
 
 def take_home(*, popover: bool = False) -> None:

@@ -156,10 +156,11 @@ def model_chart(
     large: bool,
     height: int,
 ) -> dict:
-    """The Train page's model chart: the figure of the run as it stands, and, during a
-    smooth Play, the tick's iterates as frames the browser animates through on its way
-    there (``frames`` from :meth:`ui.lab.Lab.frames`, played over ``seconds``). The frames
-    and the figure share every trace and axis: the figure is the last frame."""
+    """The Train page's model chart: the figure of the run as it stands, and, during Play at
+    an animated speed ("fast", "smooth"), the tick's iterates as frames the browser animates
+    through on its way there (``frames`` from :meth:`ui.lab.Lab.frames`, played over
+    ``seconds``). The frames and the figure share every trace and axis: the figure is the
+    last frame."""
     title = f"From scratch, iteration {report.n_iter:,}"
     earlier: tuple = ()
     if frames is not None:
@@ -194,7 +195,7 @@ def loss_chart(
     large: bool,
     height: int,
 ) -> dict:
-    """The Train page's loss chart, with the smooth Play tick's frames (see
+    """The Train page's loss chart, with an animated Play tick's frames (see
     :func:`model_chart`)."""
     spec = loss_figure(
         model,

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from ui import training
+from ui.lab import PLAY_SPEEDS
 
 from .conftest import (
     BACK,
@@ -71,6 +72,7 @@ def banner(at) -> tuple[str, str]:
 
 # ------------------------------------------------------------ actions and iteration
 
+TICK = PLAY_SPEEDS["fast"][1]  # the default speed's steps per Play tick
 # Scripts of (action, iteration after it) from the seed run at iteration 0. "tick" is the
 # Play timer firing (AppTest reruns the script; the fragment takes the speed's steps).
 SCRIPTS = {
@@ -79,8 +81,9 @@ SCRIPTS = {
     "back-undoes-each-action": [(STEP, 1), (STEP10, 11), (BACK, 1), (BACK, 0), (BACK, 0)],
     "reset-then-back": [(STEP10, 10), (STEP, 11), (RESET, 0), (BACK, 11), (BACK, 10)],
     "run-to-max-iter": [(STEP10, 10), (RUN, 1000), (BACK, 10)],
-    "play-ticks": [(PLAY, 1), ("tick", 2), ("tick", 3), (PAUSE, 3), ("tick", 3), (BACK, 0)],
-}
+    "play-ticks": [(PLAY, TICK), ("tick", 2 * TICK), ("tick", 3 * TICK), (PAUSE, 3 * TICK),
+                   ("tick", 3 * TICK), (BACK, 0)],
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("script", SCRIPTS.values(), ids=SCRIPTS.keys())
@@ -149,8 +152,9 @@ def test_back_returns_to_the_exact_parameters(train_app):
     check_consistency(train_app)
 
 
-@pytest.mark.parametrize(("speed", "per_tick"), [("slow", 1), ("fast", 1), ("turbo", 5)])
-def test_play_takes_the_speeds_steps_per_tick_until_paused(train_app, speed, per_tick):
+@pytest.mark.parametrize("speed", ["slow", "fast", "turbo", "smooth"])
+def test_play_takes_the_speeds_steps_per_tick_until_paused(train_app, speed):
+    per_tick = PLAY_SPEEDS[speed][1]
     if speed != "fast":
         set_widget(train_app, "select_slider", "w.view.speed", speed)
     click(train_app, PLAY)  # the click's own rerun is the first tick
@@ -166,7 +170,7 @@ def test_play_takes_the_speeds_steps_per_tick_until_paused(train_app, speed, per
 
 
 def test_play_stops_by_itself_at_max_iter():
-    at = open_app({"max_iter": "12", "iter": "10"}, TRAIN)
+    at = open_app({"max_iter": "12", "iter": "10", "speed": "slow"}, TRAIN)  # a step a tick
     click(at, PLAY)
     assert iteration(at) == 11
     at.run()

@@ -14,6 +14,8 @@ import time
 
 import pytest
 
+from ui.lab import PLAY_SPEEDS
+
 from .browser import (
     act,
     button,
@@ -56,9 +58,15 @@ def check(shown: dict, *, url: bool = True, lag: int = 0) -> None:
     assert summary.group(2) == metrics["Loss J"]
     assert summary.group(3) == STATES[metrics["Converged"]]
     for title, name in ((shown["model_title"], "From scratch"), (shown["loss_title"], "Loss")):
-        drawn = re.fullmatch(rf"{name}, iteration ([\d,]+)", title or "")
+        # An animated Play tick's model chart names where its animation began.
+        drawn = re.fullmatch(
+            rf"{name}, iteration ([\d,]+)(?: \(played from ([\d,]+)\))?", title or ""
+        )
         assert drawn, title
-        assert 0 <= n_iter - int(drawn.group(1).replace(",", "")) <= lag, (title, n_iter)
+        at = int(drawn.group(1).replace(",", ""))
+        assert 0 <= n_iter - at <= lag, (title, n_iter)
+        if drawn.group(2) is not None:
+            assert lag and at - lag <= int(drawn.group(2).replace(",", "")) < at, title
     stability = [
         a for a in shown["alerts"] if re.search(r"stable limit|Nesterov|Newton|Diverged", a)
     ]
@@ -124,7 +132,7 @@ def test_every_display_agrees_after_every_action(app_server, context):
     button(page, "w.train.pause").wait_for(timeout=10_000)
     for _ in range(5):  # while playing, each tick is a fragment rerun only
         settle(page, runs(page))
-        assert_consistent(page, timeout=3.0, url=False, lag=1)  # "normal": a step a tick
+        assert_consistent(page, timeout=3.0, url=False, lag=PLAY_SPEEDS["fast"][1])
     act(page, lambda: button(page, "w.train.pause").click())
     button(page, "w.train.play").wait_for(timeout=10_000)
     assert_consistent(page)
