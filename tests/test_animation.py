@@ -13,7 +13,9 @@ import PIL.Image
 import plotly.graph_objects as go
 import pytest
 
-from ui import figures
+from ui import figures, views
+from ui.lab import Lab
+from ui.services import MemoryServices
 
 NAMES = ["a", "b", "c"]
 
@@ -102,11 +104,29 @@ def test_autoplay_names_the_animation_and_its_pace():
     spec = figures.probability_curves(
         grid, current, grid.reshape(-1, 1), np.arange(10) % 3, NAMES, frames=earlier
     )
-    spec = figures.autoplay(spec, "model:3:7", 30.0, redraw=False)
+    spec = figures.autoplay(spec, "model:3:7", 30.0, redraw=False, from_first=True)
     go.Figure(spec)
     assert spec["layout"]["meta"] == {
-        "autoplay": {"token": "model:3:7", "frame_ms": 30.0, "redraw": False}
+        "autoplay": {"token": "model:3:7", "frame_ms": 30.0, "redraw": False, "from_first": True}
     }
+
+
+def test_only_the_model_chart_is_drawn_from_its_first_frame():
+    # The loss line grows frame by frame: its axes must be those of the tick's end.
+    lab = Lab.from_link({"lr": "auto", "speed": "fast"}, MemoryServices())
+    lab.play("Train")
+    lab.tick()
+    report = lab.report()
+    seconds = lab.play_timing()[0]
+    model = views.model_chart(
+        lab.model, lab.dataset, report, lab.view, lab.frames(), seconds, large=False, height=300
+    )
+    loss = views.loss_chart(
+        lab.model, report, lab.run.schedule, lab.view, lab.frames(), seconds, large=False,
+        height=300,
+    )  # fmt: skip
+    assert model["layout"]["meta"]["autoplay"]["from_first"] is True
+    assert loss["layout"]["meta"]["autoplay"]["from_first"] is False
 
 
 def test_a_figure_without_frames_has_none():

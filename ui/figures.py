@@ -474,18 +474,23 @@ def probability_curves(
     return spec
 
 
-def autoplay(spec: dict, token: str, frame_ms: float, *, redraw: bool) -> dict:
+def autoplay(
+    spec: dict, token: str, frame_ms: float, *, redraw: bool, from_first: bool = False
+) -> dict:
     """Have the browser play ``spec``'s frames once, ``frame_ms`` apart, when it draws it.
 
     The chart (``ui.live_chart``) animates a figure whose ``layout.meta.autoplay`` carries a
     token it has not played yet. The figure's own data is the last frame: where the animation
     ends, and what stays drawn if it never runs. ``redraw`` is needed for traces other than
-    scatter lines (images, heatmaps).
+    scatter lines (images, heatmaps). ``from_first``: the chart is drawn at the first frame
+    before it plays (not at the last, shown for a moment): for a figure whose axes the frames
+    leave as they are (the model's; a loss line that grows needs its axes drawn to the end).
     """
     spec["layout"].setdefault("meta", {})["autoplay"] = {
         "token": token,
         "frame_ms": frame_ms,
         "redraw": redraw,
+        "from_first": from_first,
     }
     return spec
 

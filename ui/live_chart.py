@@ -78,8 +78,12 @@ const draw = async (gd, figure, data) => {
   const Plotly = await load(data.plotly);
   gd.labName = data.name;
   const animated = Boolean(figure.frames && figure.frames.length);
-  if (gd.labAnimating) {
-    // An animated Play tick's frames may still be playing: stop them, or they would go on
+  // The next tick's frames wait for this tick's to end (a late browser's, a few frames):
+  // stopped midway, every step of theirs that was not drawn yet would be lost.
+  if (animated && gd.labAnimation) await gd.labAnimation;
+  const interrupted = Boolean(gd.labAnimating);
+  if (interrupted) {
+    // A still figure (Pause) while a tick's frames play: stop them, or they would go on
     // drawing over this figure (a paused chart showed the tick's data and axes).
     try {
       await Plotly.animate(gd, [], {mode: 'immediate', frame: {duration: 0, redraw: false},
@@ -103,7 +107,7 @@ const draw = async (gd, figure, data) => {
   const still = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
   const playing = Boolean(animated && play && !still && gd.labPlayed !== play.token);
   let shown = figure.data;
-  if (playing) {
+  if (playing && play.from_first) {
     // Drawn where the animation starts: drawn at its end, the chart showed the tick's last
     // step for a moment before going back to its first.
     const first = figure.frames[0];
@@ -111,9 +115,11 @@ const draw = async (gd, figure, data) => {
     first.traces.forEach((index, j) => { shown[index] = {...shown[index], ...first.data[j]}; });
   }
   const figureNow = {data: shown, layout: figure.layout, frames: figure.frames || []};
-  if (gd.labWasAnimated && !animated) {
-    // From an animation to a still figure: drawn anew, so that nothing of the animation's
-    // state is left (Plotly.react diffs against the data the frames changed in place).
+  if ((gd.labWasAnimated && !animated) || interrupted) {
+    // From an animation to a still figure, or from one stopped midway: drawn anew, so that
+    // nothing of the animation's state is left (Plotly.react diffs against the data the
+    // frames changed in place; after a stopped one, the loss chart's autoranged x axis came
+    // back empty, [-1, 6], for the whole next tick).
     Plotly.purge(gd);
     gd.labClicks = false;
     await Plotly.newPlot(gd, {...figureNow, config: config(Plotly)});
@@ -126,7 +132,11 @@ const draw = async (gd, figure, data) => {
   gd.labConfigured = true;
   gd.labWasAnimated = animated;
   if (!gd.labResize) {  // the column can change width without the window doing so
-    gd.labResize = new ResizeObserver(() => Plotly.Plots.resize(gd));
+    // A chart hidden meanwhile (its page or tab left) is not resized: plotly refuses, and
+    // its refusal was an uncaught error on the page.
+    gd.labResize = new ResizeObserver(() => {
+      if (gd.isConnected && gd.offsetParent !== null) Plotly.Plots.resize(gd).catch(() => {});
+    });
     gd.labResize.observe(gd.parentElement);
   }
   if (data.clicks && !gd.labClicks) {
@@ -141,9 +151,10 @@ const draw = async (gd, figure, data) => {
   if (playing) {
     gd.labPlayed = play.token;
     gd.labAnimating = play.token;
-    Plotly.animate(gd, null, {frame: {duration: play.frame_ms, redraw: play.redraw},
-                              transition: {duration: 0}, mode: 'immediate'})
-      .catch(() => {})  // interrupted by the next figure
+    gd.labAnimation = Plotly.animate(gd, null, {
+      frame: {duration: play.frame_ms, redraw: play.redraw}, transition: {duration: 0},
+      mode: 'immediate'})
+      .catch(() => {})  // stopped by a still figure
       .finally(() => { if (gd.labAnimating === play.token) gd.labAnimating = false; });
   }
 };

@@ -17,9 +17,6 @@ import json
 from urllib.parse import urlencode
 
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
-from streamlit.runtime.scriptrunner import get_script_run_ctx
-from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
 
 from . import escape, live, page, qr, session, training
 from .caches import following, room_store
@@ -292,24 +289,7 @@ def rerun_view() -> None:
     followers on a process, each Step's reruns are what delays them (benchmarks/bench_live.py).
     Where the view is not registered (no view drawn), the whole page reruns instead.
     """
-    ctx = get_script_run_ctx()
-    if ctx is None or ctx.script_requests is None:
-        st.rerun(scope="app")
-    try:
-        fragment_ids = ctx.fragment_storage.resolve_target(VIEW_FRAGMENT)
-    except StreamlitAPIException:
-        st.rerun(scope="app")
-    ctx.script_requests.request_rerun(
-        RerunData(
-            query_string=ctx.query_string,
-            page_script_hash=ctx.page_script_hash,
-            fragment_id_queue=fragment_ids,
-            is_fragment_scoped_rerun=True,
-            cached_message_hashes=ctx.cached_message_hashes,
-            context_info=ctx.context_info,
-        )
-    )
-    st.empty()  # a yield point: the script runner stops the poll here and runs the view
+    session.rerun_fragment(VIEW_FRAGMENT)
 
 
 def unreachable_text(error: Exception) -> str:

@@ -21,6 +21,9 @@ from urllib.parse import urlencode
 
 import numpy as np
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
 
 from . import live
 from .caches import StreamlitServices, room_store
@@ -132,6 +135,32 @@ def rerun_after(scope: str | list[str] | None) -> None:
     would hold only the rerun fragments."""
     if scope is not None and _browser_connected():
         st.rerun(scope)
+
+
+def rerun_fragment(key: str) -> None:
+    """Stop this run (a fragment's body) and rerun the fragment ``key`` alone.
+
+    ``st.rerun`` takes a fragment's key only in a widget's callback; this is what it does
+    there, from a body, as its body-level path does for ``scope="fragment"``. Where the
+    fragment is not registered, the whole page reruns instead."""
+    ctx = get_script_run_ctx()
+    if ctx is None or ctx.script_requests is None:
+        st.rerun(scope="app")
+    try:
+        fragment_ids = ctx.fragment_storage.resolve_target(key)
+    except StreamlitAPIException:
+        st.rerun(scope="app")
+    ctx.script_requests.request_rerun(
+        RerunData(
+            query_string=ctx.query_string,
+            page_script_hash=ctx.page_script_hash,
+            fragment_id_queue=fragment_ids,
+            is_fragment_scoped_rerun=True,
+            cached_message_hashes=ctx.cached_message_hashes,
+            context_info=ctx.context_info,
+        )
+    )
+    st.empty()  # a yield point: the script runner stops this run here and runs the fragment
 
 
 def action(name: str, *arguments) -> dict:

@@ -599,6 +599,8 @@ BOTH_FRAGMENTS = [CONTROLS_FRAGMENT, LIVE_FRAGMENT]
 # show nothing of the run (and, being widgets, cost every rerun that draws them); open, they
 # show the run as a link and as files, and are drawn again when it changes.
 BELOW_FRAGMENT = "train-below"
+TIMER_FRAGMENT = "train-timer"  # inside the live fragment while Play runs (see area)
+_INSIDE_LIVE = "train.inside_live"  # the timer's fragment is drawn by the live one's run
 _EVENT_ON_SCREEN = "train.event_on_screen"  # whether the controls show a message now
 _BELOW_SHOWS = "train.below_shows"  # the run (its query) the open expanders show
 _BELOW_DUE = "train.below_due"  # the expanders are drawn later in this run
@@ -638,20 +640,17 @@ def _controls_changed(before: tuple | None) -> bool:
 
 def _pressed(name: str, *arguments) -> None:
     """A button's callback on the Train page: the transition, then a rerun of what it
-    changed (the whole app when Play starts or stops: the live fragment's timer is set by
-    the app's run; none but the interaction's own when it changed nothing)."""
+    changed (Play and Pause change both fragments: the live one starts or ends Play's timer,
+    see :func:`area`; none but the interaction's own when it changed nothing)."""
     before = controls_state()
-    playing, run = session.lab().playing, session.lab().query()
+    run = session.lab().query()
     session.act(name, *arguments)
-    if session.lab().playing != playing:
-        session.rerun_after("app")
-        return
     controls_changed = _controls_changed(before)
     if session.lab().query() == run and not controls_changed:
-        # Nothing changed: Streamlit ran this click's callback a second time (in the app's
-        # rerun the first asked for, or riding on a timer's tick). The interaction's own
-        # rerun is harmless; a fragment-scoped one would cut that app's run short, and the
-        # controls it had begun to draw again would be lost.
+        # Nothing changed: Streamlit ran this click's callback a second time (in the rerun
+        # the first asked for, or riding on a timer's tick). The interaction's own rerun is
+        # harmless; a fragment-scoped one would cut the run in progress short (measured: an
+        # app's run, whose controls, begun again, were lost).
         return
     scope = BOTH_FRAGMENTS if controls_changed else [LIVE_FRAGMENT]
     if below_open():
@@ -701,9 +700,10 @@ def area(
     ticking = lab.playing
     timer = lab.play_timing()[0] if ticking else None
 
-    def tick(*, controls_apart: bool) -> None:
-        """Play's tick; ``controls_apart``: the controls are another fragment, redrawn by
-        an app's rerun when the tick changed them."""
+    def tick(ticking: bool, *, controls_apart: bool) -> None:
+        """Play's tick, when ``ticking`` (Play was on as the fragment's run began, or as the
+        app's run drew its timer); ``controls_apart``: the controls are another fragment,
+        redrawn by an app's rerun when the tick changed them."""
         current = session.lab()
         retaken = st.session_state.pop(_NO_TICK, False)  # this run redraws a tick taken
         if current.playing and ticking and not retaken:
@@ -734,15 +734,41 @@ def area(
                     settings_row(report, large, BOTH_FRAGMENTS)
                     view_row(large)
 
-        @st.fragment(key=LIVE_FRAGMENT, run_every=timer)
-        def live_fragment() -> None:
-            tick(controls_apart=True)
+        def live_body() -> None:
             with page.guard(), st.container(key="train-live-rows"):
                 live_rows(session.lab().report(), page.large(), chart_controls=False)
             summary_and_url()
             if _below_is_behind():  # a tick, a click on the chart, a view option
                 st.session_state[_NO_TICK] = True
                 st.rerun()
+
+        # Play's timer belongs to a fragment inside the live one, drawn only while Play runs,
+        # whose tick (its own run) reruns the live fragment. Play and Pause rerun the two
+        # fragments, not the app: the live fragment's rerun that draws the timer starts it,
+        # and the one that leaves it out ends it (Streamlit's stop_auto_rerun). With the timer
+        # on the live fragment itself, only an app's rerun could set or end it, and ticks
+        # already sent raced with that run: at "turbo", about one Pause in a hundred left the
+        # page without its rows, or with Pause shown and nothing ticking. (The timer's own
+        # fragment draws nothing: a fragment that was not in the last full run of the app
+        # cannot write into the sidebar's summary.)
+        @st.fragment(key=LIVE_FRAGMENT)
+        def live_fragment() -> None:
+            current = session.lab()
+            tick(current.playing, controls_apart=True)
+            live_body()
+            if not current.playing:
+                return
+
+            @st.fragment(key=TIMER_FRAGMENT, run_every=current.play_timing()[0])
+            def timer_fragment() -> None:
+                if not st.session_state.get(_INSIDE_LIVE):  # the timer's own run: a tick
+                    session.rerun_fragment(LIVE_FRAGMENT)
+
+            st.session_state[_INSIDE_LIVE] = True
+            try:
+                timer_fragment()
+            finally:
+                st.session_state[_INSIDE_LIVE] = False
 
         @st.fragment(key=BELOW_FRAGMENT)
         def below_fragment() -> None:
@@ -760,7 +786,7 @@ def area(
 
     @st.fragment(run_every=timer)
     def fragment() -> None:
-        tick(controls_apart=False)
+        tick(ticking, controls_apart=False)
         with page.guard():
             if above is not None:
                 above()

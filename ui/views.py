@@ -142,7 +142,10 @@ def animated(spec: dict, chart: str, token: str, n_frames: int, seconds: float) 
     next Play tick brings the next ones), once per ``token`` and chart."""
     redraw = any(trace["type"] != "scatter" for trace in spec["data"])
     frame_ms = 900 * seconds / n_frames
-    return figures.autoplay(spec, f"{chart}:{token}", frame_ms, redraw=redraw)
+    # The model's axes are fixed (the grid, probabilities): it can be drawn at the first frame.
+    return figures.autoplay(
+        spec, f"{chart}:{token}", frame_ms, redraw=redraw, from_first=chart == "model"
+    )
 
 
 def model_chart(
