@@ -103,7 +103,7 @@ const draw = async (gd, figure, data) => {
   // An animated Play tick (ui.figures.autoplay): played once per token; not where the reader
   // asked for reduced motion (prefers-reduced-motion: the figure's own data is the last
   // frame, so the chart steps from tick to tick, as the Play speed's caption says).
-  const play = figure.layout && figure.layout.meta && figure.layout.meta.autoplay;
+  const play = meta.autoplay;
   const still = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
   const playing = Boolean(animated && play && !still && gd.labPlayed !== play.token);
   let shown = figure.data;
